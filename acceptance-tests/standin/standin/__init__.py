@@ -1,0 +1,42 @@
+"""A local AWS endpoint for acceptance tests: moto plus a small patch layer.
+
+`build_app()` returns the WSGI app; `python -m standin` serves it. The
+patches only change behaviour moto gets wrong for this product, each one as
+the AWS EC2 documentation describes it (see README.md and tests/).
+"""
+
+from __future__ import annotations
+
+import os
+
+# No preloaded public AMIs: tests see only what they create, and reset stays cheap.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+# Unknown regions still get a backend instead of an error ("any region").
+os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+
+_installed = False
+
+
+def install_patches() -> None:
+    global _installed
+    if _installed:
+        return
+    from . import ec2_copy, ec2_describe, ec2_fixes, lifecycle
+
+    lifecycle.install()
+    ec2_describe.install()
+    ec2_copy.install()
+    ec2_fixes.install()
+    _installed = True
+
+
+def build_app():
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
+
+    from .app import StandinApp
+
+    install_patches()
+    return StandinApp(DomainDispatcherApplication(create_backend_app))

@@ -1,0 +1,131 @@
+"""The admin API under /_standin/: JSON in, JSON out, never seen by moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from . import lifecycle, state
+from .accounts import is_account_id
+from .state import LOCK, Fault
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _reset(_: dict) -> dict:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    with LOCK:
+        moto_api_backend.reset()
+        state.reset()
+    return {"status": "ok"}
+
+
+def _config(body: dict) -> dict:
+    with LOCK:
+        if "copy_duration_seconds" in body:
+            value = float(body["copy_duration_seconds"])
+            if value < 0:
+                raise BadRequest("copy_duration_seconds must be >= 0")
+            state.STATE.copy_duration_seconds = value
+        return {"copy_duration_seconds": state.STATE.copy_duration_seconds}
+
+
+def _add_fault(body: dict) -> dict:
+    if not body.get("action"):
+        raise BadRequest("action is required")
+    if body.get("account") is not None and not is_account_id(body["account"]):
+        raise BadRequest("account must be a 12-digit account id")
+    known = set(Fault.__dataclass_fields__)
+    unknown = set(body) - known
+    if unknown:
+        raise BadRequest(f"unknown fault fields: {sorted(unknown)}")
+    fault = Fault(**body)
+    with LOCK:
+        state.STATE.faults.append(fault)
+        return {"faults": len(state.STATE.faults)}
+
+
+def _clear_faults(_: dict) -> dict:
+    with LOCK:
+        state.STATE.faults.clear()
+    return {"faults": 0}
+
+
+def _calls(_: dict) -> dict:
+    with LOCK:
+        return state.STATE.calls_snapshot()
+
+
+def _clear_calls(_: dict) -> dict:
+    with LOCK:
+        state.STATE.calls.clear()
+    return {}
+
+
+def _fail_copy(body: dict) -> dict:
+    reason = body.get("reason") or "Copy failed (injected by the stand-in)"
+    # A documented EC2 StateReason code; callers may pick another.
+    failure = {"Code": body.get("code") or "Server.InternalError", "Message": reason}
+    with LOCK:
+        if body.get("next"):
+            state.STATE.fail_next_copy = failure
+            return {"next": True}
+        image_id = body.get("image_id")
+        if not image_id:
+            raise BadRequest("image_id or next is required")
+        if not lifecycle.fail_copy(image_id, failure):
+            raise BadRequest(f"{image_id} is not a pending copy")
+        return {"image_id": image_id}
+
+
+def _org(body: dict) -> dict:
+    account = body.get("account")
+    if not is_account_id(account):
+        raise BadRequest("account must be a 12-digit account id")
+    with LOCK:
+        state.STATE.orgs[account] = {
+            "organization_arn": body.get("organization_arn"),
+            "ou_arns": list(body.get("ou_arns") or []),
+        }
+        return state.STATE.orgs[account]
+
+
+ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
+    ("POST", "/_standin/reset"): _reset,
+    ("POST", "/_standin/config"): _config,
+    ("GET", "/_standin/config"): _config,
+    ("POST", "/_standin/faults"): _add_fault,
+    ("DELETE", "/_standin/faults"): _clear_faults,
+    ("GET", "/_standin/calls"): _calls,
+    ("DELETE", "/_standin/calls"): _clear_calls,
+    ("POST", "/_standin/fail_copy"): _fail_copy,
+    ("POST", "/_standin/org"): _org,
+}
+
+
+def handle(environ, start_response):
+    route = ROUTES.get((environ["REQUEST_METHOD"], environ["PATH_INFO"].rstrip("/")))
+    if route is None:
+        return _respond(start_response, 404, {"error": "no such admin route"})
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        body = json.loads(raw) if raw.strip() else {}
+        if not isinstance(body, dict):
+            raise BadRequest("body must be a JSON object")
+        return _respond(start_response, 200, route(body))
+    except (BadRequest, ValueError, TypeError) as err:
+        return _respond(start_response, 400, {"error": str(err)})
+
+
+def _respond(start_response, status: int, payload: Any):
+    data = json.dumps(payload).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}[status]
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]

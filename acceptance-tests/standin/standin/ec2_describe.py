@@ -1,0 +1,94 @@
+"""DescribeImages and DescribeSnapshots that see what other accounts shared.
+
+Semantics follow the AWS EC2 API Reference for DescribeImages (ImageIds,
+Owners, ExecutableUsers, Filters) and DescribeSnapshots (SnapshotIds,
+OwnerIds, RestorableByUserIds, Filters). moto's id/malformed handling is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
+from moto.ec2.responses import EC2Response
+from moto.ec2.utils import generic_filter
+
+from .errors import ec2_error
+from .sharing import explicitly_launchable, visible_images, visible_snapshots
+
+
+def _selves(values: list[str], account: str) -> list[str]:
+    return [account if v == "self" else v for v in values]
+
+
+def describe_images(self: EC2Response) -> ActionResult:
+    self.error_on_dryrun()
+    account, backend = self.current_account, self.ec2_backend
+    ami_ids: list[str] = self._get_param("ImageIds", [])
+    owners = _selves(self._get_param("Owners", []), account)
+    exec_users = _selves(self._get_param("ExecutableUsers", []), account)
+    images = visible_images(account, self.region, backend)
+
+    if ami_ids:
+        malformed = [i for i in ami_ids if not i.startswith("ami-")]
+        if malformed:
+            raise MalformedAMIIdError(malformed)
+        images = [ami for ami in images if ami.id in ami_ids]
+        deleted = [i for i in ami_ids if i in backend.deleted_amis]
+        if not images and not deleted:
+            raise InvalidAMIIdError(ami_ids)
+    if exec_users:
+        # "all" selects public images; an account id selects explicit grants.
+        images = [
+            ami
+            for ami in images
+            if any(
+                (user == "all" and ami.is_public)
+                or (user != "all" and explicitly_launchable(ami, user))
+                for user in exec_users
+            )
+        ]
+    if owners:
+        images = [a for a in images if a.owner_id in owners or a.owner_alias in owners]
+    filters = self._filters_from_querystring()
+    if filters:
+        images = generic_filter(filters, images)
+    return ActionResult({"Images": images})
+
+
+def describe_snapshots(self: EC2Response) -> ActionResult:
+    self.error_on_dryrun()
+    account = self.current_account
+    snapshot_ids: list[str] = self._get_param("SnapshotIds", [])
+    owners = _selves(self._get_param("OwnerIds", []), account)
+    restorable_by = _selves(self._get_param("RestorableByUserIds", []), account)
+    snapshots: list[Any] = visible_snapshots(account, self.region, self.ec2_backend)
+
+    if snapshot_ids:
+        snapshots = [s for s in snapshots if s.id in snapshot_ids]
+        missing = sorted(set(snapshot_ids) - {s.id for s in snapshots})
+        if missing:
+            raise ec2_error(
+                "InvalidSnapshot.NotFound", f"The snapshot '{missing[0]}' does not exist."
+            )
+    if owners:
+        snapshots = [s for s in snapshots if s.owner_id in owners]
+    if restorable_by:
+        snapshots = [
+            s
+            for s in snapshots
+            if any(
+                s.owner_id == user or user in s.create_volume_permission_userids
+                for user in restorable_by
+            )
+        ]
+    filters = self._filters_from_querystring()
+    if filters:
+        snapshots = generic_filter(filters, snapshots)
+    return ActionResult({"Snapshots": snapshots})
+
+
+def install() -> None:
+    EC2Response.describe_images = describe_images
+    EC2Response.describe_snapshots = describe_snapshots

@@ -1,0 +1,95 @@
+"""Time for CopyImage: pending -> available (or failed), applied lazily.
+
+AWS copies take minutes; moto's are instant. Each copy is registered as a
+CopyJob and advanced at the start of every request (`tick`), so no background
+thread touches moto. While pending, the copy's snapshots report state
+`pending` and a growing Progress, as DescribeSnapshots does on AWS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.elastic_block_store import Snapshot
+
+from . import state
+from .state import CopyJob, now
+
+
+def install() -> None:
+    # moto hard-codes "100%"; a per-snapshot override lets copies report progress.
+    Snapshot.progress = property(lambda snap: getattr(snap, "_standin_progress", "100%"))
+
+
+def start_copy(account: str, region: str, ami: Any, snapshots: list[Any]) -> CopyJob:
+    started = now()
+    job = CopyJob(
+        account=account,
+        region=region,
+        image_id=ami.id,
+        snapshot_ids=[s.id for s in snapshots],
+        started_at=started,
+        done_at=started + state.STATE.copy_duration_seconds,
+        failure=state.STATE.fail_next_copy,
+    )
+    state.STATE.fail_next_copy = None
+    ami.state = "pending"
+    for snap in snapshots:
+        snap.status = "pending"
+        snap._standin_progress = "0%"
+    state.STATE.copies[ami.id] = job
+    return job
+
+
+def tick() -> None:
+    moment = now()
+    for job in list(state.STATE.copies.values()):
+        if job.finished:
+            continue
+        ami, snapshots = _resources(job)
+        if ami is None:
+            job.finished = True  # deregistered while pending: the copy is cancelled
+            continue
+        if moment >= job.done_at:
+            _finish(job, ami, snapshots)
+            continue
+        span = max(job.done_at - job.started_at, 1e-9)
+        percent = min(99, int(100 * (moment - job.started_at) / span))
+        for snap in snapshots:
+            snap._standin_progress = f"{percent}%"
+
+
+def fail_copy(image_id: str, failure: dict[str, str]) -> bool:
+    """End a pending copy now with `failure` as its StateReason."""
+    job = state.STATE.copies.get(image_id)
+    if job is None or job.finished:
+        return False
+    ami, snapshots = _resources(job)
+    if ami is None:
+        return False
+    job.failure = failure
+    _finish(job, ami, snapshots)
+    return True
+
+
+def _finish(job: CopyJob, ami: Any, snapshots: list[Any]) -> None:
+    job.finished = True
+    if job.failure:
+        ami.state = "failed"
+        ami.state_reason = dict(job.failure)
+        for snap in snapshots:
+            snap.status = "error"
+            snap.status_message = job.failure["Message"]
+        return
+    ami.state = "available"
+    for snap in snapshots:
+        snap.status = "completed"
+        snap._standin_progress = "100%"
+
+
+def _resources(job: CopyJob) -> tuple[Any, list[Any]]:
+    backend = ec2_backends[job.account][job.region]
+    ami = backend.amis.get(job.image_id)
+    snapshots = [backend.snapshots[i] for i in job.snapshot_ids if i in backend.snapshots]
+    return ami, snapshots

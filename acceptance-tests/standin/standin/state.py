@@ -1,0 +1,107 @@
+"""Everything the patch layer remembers on top of moto, in one resettable place.
+
+moto keeps AWS resources; this module keeps only what moto has no notion of:
+test configuration, injected faults, call counts, organization membership,
+in-flight copies and CopyImage idempotency tokens. `reset()` empties it all.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_COPY_DURATION_SECONDS = 0.5
+
+# One lock serialises every request that reaches moto, so a copy's state
+# transitions (applied lazily at the start of each request) never race with
+# moto's own bookkeeping. Injected latency is slept outside this lock.
+LOCK = threading.RLock()
+
+
+@dataclass
+class Fault:
+    action: str
+    error_code: str | None = None
+    http_status: int = 400
+    account: str | None = None
+    count: int | None = None  # None means "until cleared"
+    rate: float = 1.0
+    latency_seconds: float = 0.0
+    drop_connection: bool = False
+    message: str | None = None
+
+    def matches(self, action: str, account: str) -> bool:
+        if self.action not in (action, "*"):
+            return False
+        if self.account is not None and self.account != account:
+            return False
+        return self.count is None or self.count > 0
+
+    def fires(self) -> bool:
+        """Decide (and account for) one application of this fault."""
+        if random.random() >= self.rate:
+            return False
+        if self.count is not None:
+            self.count -= 1
+        return True
+
+
+@dataclass
+class CopyJob:
+    """A CopyImage in flight: the image stays pending until `done_at`."""
+
+    account: str
+    region: str
+    image_id: str
+    snapshot_ids: list[str]
+    started_at: float
+    done_at: float
+    failure: dict[str, str] | None = None  # StateReason to end with, if any
+    finished: bool = False
+
+
+@dataclass
+class State:
+    copy_duration_seconds: float = DEFAULT_COPY_DURATION_SECONDS
+    faults: list[Fault] = field(default_factory=list)
+    calls: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    # account id -> {"organization_arn": str | None, "ou_arns": [str]}
+    orgs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    copies: dict[str, CopyJob] = field(default_factory=dict)  # by image id
+    # (account, region, client token) -> (request fingerprint, image id)
+    client_tokens: dict[tuple[str, str, str], tuple[Any, str]] = field(
+        default_factory=dict
+    )
+    fail_next_copy: dict[str, str] | None = None
+
+    def count_call(self, account: str, action: str) -> None:
+        self.calls[account][action] += 1
+
+    def calls_snapshot(self) -> dict[str, dict[str, int]]:
+        return {acct: dict(actions) for acct, actions in self.calls.items()}
+
+    def pick_fault(self, action: str, account: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(action, account) and fault.fires():
+                return fault
+        return None
+
+
+STATE = State()
+
+
+def reset() -> None:
+    """Forget all layer state (moto itself is reset by the caller)."""
+    global STATE
+    with LOCK:
+        STATE = State()
+
+
+def now() -> float:
+    return time.monotonic()
