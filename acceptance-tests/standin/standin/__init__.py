@@ -21,8 +21,9 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import ec2_copy, ec2_describe, ec2_fixes, lifecycle
+    from . import ec2_copy, ec2_describe, ec2_fixes, images, lifecycle
 
+    images.install()
     lifecycle.install()
     ec2_describe.install()
     ec2_copy.install()

@@ -1,2 +1,189 @@
-def install():
-    pass
+"""Smaller corrections to moto's EC2, each as the AWS EC2 API Reference documents it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
+from moto.ec2.models.amis import AmiBackend
+from moto.ec2.models.elastic_block_store import EBSBackend
+from moto.ec2.responses import EC2Response
+from moto.kms import kms_backends
+
+from . import images
+from .errors import ec2_error
+from .sharing import image_snapshot_ids
+
+
+def snapshot_not_found(snapshot_id: str) -> Exception:
+    # moto sends an empty message, which SDKs surface as "None".
+    return ec2_error("InvalidSnapshot.NotFound", f"The snapshot '{snapshot_id}' does not exist.")
+
+
+def get_snapshot(self: Any, snapshot_id: str) -> Any:
+    snapshot = self.snapshots.get(snapshot_id)
+    if snapshot is None:
+        raise snapshot_not_found(snapshot_id)
+    return snapshot
+
+
+def delete_snapshot(self: Any, snapshot_id: str) -> Any:
+    """DeleteSnapshot: InvalidSnapshot.InUse while any registered AMI uses it."""
+    snapshot = get_snapshot(self, snapshot_id)
+    for ami in self.amis.values():
+        if snapshot_id in image_snapshot_ids(ami):
+            raise ec2_error(
+                "InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {ami.id}"
+            )
+    return self.snapshots.pop(snapshot_id)
+
+
+def describe_image_attribute(self: Any, ami_id: str, attribute_name: str) -> Any:
+    """A missing AMI is InvalidAMIID.NotFound, not a KeyError (HTTP 500) as in moto."""
+    if not ami_id or not ami_id.startswith("ami-"):
+        raise MalformedAMIIdError([ami_id])
+    if ami_id not in self.amis:
+        raise InvalidAMIIdError(ami_id)
+    return getattr(self.amis[ami_id], attribute_name)
+
+
+def modify_snapshot_attribute(self: EC2Response) -> ActionResult:
+    """Both request forms: OperationType + UserId.N / UserGroup.N, and the
+    structured CreateVolumePermission.Add.N / .Remove.N (ignored by moto)."""
+    snapshot_id = self._get_param("SnapshotId")
+    self.error_on_dryrun()
+    snapshot = get_snapshot(self.ec2_backend, snapshot_id)
+    structured = self._get_param("CreateVolumePermission", {}) or {}
+    add = [p for p in structured.get("Add", []) if p]
+    remove = [p for p in structured.get("Remove", []) if p]
+    operation = self._get_param("OperationType")
+    legacy = [{"UserId": u} for u in self._get_param("UserIds", [])]
+    legacy += [{"Group": g} for g in self._get_param("GroupNames", [])]
+    if operation == "add":
+        add += legacy
+    elif operation == "remove":
+        remove += legacy
+    if add and remove:
+        raise ec2_error(
+            "InvalidParameterCombination",
+            "You can add or remove createVolumePermission in one call, not both.",
+        )
+    for perm in add + remove:
+        user, group = perm.get("UserId"), perm.get("Group")
+        if user is not None and not (len(user) == 12 and user.isdigit()):
+            raise ec2_error("InvalidUserID.Malformed", f"Invalid user id: '{user}'")
+        if group is not None and group != "all":
+            raise ec2_error("InvalidParameterValue", f"Invalid group: '{group}'")
+    if add and snapshot.encrypted and _is_aws_managed(snapshot):
+        raise ec2_error(
+            "InvalidParameter",
+            "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.",
+        )
+    if add and snapshot.encrypted and any(p.get("Group") == "all" for p in add):
+        raise ec2_error("InvalidParameter", "Encrypted snapshots cannot be made public.")
+    for perm in add:
+        if "UserId" in perm:
+            snapshot.create_volume_permission_userids.add(perm["UserId"])
+        if "Group" in perm:
+            snapshot.create_volume_permission_groups.add(perm["Group"])
+    for perm in remove:
+        snapshot.create_volume_permission_userids.discard(perm.get("UserId"))
+        snapshot.create_volume_permission_groups.discard(perm.get("Group"))
+    return EmptyResult()
+
+
+def _is_aws_managed(snapshot: Any) -> bool:
+    """Encrypted with its owner's `alias/aws/ebs` key (the AWS managed key)."""
+    if not snapshot.kms_key_id:
+        return True  # encrypted without a named key means the default managed key
+    kms = kms_backends[snapshot.owner_id][snapshot.ec2_backend.region_name]
+    try:
+        key = kms.describe_key(snapshot.kms_key_id)
+    except Exception:  # the key is gone; it cannot be a shareable customer key either
+        return False
+    return "alias/aws/ebs" in key.aliases or key.key_manager == "AWS"
+
+
+def deregister_image(self: EC2Response) -> ActionResult:
+    """DeleteAssociatedSnapshots=true deletes the AMI's snapshots too, except
+    snapshots another registered AMI still uses (reported as skipped)."""
+    ami_id = self._get_param("ImageId")
+    delete_snapshots = self._get_bool_param("DeleteAssociatedSnapshots", False)
+    self.error_on_dryrun()
+    backend = self.ec2_backend
+    ami = backend.amis.get(ami_id)
+    snapshot_ids = image_snapshot_ids(ami) if ami is not None else []
+    backend.deregister_image(ami_id)
+    result: dict[str, Any] = {"Return": True}
+    if delete_snapshots:
+        outcomes = []
+        for snapshot_id in snapshot_ids:
+            in_use = any(snapshot_id in image_snapshot_ids(a) for a in backend.amis.values())
+            if in_use or snapshot_id not in backend.snapshots:
+                outcomes.append({"SnapshotId": snapshot_id, "ReturnCode": "skipped"})
+                continue
+            backend.snapshots.pop(snapshot_id)
+            outcomes.append({"SnapshotId": snapshot_id, "ReturnCode": "success"})
+        result["DeleteSnapshotResults"] = outcomes
+    return ActionResult(result)
+
+
+def register_image(self: EC2Response) -> ActionResult:
+    """RegisterImage honouring BlockDeviceMapping.N.Ebs.SnapshotId and
+    TagSpecifications (image and snapshot), both ignored by moto."""
+    self.error_on_dryrun()
+    backend = self.ec2_backend
+    mappings = self._get_param("BlockDeviceMappings", []) or []
+    snapshots = [get_snapshot(backend, m["Ebs"]["SnapshotId"])
+                 for m in mappings if (m.get("Ebs") or {}).get("SnapshotId")]
+    name = self._get_param("Name")
+    for ami in backend.amis.values():
+        if ami.name == name:
+            raise ec2_error("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {ami.id}")
+    ami = backend.register_image(name, self._get_param("Description", ""))
+    if self._get_param("RootDeviceName"):
+        ami.root_device_name = self._get_param("RootDeviceName")
+    for attr, param in (("architecture", "Architecture"), ("virtualization_type", "VirtualizationType")):
+        if self._get_param(param):
+            setattr(ami, attr, self._get_param(param))
+    if snapshots:
+        images.drop_auto_snapshot(ami)
+        ami.root_device_type = "ebs"
+        ami._standin_bdms = [
+            images.mapping(m["DeviceName"], snap, m)
+            for m, snap in zip([m for m in mappings if (m.get("Ebs") or {}).get("SnapshotId")], snapshots)
+        ]
+    tags = self._parse_tag_specification()
+    ami.add_tags(tags.get("image", {}))
+    for snapshot_id in image_snapshot_ids(ami):
+        backend.snapshots[snapshot_id].add_tags(tags.get("snapshot", {}))
+    return ActionResult({"ImageId": ami.id})
+
+
+def delete_tags(self: EC2Response) -> ActionResult:
+    """DeleteTags on a resource that does not exist is a NotFound error, as
+    CreateTags already is in moto (moto's DeleteTags skips the check)."""
+    self.ec2_backend.do_resources_exist(self._get_param("Resources", []))
+    return _moto_delete_tags(self)
+
+
+def get_ebs_default_kms_key_id(self: EC2Response) -> ActionResult:
+    """GetEbsDefaultKmsKeyId (absent in moto): the key ARN, alias/aws/ebs unless modified."""
+    backend = self.ec2_backend
+    arn = backend.default_kms_key_id or backend._create_default_encryption_key()
+    return ActionResult({"KmsKeyId": arn})
+
+
+_moto_delete_tags = EC2Response.delete_tags
+
+
+def install() -> None:
+    EBSBackend.get_snapshot = get_snapshot
+    EBSBackend.delete_snapshot = delete_snapshot
+    AmiBackend.describe_image_attribute = describe_image_attribute
+    EC2Response.modify_snapshot_attribute = modify_snapshot_attribute
+    EC2Response.deregister_image = deregister_image
+    EC2Response.register_image = register_image
+    EC2Response.delete_tags = delete_tags
+    EC2Response.get_ebs_default_kms_key_id = get_ebs_default_kms_key_id
