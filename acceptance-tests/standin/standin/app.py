@@ -102,8 +102,9 @@ def _drop(environ) -> None:
     """Reset the TCP connection without any response, like a network failure."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:
-        # Linger 0 turns close() into a RST, so clients see a reset, not a clean EOF.
+        # Linger 0 makes the final close a RST; shutdown() ends the exchange at
+        # once even though werkzeug still holds file objects on the socket.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
+        sock.shutdown(socket.SHUT_RDWR)
     # werkzeug treats ConnectionError as "client went away" and writes nothing.
     raise ConnectionResetError("standin: injected dropped connection")

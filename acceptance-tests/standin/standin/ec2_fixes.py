@@ -39,6 +39,15 @@ def delete_snapshot(self: Any, snapshot_id: str) -> Any:
     return self.snapshots.pop(snapshot_id)
 
 
+def create_snapshot(self: Any, volume_id: str, description: str, *args: Any, **kwargs: Any) -> Any:
+    """A snapshot of an encrypted volume is encrypted with the volume's KMS key
+    (moto keeps the flag but drops the key)."""
+    snapshot = _moto_create_snapshot(self, volume_id, description, *args, **kwargs)
+    if snapshot.encrypted and not snapshot.kms_key_id:
+        snapshot.kms_key_id = snapshot.volume.kms_key_id
+    return snapshot
+
+
 def describe_image_attribute(self: Any, ami_id: str, attribute_name: str) -> Any:
     """A missing AMI is InvalidAMIID.NotFound, not a KeyError (HTTP 500) as in moto."""
     if not ami_id or not ami_id.startswith("ami-"):
@@ -176,11 +185,13 @@ def get_ebs_default_kms_key_id(self: EC2Response) -> ActionResult:
 
 
 _moto_delete_tags = EC2Response.delete_tags
+_moto_create_snapshot = EBSBackend.create_snapshot
 
 
 def install() -> None:
     EBSBackend.get_snapshot = get_snapshot
     EBSBackend.delete_snapshot = delete_snapshot
+    EBSBackend.create_snapshot = create_snapshot
     AmiBackend.describe_image_attribute = describe_image_attribute
     EC2Response.modify_snapshot_attribute = modify_snapshot_attribute
     EC2Response.deregister_image = deregister_image

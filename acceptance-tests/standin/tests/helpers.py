@@ -1,0 +1,64 @@
+"""Building blocks for tests: a bake-account AMI backed by real snapshots."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+ZONE = "eu-west-1a"
+
+
+def make_ami(ec2, name: str = "app-1", snapshots: int = 2, tags: dict | None = None,
+             encrypted: bool = False, kms_key_id: str | None = None) -> tuple[str, list[str]]:
+    """RegisterImage over `snapshots` fresh snapshots; returns (image id, snapshot ids)."""
+    snap_ids = []
+    for _ in range(snapshots):
+        extra = {"Encrypted": True} if encrypted else {}
+        if kms_key_id:
+            extra["KmsKeyId"] = kms_key_id
+        volume = ec2.create_volume(AvailabilityZone=ZONE, Size=8, **extra)
+        snap_ids.append(ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"])
+    mappings = [
+        {"DeviceName": f"/dev/sd{chr(ord('a') + i)}{'1' if i == 0 else ''}",
+         "Ebs": {"SnapshotId": sid}}
+        for i, sid in enumerate(snap_ids)
+    ]
+    spec = [{"ResourceType": "image", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
+    image_id = ec2.register_image(
+        Name=name, RootDeviceName="/dev/sda1", BlockDeviceMappings=mappings,
+        TagSpecifications=spec,
+    )["ImageId"]
+    return image_id, snap_ids
+
+
+def share(ec2, image_id: str, snap_ids: list[str], account: str, snapshots: bool = True) -> None:
+    ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": account}]})
+    if snapshots:
+        for sid in snap_ids:
+            ec2.modify_snapshot_attribute(SnapshotId=sid, Attribute="createVolumePermission",
+                                          OperationType="add", UserIds=[account])
+
+
+def image(ec2, image_id: str) -> dict:
+    return ec2.describe_images(ImageIds=[image_id])["Images"][0]
+
+
+def tags_of(resource: dict) -> dict:
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+
+
+def wait_state(ec2, image_id: str, wanted: str, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = image(ec2, image_id)
+        if current["State"] == wanted:
+            return current
+        time.sleep(0.05)
+    pytest.fail(f"{image_id} did not become {wanted}; last state {current['State']}")
+
+
+def error_code(excinfo: pytest.ExceptionInfo) -> str:
+    assert isinstance(excinfo.value, ClientError)
+    return excinfo.value.response["Error"]["Code"]
