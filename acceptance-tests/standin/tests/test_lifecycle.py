@@ -24,7 +24,7 @@ def test_copy_is_pending_with_progress_then_available(aws, ctl, shared_source):
     """AWS EC2 API Reference, DescribeImages (State pending|available) and
     DescribeSnapshots (State pending|completed, Progress as a percentage): a copy
     stays pending for the configured duration while its snapshots progress."""
-    ctl("POST", "config", {"copy_duration_seconds": 1.0})
+    ctl("POST", "config", {"copy_duration_seconds": 2.0})
     prod = aws("ec2", PROD)
     copy_id = start_copy(prod, shared_source)
     pending = image(prod, copy_id)
