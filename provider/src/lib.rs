@@ -6,8 +6,10 @@
 //! typed resource logic, and [`aws`] talks to EC2, STS and KMS.
 
 pub mod aws;
+pub mod duration;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
+pub mod validate;
 
 pub use protocol::server::serve;

@@ -1,0 +1,22 @@
+//! The provider's resource types, one folder each.
+
+mod test_wait;
+
+use std::sync::Arc;
+
+use crate::protocol::managed::Managed;
+use crate::protocol::resource::Resource;
+use crate::provider::Shared;
+
+/// Environment variable that turns on resources meant only for this
+/// project's own tests. They are never in the schema otherwise.
+pub const TEST_RESOURCES_ENV: &str = "IMAGECOPIER_TEST_RESOURCES";
+
+/// Every resource type the provider serves.
+pub fn all(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
+    let mut resources: Vec<Arc<dyn Resource>> = Vec::new();
+    if std::env::var(TEST_RESOURCES_ENV).as_deref() == Ok("1") {
+        resources.push(Arc::new(Managed(test_wait::TestWait::new(shared.clone()))));
+    }
+    resources
+}

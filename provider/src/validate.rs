@@ -1,0 +1,125 @@
+//! Checks of identifier formats, shared by the provider block and resources.
+//!
+//! Each returns `Err(reason)` phrased to follow "<attribute> ..." in a
+//! diagnostic; the caller names the attribute.
+
+/// A 12-digit AWS account id.
+pub fn account_id(value: &str) -> Result<(), String> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("must be a 12-digit AWS account id, got {value:?}"))
+    }
+}
+
+/// An AWS region name such as `eu-west-1` or `us-gov-west-1`.
+pub fn region(value: &str) -> Result<(), String> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an AWS region name such as \"eu-west-1\", got {value:?}"
+        ))
+    }
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<path/name>`.
+pub fn role_arn(value: &str) -> Result<(), String> {
+    let fields: Vec<&str> = value.splitn(6, ':').collect();
+    let ok = fields.len() == 6
+        && fields[0] == "arn"
+        && fields[1].starts_with("aws")
+        && fields[2] == "iam"
+        && fields[3].is_empty()
+        && account_id(fields[4]).is_ok()
+        && fields[5]
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an IAM role ARN such as \"arn:aws:iam::111111111111:role/name\", got {value:?}"
+        ))
+    }
+}
+
+/// An endpoint URL.
+pub fn endpoint_url(value: &str) -> Result<(), String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() => Ok(()),
+        _ => Err(format!("must be an http:// or https:// URL, got {value:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids() {
+        for (value, ok) in [
+            ("111111111111", true),
+            ("11111111111", false),
+            ("11111111111a", false),
+            ("", false),
+        ] {
+            assert_eq!(account_id(value).is_ok(), ok, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        let cases = [
+            ("eu-west-1", true),
+            ("us-gov-west-1", true),
+            ("cn-north-1", true),
+            ("ap-southeast-5", true),
+            ("eu-west", false),
+            ("EU-WEST-1", false),
+            ("euwest1", false),
+            ("", false),
+        ];
+        for (value, ok) in cases {
+            assert_eq!(region(value).is_ok(), ok, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn role_arns() {
+        let cases = [
+            ("arn:aws:iam::111111111111:role/ami-publisher", true),
+            ("arn:aws-cn:iam::111111111111:role/path/name", true),
+            ("arn:aws:iam::111111111111:user/bob", false),
+            ("arn:aws:iam::1111:role/x", false),
+            ("arn:aws:iam::111111111111:role/", false),
+            ("ami-publisher", false),
+        ];
+        for (value, ok) in cases {
+            assert_eq!(role_arn(value).is_ok(), ok, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn endpoint_urls() {
+        for (value, ok) in [
+            ("http://127.0.0.1:4566", true),
+            ("https://ec2.eu-west-1.amazonaws.com", true),
+            ("ec2.local", false),
+            ("https://", false),
+        ] {
+            assert_eq!(endpoint_url(value).is_ok(), ok, "{value:?}");
+        }
+    }
+}
