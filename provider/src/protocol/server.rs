@@ -93,7 +93,7 @@ pub async fn run<P: ProviderService>(
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
 
-    let provider_service = ProviderServer::new(Adapter::new(provider))
+    let provider_service = ProviderServer::new(Adapter::new(provider.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let router = tonic::transport::Server::builder()
@@ -126,11 +126,26 @@ pub async fn run<P: ProviderService>(
         "plugin server started",
         &[("address", &address.to_string())],
     );
+    watch_parent(provider, shutdown.clone());
     router
         .serve_with_incoming_shutdown(connections, shutdown.cancelled_owned())
         .await?;
-    log::debug("plugin server stopped", &[]);
+    log::debug("plugin server stopped", &[("peak_rss_kib", &peak_rss_kib())]);
     Ok(())
+}
+
+/// The process's peak resident memory (VmHWM), for the benchmark that
+/// measures the provider's footprint during a plan.
+fn peak_rss_kib() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .map(|v| v.trim().trim_end_matches("kB").trim().to_owned())
+        })
+        .unwrap_or_default()
 }
 
 /// Terraform lists the protocol versions it speaks; refuse politely if 6 is
@@ -150,6 +165,30 @@ fn negotiate_protocol() -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// How often the plugin checks that Terraform is still its parent.
+const PARENT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// If Terraform dies without shutting us down (SIGKILL, a crash), nobody
+/// will ever call us again: stop operations in flight, so they return with
+/// what they have, and exit instead of lingering as an orphan.
+fn watch_parent<P: ProviderService>(provider: Arc<P>, shutdown: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(PARENT_CHECK_INTERVAL) => {}
+            }
+            if std::os::unix::process::parent_id() != parent {
+                log::warn("Terraform (the parent process) is gone; stopping", &[]);
+                provider.stop();
+                shutdown.cancel();
+                return;
+            }
+        }
+    });
 }
 
 /// A Ctrl-C in a terminal reaches the whole process group, provider

@@ -129,7 +129,7 @@ impl ManagedResource for TestWait {
     ) -> Applied<TestWaitModel> {
         let seconds = planned.seconds.known().copied().unwrap_or(0).max(0);
         let started = Instant::now();
-        mark(&planned, "started\n");
+        mark(&planned, &format!("started pid={}\n", std::process::id()));
         let stop = self.shared.stop_token();
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(seconds.unsigned_abs())) => {
