@@ -1,0 +1,255 @@
+//! EC2 clients against the stand-in, for seeding AMIs and inspecting what the provider did.
+//!
+//! Tests are plain `#[test]` functions, because Terraform runs are blocking; the SDK's futures run
+//! on one runtime shared by the whole test process through [`Ec2::block_on`].
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use aws_sdk_ec2::config::timeout::TimeoutConfig;
+use aws_sdk_ec2::config::{BehaviorVersion, Region};
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::{
+    ArchitectureValues, BlockDeviceMapping, EbsBlockDevice, Image, Tag, VolumeType,
+};
+use tokio::runtime::Runtime;
+
+use crate::{StandIn, REGION};
+
+/// Any one SDK call, retries included, must finish within this.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// The device seeded AMIs boot from.
+const ROOT_DEVICE: &str = "/dev/xvda";
+const SEED_VOLUME_GIB: i32 = 8;
+
+/// An EC2 client acting as one account at the stand-in.
+#[derive(Clone, Debug)]
+pub struct Ec2 {
+    client: aws_sdk_ec2::Client,
+    account: String,
+}
+
+/// An AMI created by [`Ec2::seed_ami`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeededAmi {
+    /// The AMI id, `ami-...`.
+    pub image_id: String,
+    /// Its unique name.
+    pub name: String,
+    /// The account that owns it.
+    pub owner: String,
+    /// The snapshots its block device mappings reference, as DescribeImages reports them.
+    pub snapshot_ids: Vec<String>,
+}
+
+impl StandIn {
+    /// An EC2 client acting as `account` in [`REGION`].
+    pub fn ec2(&self, account: &str) -> Ec2 {
+        Ec2::new(self.endpoint(), account)
+    }
+
+    /// Registers an EBS-backed AMI owned by `account` with `tags`; see [`Ec2::seed_ami`].
+    pub fn seed_ami(&self, account: &str, tags: &[(&str, &str)]) -> SeededAmi {
+        self.ec2(account).seed_ami(tags)
+    }
+}
+
+impl Ec2 {
+    /// A client for `endpoint` whose static access key is `account` (the stand-in's convention
+    /// for "acting as this account").
+    pub fn new(endpoint: &str, account: &str) -> Self {
+        let credentials = Credentials::new(account, "test", None, None, "acceptance-tests");
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(endpoint)
+            .credentials_provider(credentials)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .build();
+        Self {
+            client: aws_sdk_ec2::Client::from_conf(config),
+            account: account.to_string(),
+        }
+    }
+
+    /// The SDK client, for calls the harness does not wrap; run them with [`Ec2::block_on`].
+    pub fn client(&self) -> &aws_sdk_ec2::Client {
+        &self.client
+    }
+
+    /// The account this client acts as.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// Runs an SDK future to completion from a synchronous test. Must not be called from inside an
+    /// async context (such as a `#[tokio::test]`).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        runtime().block_on(future)
+    }
+
+    /// Creates an available, EBS-backed AMI with one root snapshot, tagged with `tags`.
+    ///
+    /// It goes the way a real AMI is built from a volume: CreateVolume, CreateSnapshot, then
+    /// RegisterImage with a block device mapping that references the snapshot.
+    pub fn seed_ami(&self, tags: &[(&str, &str)]) -> SeededAmi {
+        let name = unique_name("seed-ami");
+        let c = &self.client;
+        let snapshot_id = self.block_on(async {
+            let volume = c
+                .create_volume()
+                .availability_zone(format!("{REGION}a"))
+                .size(SEED_VOLUME_GIB)
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("CreateVolume: {}", describe(&err)));
+            let volume_id = volume.volume_id().unwrap_or_default().to_string();
+            let snapshot = c
+                .create_snapshot()
+                .volume_id(&volume_id)
+                .description(format!("root of {name}"))
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("CreateSnapshot: {}", describe(&err)));
+            // The snapshot outlives its volume, as it does in AWS; the volume is not needed.
+            c.delete_volume()
+                .volume_id(&volume_id)
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("DeleteVolume: {}", describe(&err)));
+            snapshot.snapshot_id().unwrap_or_default().to_string()
+        });
+        let mapping = BlockDeviceMapping::builder()
+            .device_name(ROOT_DEVICE)
+            .ebs(
+                EbsBlockDevice::builder()
+                    .snapshot_id(&snapshot_id)
+                    .volume_size(SEED_VOLUME_GIB)
+                    .volume_type(VolumeType::Gp3)
+                    .delete_on_termination(true)
+                    .build(),
+            )
+            .build();
+        let image_id = self.block_on(async {
+            let registered = c
+                .register_image()
+                .name(&name)
+                .architecture(ArchitectureValues::X8664)
+                .virtualization_type("hvm")
+                .root_device_name(ROOT_DEVICE)
+                .block_device_mappings(mapping)
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("RegisterImage: {}", describe(&err)));
+            let image_id = registered.image_id().unwrap_or_default().to_string();
+            if !tags.is_empty() {
+                let tags = tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build());
+                c.create_tags()
+                    .resources(&image_id)
+                    .set_tags(Some(tags.collect()))
+                    .send()
+                    .await
+                    .unwrap_or_else(|err| panic!("CreateTags: {}", describe(&err)));
+            }
+            image_id
+        });
+        let image = self
+            .describe_image(&image_id)
+            .unwrap_or_else(|| panic!("DescribeImages does not show the seeded {image_id}"));
+        let snapshot_ids = snapshot_ids(&image);
+        if !snapshot_ids.contains(&snapshot_id) {
+            // Plain moto ignores the mapping and makes a snapshot of its own; drop ours so the
+            // account holds only the AMI's snapshots, as it would in AWS.
+            self.block_on(c.delete_snapshot().snapshot_id(&snapshot_id).send())
+                .unwrap_or_else(|err| panic!("DeleteSnapshot: {}", describe(&err)));
+        }
+        SeededAmi {
+            image_id,
+            name,
+            owner: self.account.clone(),
+            snapshot_ids,
+        }
+    }
+
+    /// The AMI `image_id` as this account sees it, or `None` if DescribeImages does not show it.
+    pub fn describe_image(&self, image_id: &str) -> Option<Image> {
+        let result = self.block_on(self.client.describe_images().image_ids(image_id).send());
+        match result {
+            Ok(output) => output
+                .images()
+                .iter()
+                .find(|image| image.image_id() == Some(image_id))
+                .cloned(),
+            Err(err) if err.code() == Some("InvalidAMIID.NotFound") => None,
+            Err(err) => panic!("DescribeImages {image_id}: {}", describe(&err)),
+        }
+    }
+
+    /// The AMIs this account owns.
+    pub fn owned_images(&self) -> Vec<Image> {
+        let result = self.block_on(self.client.describe_images().owners("self").send());
+        match result {
+            Ok(output) => output.images().to_vec(),
+            Err(err) => panic!("DescribeImages owners=self: {}", describe(&err)),
+        }
+    }
+}
+
+/// The snapshot ids in an image's EBS block device mappings.
+pub fn snapshot_ids(image: &Image) -> Vec<String> {
+    image
+        .block_device_mappings()
+        .iter()
+        .filter_map(|mapping| mapping.ebs()?.snapshot_id())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The value of tag `key` on an image, if set.
+pub fn image_tag<'a>(image: &'a Image, key: &str) -> Option<&'a str> {
+    image
+        .tags()
+        .iter()
+        .find(|tag| tag.key() == Some(key))
+        .and_then(Tag::value)
+}
+
+fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|err| panic!("starting the tokio runtime: {err}"))
+    })
+}
+
+/// A name no other test in any process uses, so parallel tests never collide.
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{nanos}-{n}", std::process::id())
+}
+
+/// An SDK error with its code and message, which the default Display hides.
+fn describe<E: ProvideErrorMetadata + std::fmt::Debug>(err: &E) -> String {
+    format!(
+        "{}: {} ({err:?})",
+        err.code().unwrap_or("no code"),
+        err.message().unwrap_or("no message")
+    )
+}

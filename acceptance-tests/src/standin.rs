@@ -1,0 +1,257 @@
+//! The local AWS stand-in: moto plus the behaviours this product depends on, as a subprocess.
+//!
+//! Every test starts its own stand-in (startup takes well under three seconds), so tests running in
+//! parallel threads never see each other's AMIs, faults or call counts.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::process::signal_process;
+use crate::{venv_python, workspace_root, Fault};
+
+/// How long the server may take to write its port file.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the server may take to exit after SIGTERM before it is killed.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The limit for one admin request; the admin API answers from memory.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// Action-name prefixes of calls that only read.
+const READ_ONLY_PREFIXES: &[&str] = &["Describe", "Get", "List"];
+
+/// A running stand-in server on a free loopback port, stopped when dropped.
+#[derive(Debug)]
+pub struct StandIn {
+    child: Child,
+    endpoint: String,
+    agent: ureq::Agent,
+    dir: TempDir,
+}
+
+impl StandIn {
+    /// Starts a stand-in on 127.0.0.1 and waits until it listens. Panics with the server's output
+    /// if it exits or does not become ready within 30 seconds.
+    pub fn start() -> Self {
+        let root = workspace_root();
+        let dir = tempfile::Builder::new()
+            .prefix("standin-")
+            .tempdir()
+            .unwrap_or_else(|err| panic!("creating the stand-in's directory: {err}"));
+        let port_file = dir.path().join("port");
+        let mut command = Command::new(venv_python());
+        command
+            .args([
+                "-m",
+                "standin",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--port-file",
+            ])
+            .arg(&port_file)
+            .env("PYTHONPATH", root.join("acceptance-tests/standin"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            // Files, not pipes: nobody reads while tests run, and a full pipe would block the server.
+            .stdout(log_file(dir.path(), "stdout"))
+            .stderr(log_file(dir.path(), "stderr"));
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AWS_") {
+                command.env_remove(&key);
+            }
+        }
+        let child = command
+            .spawn()
+            .unwrap_or_else(|err| panic!("starting the stand-in: {err}"));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(ADMIN_TIMEOUT))
+            .http_status_as_error(false)
+            // Loopback only: never route admin calls through a proxy from the environment.
+            .proxy(None)
+            .build()
+            .into();
+        let mut standin = Self {
+            child,
+            endpoint: String::new(),
+            agent,
+            dir,
+        };
+        let port = standin.wait_for_port(&port_file);
+        standin.endpoint = format!("http://127.0.0.1:{port}");
+        standin
+    }
+
+    /// The base URL for AWS clients, such as `http://127.0.0.1:40123`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Forgets all AWS resources, faults, configuration and call counts.
+    pub fn reset(&self) {
+        self.admin("POST", "/_standin/reset", None);
+    }
+
+    /// Makes each CopyImage stay `pending` for `seconds` before it becomes available.
+    pub fn set_copy_duration(&self, seconds: f64) {
+        self.admin(
+            "POST",
+            "/_standin/config",
+            Some(json!({ "copy_duration_seconds": seconds })),
+        );
+    }
+
+    /// Adds a fault; faults accumulate until [`StandIn::clear_faults`].
+    pub fn inject_fault(&self, fault: &Fault) {
+        self.admin("POST", "/_standin/faults", Some(fault.to_json()));
+    }
+
+    /// Removes every injected fault.
+    pub fn clear_faults(&self) {
+        self.admin("DELETE", "/_standin/faults", None);
+    }
+
+    /// Makes the pending copy `image_id` end in state `failed` with `reason` as its StateReason
+    /// message. Panics if `image_id` is not a copy in flight.
+    pub fn fail_copy(&self, image_id: &str, reason: &str) {
+        let body = json!({ "image_id": image_id, "reason": reason });
+        self.admin("POST", "/_standin/fail_copy", Some(body));
+    }
+
+    /// Makes the next CopyImage (from any account) end in state `failed` with `reason`.
+    pub fn fail_next_copy(&self, reason: &str) {
+        let body = json!({ "next": true, "reason": reason });
+        self.admin("POST", "/_standin/fail_copy", Some(body));
+    }
+
+    /// Places `account` in an AWS Organization (and OUs), for organization-wide launch
+    /// permissions.
+    pub fn set_organization(&self, account: &str, organization_arn: &str, ou_arns: &[&str]) {
+        let body = json!({
+            "account": account,
+            "organization_arn": organization_arn,
+            "ou_arns": ou_arns,
+        });
+        self.admin("POST", "/_standin/org", Some(body));
+    }
+
+    /// Calls received so far: account id to action name to count.
+    pub fn calls(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let body = self.admin("GET", "/_standin/calls", None);
+        serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("parsing GET /_standin/calls: {err}: {body}"))
+    }
+
+    /// Calls made as `account` whose action changes something (not Describe*, Get* or List*).
+    pub fn mutating_calls(&self, account: &str) -> BTreeMap<String, u64> {
+        let mut calls = self.calls();
+        let account_calls = calls.remove(account).unwrap_or_default();
+        account_calls
+            .into_iter()
+            .filter(|(action, _)| !READ_ONLY_PREFIXES.iter().any(|p| action.starts_with(p)))
+            .collect()
+    }
+
+    /// Sets every call count back to zero.
+    pub fn clear_calls(&self) {
+        self.admin("DELETE", "/_standin/calls", None);
+    }
+
+    /// What the server has logged so far, for diagnosing a failing test.
+    pub fn logs(&self) -> String {
+        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name));
+        format!(
+            "--- stand-in stdout ---\n{}\n--- stand-in stderr ---\n{}",
+            read("stdout").unwrap_or_default(),
+            read("stderr").unwrap_or_default()
+        )
+    }
+
+    /// Sends an admin request and returns the body; panics unless the answer is 2xx.
+    pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> String {
+        let url = format!("{}{path}", self.endpoint);
+        let result = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            ("POST", body) => self
+                .agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send(body.unwrap_or_else(|| json!({})).to_string()),
+            (other, _) => panic!("unsupported admin method {other}"),
+        };
+        let mut response =
+            result.unwrap_or_else(|err| panic!("{method} {path}: {err}\n{}", self.logs()));
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .unwrap_or_else(|err| panic!("{method} {path}: reading the answer: {err}"));
+        assert!(
+            status.is_success(),
+            "{method} {path} answered {status}: {text}"
+        );
+        text
+    }
+
+    fn wait_for_port(&mut self, port_file: &Path) -> u16 {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            // The file may be seen half-written; a partial number fails to parse or is retried.
+            let port = std::fs::read_to_string(port_file)
+                .ok()
+                .and_then(|text| text.trim().parse::<u16>().ok())
+                .filter(|port| *port != 0);
+            if let Some(port) = port {
+                return port;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "the stand-in exited with {status} before listening\n{}",
+                    self.logs()
+                );
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "the stand-in did not write {} within {STARTUP_TIMEOUT:?}\n{}",
+                    port_file.display(),
+                    self.logs()
+                );
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
+    }
+}
+
+impl Drop for StandIn {
+    /// SIGTERM first so the server can close cleanly, SIGKILL if it has not exited in time.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        signal_process(self.child.id(), "TERM");
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn log_file(dir: &Path, name: &str) -> Stdio {
+    match File::create(dir.join(name)) {
+        Ok(file) => Stdio::from(file),
+        Err(_) => Stdio::null(),
+    }
+}

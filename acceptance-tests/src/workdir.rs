@@ -1,0 +1,191 @@
+//! A per-test Terraform working directory with an isolated environment.
+//!
+//! Each test gets its own temporary directory holding its configuration, state, `TF_DATA_DIR` and
+//! CLI config file, and every command runs with an environment built from scratch for Terraform
+//! and AWS: nothing from the developer's machine (AWS profiles, TF_CLI_ARGS, a plugin cache, a
+//! global CLI config) can change what a test does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use crate::process::{RunOutput, RunningProcess};
+use crate::{provider_dir, StandIn, Terraform, REGION};
+
+/// The default limit for one Terraform command. Generous, because CI's two cores may be busy
+/// compiling; a test that expects a long copy raises it with [`Workdir::with_timeout`].
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Inherited variables with these prefixes are removed from every Terraform run.
+const SCRUBBED_PREFIXES: &[&str] = &["AWS_", "TF_CLI_ARGS", "TF_VAR_"];
+/// Inherited variables with these exact names are removed from every Terraform run. TF_LOG and
+/// TF_LOG_PATH are deliberately kept so that a developer can trace a failing test.
+const SCRUBBED_NAMES: &[&str] = &[
+    "TF_WORKSPACE",
+    "TF_PLUGIN_CACHE_DIR",
+    "TF_REATTACH_PROVIDERS",
+    "TF_ACC",
+    "TF_FORCE_LOCAL_BACKEND",
+];
+
+/// A temporary Terraform working directory, removed when dropped.
+#[derive(Debug)]
+pub struct Workdir {
+    dir: TempDir,
+    terraform: Terraform,
+    env: BTreeMap<String, String>,
+    timeout: Duration,
+}
+
+impl Workdir {
+    /// A workdir whose CLI config points `imagecopier/imagecopier` at the freshly built provider
+    /// through `dev_overrides`, so no `terraform init` is needed.
+    pub fn new(terraform: &Terraform) -> Self {
+        let dir = provider_dir();
+        let config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"imagecopier/imagecopier\" = {}\n  }}\n  direct {{}}\n}}\n",
+            hcl_string(&dir.to_string_lossy())
+        );
+        Self::with_cli_config(terraform, &config)
+    }
+
+    /// A workdir with an empty CLI config, for configurations that use only Terraform built-ins.
+    /// It does not build the provider.
+    pub fn without_provider(terraform: &Terraform) -> Self {
+        Self::with_cli_config(terraform, "")
+    }
+
+    fn with_cli_config(terraform: &Terraform, cli_config: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("tfacc-")
+            .tempdir()
+            .unwrap_or_else(|err| panic!("creating a temporary workdir: {err}"));
+        let mut workdir = Self {
+            dir,
+            terraform: terraform.clone(),
+            env: BTreeMap::new(),
+            timeout: DEFAULT_TIMEOUT,
+        };
+        workdir.write("terraform.rc", cli_config);
+        let path = workdir.path().to_path_buf();
+        let rc = path.join("terraform.rc");
+        let data_dir = path.join(".terraform");
+        // Absent files: the SDK then finds no profile, and no shared config from the machine.
+        let aws_config = path.join("aws-config-absent");
+        let aws_credentials = path.join("aws-credentials-absent");
+        workdir.set_env("TF_CLI_CONFIG_FILE", &rc.to_string_lossy());
+        workdir.set_env("TF_DATA_DIR", &data_dir.to_string_lossy());
+        workdir.set_env("CHECKPOINT_DISABLE", "1");
+        workdir.set_env("TF_IN_AUTOMATION", "1");
+        workdir.set_env("TF_INPUT", "0");
+        workdir.set_env("AWS_CONFIG_FILE", &aws_config.to_string_lossy());
+        workdir.set_env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            &aws_credentials.to_string_lossy(),
+        );
+        // The instance metadata service lives at a link-local address; never probe it.
+        workdir.set_env("AWS_EC2_METADATA_DISABLED", "true");
+        workdir
+    }
+
+    /// Points the AWS SDK in the provider at `standin`, acting as `account`, in [`REGION`].
+    pub fn with_standin(mut self, standin: &StandIn, account: &str) -> Self {
+        self.set_env("AWS_ENDPOINT_URL", standin.endpoint());
+        self.set_env("AWS_REGION", REGION);
+        self.set_env("AWS_SECRET_ACCESS_KEY", "test");
+        self.set_aws_account(account);
+        self
+    }
+
+    /// Sets an environment variable for every later command; returns `self` for chaining.
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.set_env(key, value);
+        self
+    }
+
+    /// Raises or lowers the limit for each Terraform command run in this workdir.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets an environment variable for every later command.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.insert(key.to_string(), value.to_string());
+    }
+
+    /// Removes a variable the harness or the test set earlier.
+    pub fn remove_env(&mut self, key: &str) {
+        self.env.remove(key);
+    }
+
+    /// Switches the credentials to `account` (the stand-in treats a 12-digit key as the account).
+    pub fn set_aws_account(&mut self, account: &str) {
+        self.set_env("AWS_ACCESS_KEY_ID", account);
+    }
+
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The Terraform this workdir runs.
+    pub fn terraform(&self) -> &Terraform {
+        &self.terraform
+    }
+
+    /// Writes `contents` to `name` inside the workdir, creating parent directories.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|err| panic!("creating {}: {err}", parent.display()));
+        }
+        std::fs::write(&path, contents)
+            .unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
+        path
+    }
+
+    /// Writes the configuration to `main.tf`, replacing any earlier one.
+    pub fn write_main(&self, contents: &str) -> PathBuf {
+        self.write("main.tf", contents)
+    }
+
+    /// Runs Terraform with exactly `args` and waits at most the workdir's timeout. Never panics on
+    /// a failing exit code; see [`RunOutput::assert_success`].
+    pub fn run(&self, args: &[&str]) -> RunOutput {
+        self.spawn(args).wait_with_timeout(self.timeout)
+    }
+
+    /// Starts Terraform with exactly `args` as the leader of a new process group, for tests that
+    /// interrupt it.
+    pub fn spawn(&self, args: &[&str]) -> RunningProcess {
+        let mut command = self.terraform.command();
+        command.args(args).current_dir(self.path());
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let scrub = SCRUBBED_PREFIXES.iter().any(|p| key.starts_with(p))
+                || SCRUBBED_NAMES.contains(&key.as_ref());
+            if scrub {
+                command.env_remove(key.as_ref());
+            }
+        }
+        command.envs(&self.env);
+        let description = format!("{} {}", self.terraform.label(), args.join(" "));
+        RunningProcess::spawn(command, description)
+    }
+
+    /// The limit for one command.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+/// Quotes `value` as a string literal for the CLI config file (which Terraform parses as HCL 1,
+/// where only quotes and backslashes need escaping).
+fn hcl_string(value: &str) -> String {
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
+}
