@@ -1,0 +1,178 @@
+//! Finding EBS snapshots, as plain data for the resources.
+
+use std::collections::BTreeMap;
+
+use super::errors::AwsError;
+use super::image::tags_from_sdk;
+
+/// AWS error code for a snapshot id that does not exist (or is not visible).
+const SNAPSHOT_NOT_FOUND_CODE: &str = "InvalidSnapshot.NotFound";
+
+/// An EBS snapshot as DescribeSnapshots reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    /// `snap-...`.
+    pub id: String,
+    /// The account that owns the snapshot.
+    pub owner_id: String,
+    /// `pending`, `completed`, `error`, ...
+    pub state: String,
+    /// AWS's explanation of an `error` state.
+    pub state_message: Option<String>,
+    /// Progress of a pending snapshot, e.g. `"42%"`.
+    pub progress: Option<String>,
+    /// Whether the snapshot is encrypted.
+    pub encrypted: bool,
+    /// The KMS key ARN protecting it, when encrypted.
+    pub kms_key_id: Option<String>,
+    /// Size of the volume it was taken from, in GiB.
+    pub volume_size: Option<i32>,
+    /// Tags visible to the caller.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Looks up one snapshot; a missing one is [`AwsError::is_not_found`].
+pub async fn find_snapshot_by_id(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+) -> Result<Snapshot, AwsError> {
+    let found = describe(ec2, &[id.to_owned()]).await;
+    match found {
+        Ok(snapshots) => snapshots.into_iter().find(|s| s.id == id).ok_or_else(|| {
+            AwsError::not_found(
+                "calling EC2 DescribeSnapshots",
+                None,
+                &format!("EBS snapshot ({id})"),
+            )
+        }),
+        Err(err) if err.code() == Some(SNAPSHOT_NOT_FOUND_CODE) => Err(AwsError::not_found(
+            "calling EC2 DescribeSnapshots",
+            Some(SNAPSHOT_NOT_FOUND_CODE),
+            &format!("EBS snapshot ({id})"),
+        )),
+        Err(err) => Err(err),
+    }
+}
+
+/// Looks up snapshots by id and returns those that exist, in the order of
+/// `ids`. Missing ones are simply absent, so a caller can tell what is left
+/// (after a deregistration, say) by comparing ids.
+pub async fn find_snapshots_by_ids(
+    ec2: &aws_sdk_ec2::Client,
+    ids: &[String],
+) -> Result<Vec<Snapshot>, AwsError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = match describe(ec2, ids).await {
+        Ok(found) => found,
+        // EC2 refuses the whole request when one id is missing; ask one by
+        // one so the others are still reported.
+        Err(err) if err.code() == Some(SNAPSHOT_NOT_FOUND_CODE) && ids.len() > 1 => {
+            let mut found = Vec::new();
+            for id in ids {
+                match find_snapshot_by_id(ec2, id).await {
+                    Ok(snapshot) => found.push(snapshot),
+                    Err(err) if err.is_not_found() => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            found
+        }
+        Err(err) if err.code() == Some(SNAPSHOT_NOT_FOUND_CODE) => Vec::new(),
+        Err(err) => return Err(err),
+    };
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|s| &s.id == id).cloned())
+        .collect())
+}
+
+/// Whether `key_id` (an id, ARN, alias or alias ARN) is an AWS-managed KMS
+/// key, such as the default `aws/ebs` key. Snapshots encrypted with one cannot
+/// be shared with other accounts, because its key policy cannot be changed.
+/// KMS says so in KeyManager; aliases under `alias/aws/` are reserved for
+/// AWS-managed keys, so one of those is taken as proof too.
+pub async fn is_aws_managed_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<bool, AwsError> {
+    let output = kms
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling KMS DescribeKey", err))?;
+    let Some(metadata) = output.key_metadata() else {
+        return Ok(false);
+    };
+    if metadata.key_manager() == Some(&aws_sdk_kms::types::KeyManagerType::Aws) {
+        return Ok(true);
+    }
+    let aliases = kms
+        .list_aliases()
+        .key_id(metadata.key_id())
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling KMS ListAliases", err))?;
+    Ok(aliases
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .any(|name| name.starts_with("alias/aws/")))
+}
+
+async fn describe(ec2: &aws_sdk_ec2::Client, ids: &[String]) -> Result<Vec<Snapshot>, AwsError> {
+    let output = ec2
+        .describe_snapshots()
+        .set_snapshot_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling EC2 DescribeSnapshots", err))?;
+    Ok(output.snapshots().iter().map(snapshot_from_sdk).collect())
+}
+
+fn snapshot_from_sdk(snapshot: &aws_sdk_ec2::types::Snapshot) -> Snapshot {
+    Snapshot {
+        id: snapshot.snapshot_id().unwrap_or_default().to_owned(),
+        owner_id: snapshot.owner_id().unwrap_or_default().to_owned(),
+        state: snapshot
+            .state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        state_message: snapshot
+            .state_message()
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+        progress: snapshot.progress().map(str::to_owned),
+        encrypted: snapshot.encrypted().unwrap_or(false),
+        kms_key_id: snapshot
+            .kms_key_id()
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned),
+        volume_size: snapshot.volume_size(),
+        tags: tags_from_sdk(snapshot.tags()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::types::SnapshotState;
+
+    #[test]
+    fn converts_the_fields_resources_use() {
+        let sdk = aws_sdk_ec2::types::Snapshot::builder()
+            .snapshot_id("snap-1")
+            .owner_id("111111111111")
+            .state(SnapshotState::Pending)
+            .progress("42%")
+            .encrypted(true)
+            .kms_key_id("arn:aws:kms:eu-west-1:111111111111:key/k")
+            .state_message("")
+            .build();
+        let snapshot = snapshot_from_sdk(&sdk);
+        assert_eq!(snapshot.state, "pending");
+        assert_eq!(snapshot.progress.as_deref(), Some("42%"));
+        assert!(snapshot.encrypted);
+        assert_eq!(snapshot.state_message, None);
+        assert!(snapshot.kms_key_id.is_some());
+    }
+}
