@@ -1,0 +1,633 @@
+//! End-to-end tests of `imagecopier_encrypted_ami_copy`: real Terraform drives the provider
+//! against the AWS stand-in. The bake account is ACCOUNT_A; copies are made in ACCOUNT_B (and
+//! ACCOUNT_C). Sharing is done through the SDK in test setup, as the bake account would.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use acceptance_tests::{
+    image_tag, snapshot_ids, Ec2, Fault, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A,
+    ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
+};
+use aws_sdk_ec2::types::{
+    CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
+    LaunchPermissionModifications, Tag,
+};
+use serde_json::{json, Value};
+
+const ADDRESS: &str = "imagecopier_encrypted_ami_copy.app";
+const SOURCE_TAGS: &[(&str, &str)] = &[("Name", "app-source"), ("team", "images")];
+
+/// A bake AMI shared with `targets`, snapshots included.
+fn shared_source(standin: &StandIn, targets: &[&str]) -> SeededAmi {
+    let ami = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    let bake = standin.ec2(ACCOUNT_A);
+    let c = bake.client();
+    for target in targets {
+        let launch = LaunchPermissionModifications::builder()
+            .add(LaunchPermission::builder().user_id(*target).build())
+            .build();
+        bake.block_on(
+            c.modify_image_attribute()
+                .image_id(&ami.image_id)
+                .launch_permission(launch)
+                .send(),
+        )
+        .expect("sharing the AMI");
+        for snapshot in &ami.snapshot_ids {
+            let volume = CreateVolumePermissionModifications::builder()
+                .add(CreateVolumePermission::builder().user_id(*target).build())
+                .build();
+            bake.block_on(
+                c.modify_snapshot_attribute()
+                    .snapshot_id(snapshot)
+                    .create_volume_permission(volume)
+                    .send(),
+            )
+            .expect("sharing the snapshot");
+        }
+    }
+    ami
+}
+
+/// Calls KMS (a JSON protocol) at the stand-in as `account`; the stand-in reads the account from
+/// the access key in the credential scope and does not check signatures.
+fn kms(standin: &StandIn, account: &str, action: &str, body: Value) -> Value {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={account}/20260101/{REGION}/kms/aws4_request, SignedHeaders=host, Signature=00"
+    );
+    let mut response = ureq::post(standin.endpoint())
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header("X-Amz-Target", &format!("TrentService.{action}"))
+        .header("Authorization", &auth)
+        .send(body.to_string())
+        .unwrap_or_else(|err| panic!("KMS {action}: {err}"));
+    let text = response.body_mut().read_to_string().expect("KMS answer");
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("KMS {action}: {err}: {text}"))
+}
+
+/// A customer-managed key in `account` with alias `alias`; returns its ARN.
+fn create_key(standin: &StandIn, account: &str, alias: &str) -> String {
+    let created = kms(
+        standin,
+        account,
+        "CreateKey",
+        json!({ "Description": "ami copies" }),
+    );
+    let arn = created["KeyMetadata"]["Arn"]
+        .as_str()
+        .expect("key ARN")
+        .to_string();
+    let key_id = created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("key id")
+        .to_string();
+    kms(
+        standin,
+        account,
+        "CreateAlias",
+        json!({ "AliasName": alias, "TargetKeyId": key_id }),
+    );
+    arn
+}
+
+fn workdir(standin: &StandIn, account: &str) -> Workdir {
+    Workdir::new(&Terraform::default())
+        .with_standin(standin, account)
+        .with_timeout(Duration::from_secs(240))
+}
+
+fn copy_config(source: &str, kms_key_id: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "imagecopier_encrypted_ami_copy" "app" {{
+  source_ami_id = "{source}"
+  kms_key_id    = "{kms_key_id}"
+  source_tags   = {{ Name = "app-source", team = "images" }}
+  tags          = {{ Stage = "PROD" }}
+  {extra}
+}}
+"#
+    )
+}
+
+fn snapshot_tag(ec2: &Ec2, snapshot_id: &str, key: &str) -> Option<String> {
+    let out = ec2
+        .block_on(
+            ec2.client()
+                .describe_snapshots()
+                .snapshot_ids(snapshot_id)
+                .send(),
+        )
+        .expect("DescribeSnapshots");
+    let snapshot = out.snapshots().first().cloned()?;
+    snapshot
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+fn owned_snapshots(ec2: &Ec2) -> Vec<String> {
+    let out = ec2
+        .block_on(ec2.client().describe_snapshots().owner_ids("self").send())
+        .expect("DescribeSnapshots");
+    out.snapshots()
+        .iter()
+        .filter_map(|s| s.snapshot_id().map(str::to_string))
+        .collect()
+}
+
+/// Checks the copy `image_id` in `account`: encrypted with `key_arn`, tagged on AMI and snapshots.
+fn assert_copy(standin: &StandIn, account: &str, image_id: &str, source: &str, key_arn: &str) {
+    let ec2 = standin.ec2(account);
+    let image = ec2.describe_image(image_id).expect("the copy exists");
+    assert_eq!(image.state().map(|s| s.as_str()), Some("available"));
+    assert_eq!(image.owner_id(), Some(account));
+    let wanted = [
+        ("Name", "app-source"),
+        ("team", "images"),
+        ("Stage", "PROD"),
+        ("Encrypted", "true"),
+        ("CopiedFromAMI", source),
+    ];
+    for (key, value) in wanted {
+        assert_eq!(
+            image_tag(&image, key),
+            Some(value),
+            "AMI tag {key}: {image:?}"
+        );
+    }
+    let snapshots = snapshot_ids(&image);
+    assert!(!snapshots.is_empty());
+    for snapshot_id in &snapshots {
+        let out = ec2
+            .block_on(
+                ec2.client()
+                    .describe_snapshots()
+                    .snapshot_ids(snapshot_id)
+                    .send(),
+            )
+            .expect("DescribeSnapshots");
+        let snapshot = &out.snapshots()[0];
+        assert_eq!(snapshot.encrypted(), Some(true), "{snapshot:?}");
+        assert_eq!(snapshot.kms_key_id(), Some(key_arn), "{snapshot:?}");
+        for (key, value) in wanted {
+            assert_eq!(
+                snapshot_tag(&ec2, snapshot_id, key).as_deref(),
+                Some(value),
+                "snapshot tag {key}"
+            );
+        }
+    }
+}
+
+/// One apply of a copy into ACCOUNT_B; returns (stand-in, workdir, source, key ARN, copy id).
+fn applied_copy(extra: &str) -> (StandIn, Workdir, SeededAmi, String, String) {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let key_arn = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&source.image_id, "alias/ami", extra));
+    wd.apply();
+    let id = wd.resource_values(ADDRESS)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    (standin, wd, source, key_arn, id)
+}
+
+#[test]
+fn cross_account() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B, ACCOUNT_C]);
+    let key_b = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let key_c = create_key(&standin, ACCOUNT_C, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_A);
+    let src = &source.image_id;
+    wd.write_main(&format!(
+        r#"
+provider "imagecopier" {{
+  alias      = "b"
+  access_key = "{ACCOUNT_B}"
+  secret_key = "test"
+}}
+provider "imagecopier" {{
+  alias      = "c"
+  access_key = "{ACCOUNT_C}"
+  secret_key = "test"
+}}
+locals {{
+  source_tags = {{ Name = "app-source", team = "images" }}
+}}
+resource "imagecopier_encrypted_ami_copy" "b" {{
+  provider      = imagecopier.b
+  source_ami_id = "{src}"
+  kms_key_id    = "alias/ami"
+  source_tags   = local.source_tags
+  tags          = {{ Stage = "PROD" }}
+}}
+resource "imagecopier_encrypted_ami_copy" "c" {{
+  provider      = imagecopier.c
+  source_ami_id = "{src}"
+  kms_key_id    = "{key_c}"
+  source_tags   = local.source_tags
+  tags          = {{ Stage = "PROD" }}
+}}
+"#
+    ));
+    let plan = wd.plan();
+    // tags_all and kms_key_arn are known at plan time.
+    assert!(plan.stdout.contains(r#""CopiedFromAMI" = "#), "{plan}");
+    assert!(plan.stdout.contains(&format!(r#""{key_b}""#)), "{plan}");
+    wd.apply();
+    for (address, account, key) in [
+        ("imagecopier_encrypted_ami_copy.b", ACCOUNT_B, &key_b),
+        ("imagecopier_encrypted_ami_copy.c", ACCOUNT_C, &key_c),
+    ] {
+        let values = wd.resource_values(address);
+        let id = values["id"].as_str().expect("id");
+        assert_eq!(values["kms_key_arn"], key.as_str());
+        assert_eq!(values["state"], "available");
+        assert_copy(&standin, account, id, src, key);
+        assert_eq!(standin.ec2(account).owned_images().len(), 1);
+    }
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn tags() {
+    let (standin, wd, source, key_arn, id) = applied_copy("");
+    // The bake account retags its AMI; the new value reaches the copy through source_tags.
+    wd.write_main(
+        &copy_config(&source.image_id, "alias/ami", "")
+            .replace(r#"team = "images""#, r#"team = "platform", Release = "2""#),
+    );
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("updated in-place") && !plan.stdout.contains("must be replaced"),
+        "{plan}"
+    );
+    assert!(plan.stdout.contains("Release"), "{plan}");
+    standin.clear_calls();
+    wd.apply();
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let image = ec2.describe_image(&id).expect("same copy");
+    assert_eq!(image_tag(&image, "team"), Some("platform"));
+    for snapshot_id in snapshot_ids(&image) {
+        assert_eq!(
+            snapshot_tag(&ec2, &snapshot_id, "team").as_deref(),
+            Some("platform")
+        );
+        assert_eq!(
+            snapshot_tag(&ec2, &snapshot_id, "Release").as_deref(),
+            Some("2")
+        );
+    }
+    assert!(!standin.mutating_calls(ACCOUNT_B).contains_key("CopyImage"));
+    let _ = key_arn;
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn disappears() {
+    let (standin, wd, _source, _key, id) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    ec2.block_on(
+        ec2.client()
+            .deregister_image()
+            .image_id(&id)
+            .delete_associated_snapshots(true)
+            .send(),
+    )
+    .expect("DeregisterImage");
+    assert_eq!(wd.plan_detailed_exitcode(), PLAN_HAS_CHANGES);
+    let plan = wd.plan();
+    assert!(plan.stdout.contains("will be created"), "{plan}");
+    wd.apply();
+    let new_id = wd.resource_values(ADDRESS)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_ne!(new_id, id);
+    assert_eq!(ec2.owned_images().len(), 1);
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn disappears_snapshot_tag() {
+    let (standin, wd, _source, _key, id) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let image = ec2.describe_image(&id).expect("copy");
+    let snapshot_id = snapshot_ids(&image)[0].clone();
+    ec2.block_on(
+        ec2.client()
+            .create_tags()
+            .resources(&snapshot_id)
+            .tags(Tag::builder().key("team").value("edited").build())
+            .send(),
+    )
+    .expect("CreateTags");
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("tags_all") && plan.stdout.contains("updated in-place"),
+        "{plan}"
+    );
+    wd.apply();
+    assert_eq!(
+        snapshot_tag(&ec2, &snapshot_id, "team").as_deref(),
+        Some("images")
+    );
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn import() {
+    let (standin, wd, source, key_arn, id) = applied_copy(r#"description = "app copy""#);
+    let values = wd.resource_values(ADDRESS);
+    let name = values["name"].as_str().expect("name").to_string();
+    let wd2 = workdir(&standin, ACCOUNT_B);
+    // The form an import records: every non-fact tag in `tags`, the key as its ARN.
+    wd2.write_main(&format!(
+        r#"
+resource "imagecopier_encrypted_ami_copy" "app" {{
+  source_ami_id = "{}"
+  name          = "{name}"
+  description   = "app copy"
+  kms_key_id    = "{key_arn}"
+  tags          = {{ Name = "app-source", team = "images", Stage = "PROD" }}
+}}
+"#,
+        source.image_id
+    ));
+    wd2.import(ADDRESS, &id);
+    let imported = wd2.resource_values(ADDRESS);
+    assert_eq!(imported["source_ami_id"], source.image_id.as_str());
+    assert_eq!(imported["source_region"], REGION);
+    assert_eq!(imported["kms_key_arn"], key_arn.as_str());
+    wd2.assert_plan_empty();
+    // The original configuration (alias, source_tags split) plans no replacement and its apply
+    // changes nothing in AWS.
+    wd2.write_main(&copy_config(
+        &source.image_id,
+        "alias/ami",
+        r#"description = "app copy""#,
+    ));
+    let plan = wd2.plan();
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+    standin.clear_calls();
+    wd2.apply();
+    let mutating = standin.mutating_calls(ACCOUNT_B);
+    assert!(
+        mutating.is_empty(),
+        "apply after import changed AWS: {mutating:?}"
+    );
+    wd2.assert_plan_empty();
+}
+
+#[test]
+fn destroy() {
+    let (standin, wd, _source, _key, _id) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    assert!(!owned_snapshots(&ec2).is_empty());
+    wd.destroy();
+    assert!(ec2.owned_images().is_empty(), "{:?}", ec2.owned_images());
+    assert!(
+        owned_snapshots(&ec2).is_empty(),
+        "{:?}",
+        owned_snapshots(&ec2)
+    );
+}
+
+/// Waits until account B owns a copy in `state`; returns its id.
+fn wait_for_copy_state(ec2: &Ec2, state: &str, timeout: Duration) -> Option<(String, Instant)> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let found = ec2
+            .owned_images()
+            .into_iter()
+            .find(|i| i.state().map(|s| s.as_str()) == Some(state))
+            .and_then(|i| i.image_id().map(str::to_string));
+        if let Some(id) = found {
+            return Some((id, Instant::now()));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn pending() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    standin.set_copy_duration(20.0);
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let mut apply = wd.spawn_apply();
+    let (_, pending_seen) =
+        wait_for_copy_state(&ec2, "pending", Duration::from_secs(60)).expect("copy started");
+    let (_, available_seen) =
+        wait_for_copy_state(&ec2, "available", Duration::from_secs(60)).expect("copy finished");
+    let output = apply
+        .wait_with_timeout(Duration::from_secs(120))
+        .assert_success();
+    let finished = Instant::now();
+    let lag = finished.duration_since(available_seen);
+    println!(
+        "pending: copy pending for {:.1}s; apply finished {:.1}s after the stand-in reported it available",
+        available_seen.duration_since(pending_seen).as_secs_f64(),
+        lag.as_secs_f64()
+    );
+    assert!(
+        lag < Duration::from_secs(8),
+        "slow to notice: {lag:?}\n{output}"
+    );
+    assert_eq!(wd.resource_values(ADDRESS)["state"], "available");
+    wd.assert_plan_empty();
+}
+
+/// Starts an apply of a 40 s copy and returns once the copy is pending in AWS.
+fn interrupted_apply(
+    standin: &StandIn,
+    wd: &Workdir,
+) -> (acceptance_tests::RunningProcess, String) {
+    standin.set_copy_duration(40.0);
+    let apply = wd.spawn_apply();
+    let (id, _) = wait_for_copy_state(&standin.ec2(ACCOUNT_B), "pending", Duration::from_secs(60))
+        .expect("copy started");
+    // Let the provider reach its wait loop.
+    thread::sleep(Duration::from_secs(2));
+    (apply, id)
+}
+
+/// After an interruption: the next apply converges to exactly one copy and no stray snapshots.
+fn assert_converges(standin: &StandIn, wd: &Workdir, first_id: &str) {
+    let started = Instant::now();
+    let output = wd.apply();
+    println!(
+        "interrupted: the next apply took {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let images = ec2.owned_images();
+    assert_eq!(images.len(), 1, "{images:?}\n{output}");
+    assert_eq!(
+        images[0].image_id(),
+        Some(first_id),
+        "the copy was not adopted: {output}"
+    );
+    let mut expected = snapshot_ids(&images[0]);
+    let mut owned = owned_snapshots(&ec2);
+    expected.sort();
+    owned.sort();
+    assert_eq!(owned, expected, "orphan snapshots");
+    assert!(!standin.mutating_calls(ACCOUNT_B).is_empty());
+    assert_eq!(
+        standin.calls()[ACCOUNT_B].get("CopyImage"),
+        Some(&1),
+        "copied twice"
+    );
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn interrupted() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+
+    // Ctrl-C to the whole process group: Terraform stops the provider, which records the copy.
+    let (mut apply, id) = interrupted_apply(&standin, &wd);
+    let sent = Instant::now();
+    apply.send_sigint_to_group();
+    let output = apply.wait_with_timeout(Duration::from_secs(60));
+    println!(
+        "interrupted: terraform exited {:.1}s after SIGINT",
+        sent.elapsed().as_secs_f64()
+    );
+    assert!(
+        !output.timed_out && sent.elapsed() < Duration::from_secs(15),
+        "{output}"
+    );
+    let values = wd.resource_values(ADDRESS);
+    assert_eq!(values["id"], id.as_str(), "{output}");
+    assert_eq!(values["state"], "pending");
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("updated in-place") && !plan.stdout.contains("tainted"),
+        "{plan}"
+    );
+    assert_converges(&standin, &wd, &id);
+}
+
+#[test]
+fn interrupted_sigkill() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+
+    // SIGKILL to Terraform alone: no state is saved, and the provider is orphaned.
+    let (mut apply, id) = interrupted_apply(&standin, &wd);
+    let status = std::process::Command::new("kill")
+        .args(["-s", "KILL", &apply.pid().to_string()])
+        .status();
+    assert!(status.is_ok_and(|s| s.success()));
+    let output = apply.wait_with_timeout(Duration::from_secs(30));
+    assert_eq!(output.signal, Some(9), "{output}");
+    assert!(wd.state_list().is_empty(), "state was saved after all");
+    assert_converges(&standin, &wd, &id);
+}
+
+#[test]
+fn throttled() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    standin.set_copy_duration(3.0);
+    // The copy quota refuses the first attempts; EC2 throttles a share of every other call.
+    standin.inject_fault(
+        &Fault::error("CopyImage", "ResourceLimitExceeded", 400)
+            .account(ACCOUNT_B)
+            .count(2),
+    );
+    for action in [
+        "CopyImage",
+        "DescribeImages",
+        "DescribeSnapshots",
+        "CreateTags",
+    ] {
+        standin.inject_fault(
+            &Fault::error(action, "RequestLimitExceeded", 503)
+                .account(ACCOUNT_B)
+                .rate(0.3),
+        );
+    }
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    wd.apply();
+    standin.clear_faults();
+    assert_eq!(standin.ec2(ACCOUNT_B).owned_images().len(), 1);
+    let calls = standin.calls();
+    assert!(calls[ACCOUNT_B]["CopyImage"] >= 3, "{calls:?}");
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn examples_apply() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let dir = acceptance_tests::workspace_root()
+        .join("examples/resources/imagecopier_encrypted_ami_copy");
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|err| panic!("{name}: {err}"))
+    };
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&read("resource.tf"));
+    wd.write(
+        "terraform.tfvars",
+        &format!("source_ami_id = \"{}\"\n", source.image_id),
+    );
+    wd.apply();
+    let id = wd.output_json()["copy_id"]["value"]
+        .as_str()
+        .expect("copy_id")
+        .to_string();
+    assert_copy(
+        &standin,
+        ACCOUNT_B,
+        &id,
+        &source.image_id,
+        &wd.resource_values(ADDRESS)["kms_key_arn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    );
+    wd.assert_plan_empty();
+
+    // import.sh, run against the copy just made, in a fresh state.
+    let import = read("import.sh");
+    let line = import
+        .lines()
+        .find(|l| l.starts_with("terraform import"))
+        .expect("an import line");
+    let args: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(args[2], ADDRESS);
+    let wd2 = workdir(&standin, ACCOUNT_B);
+    wd2.write_main(&read("resource.tf"));
+    wd2.write(
+        "terraform.tfvars",
+        &format!("source_ami_id = \"{}\"\n", source.image_id),
+    );
+    wd2.import(args[2], &id);
+    assert_eq!(
+        wd2.resource_values(ADDRESS)["source_ami_id"],
+        source.image_id.as_str()
+    );
+}

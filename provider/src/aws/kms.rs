@@ -1,0 +1,66 @@
+//! KMS DescribeKey: turning any key form into the key's ARN and telling
+//! whether the key can encrypt a copy at all.
+
+use aws_sdk_kms::Client;
+
+use super::errors::AwsError;
+
+/// What DescribeKey tells about a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    /// The key's ARN, whatever form it was named by.
+    pub arn: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, ...
+    pub state: String,
+    /// True for AWS-managed keys such as `alias/aws/ebs`, which AWS will
+    /// not let another account use.
+    pub aws_managed: bool,
+}
+
+impl KeyFacts {
+    /// True when the key can encrypt now.
+    pub fn usable(&self) -> bool {
+        self.state == "Enabled"
+    }
+}
+
+/// Describes `key_id` (key id, key ARN, alias name or alias ARN).
+pub async fn describe_key(client: &Client, key_id: &str) -> Result<KeyFacts, AwsError> {
+    let output = client
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk(format!("calling KMS DescribeKey for {key_id}"), err))?;
+    let meta = output.key_metadata();
+    let arn = meta.and_then(|m| m.arn()).unwrap_or_default().to_owned();
+    let state = meta
+        .and_then(|m| m.key_state())
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|| {
+            if meta.is_some_and(|m| m.enabled()) {
+                "Enabled".to_owned()
+            } else {
+                "Disabled".to_owned()
+            }
+        });
+    let aws_managed = meta
+        .and_then(|m| m.key_manager())
+        .is_some_and(|m| m.as_str() == "AWS");
+    Ok(KeyFacts {
+        arn,
+        state,
+        aws_managed,
+    })
+}
+
+/// The account's default key for EBS encryption (EC2 GetEbsDefaultKmsKeyId),
+/// which a copy without `kms_key_id` is encrypted with.
+pub async fn ebs_default_key_id(ec2: &aws_sdk_ec2::Client) -> Result<String, AwsError> {
+    let output = ec2
+        .get_ebs_default_kms_key_id()
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling EC2 GetEbsDefaultKmsKeyId", err))?;
+    Ok(output.kms_key_id().unwrap_or("alias/aws/ebs").to_owned())
+}

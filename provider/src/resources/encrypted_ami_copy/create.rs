@@ -1,0 +1,403 @@
+//! Create: adopt the copy a previous run started, or start one; then wait.
+//!
+//! The copy's name is deterministic and unique per account and region, so
+//! looking it up first finds a copy that an earlier, interrupted run started
+//! even if Terraform never saved its state (Terraform killed outright). The
+//! ClientToken covers the remaining race, a copy started but not yet visible.
+//! A stop or timeout returns the copy as `pending` with a warning (recorded
+//! untainted); a failed copy is removed entirely before the error returns.
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::copy::{copy_image, find_own_image_by_name, CopyRequest, ImageFacts};
+use crate::aws::deregister::{delete_snapshot_until, deregister_image};
+use crate::aws::tags::{snapshot_tags, sync_tags};
+use crate::aws::wait::{next_poll_delay, wait_image_available, WaitOutcome, FIRST_POLL_DELAY};
+use crate::aws::{is_throttling, AwsClients, AwsError};
+use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+use crate::protocol::log;
+use crate::protocol::managed::Applied;
+use crate::protocol::typed::Field;
+use crate::provider::Shared;
+
+use super::model::{CopyModel, Tags};
+use super::read::{key_arn, set_facts};
+use super::rules::{client_token, merge_tags, TAG_COPIED_FROM};
+use super::timeout;
+
+/// Token generations tried before giving up: a new one is needed only each
+/// time a copy made with the previous token is found gone.
+const MAX_TOKEN_GENERATIONS: u32 = 5;
+/// CopyImage answers that mean "not now": throttling, or too many copies in
+/// flight in the region (the copy quota).
+const COPY_QUOTA_CODE: &str = "ResourceLimitExceeded";
+
+/// A copy to wait for.
+struct Started {
+    image_id: String,
+    adopted: bool,
+}
+
+/// Creates the copy; see the module documentation.
+pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyModel> {
+    let clients = match shared.clients() {
+        Ok(clients) => clients,
+        Err(diags) => return Applied::failed(diags),
+    };
+    let (Some(source), Some(region), Some(name)) = (
+        planned.source_ami_id.known().cloned(),
+        planned.source_region.known().cloned(),
+        planned.name.known().cloned(),
+    ) else {
+        return Applied::failed(Diagnostic::error(
+            "Creating EC2 AMI copy",
+            "source_ami_id, source_region and name must be known at apply. This is a bug.",
+        ));
+    };
+    let tags_all = planned.tags_all.known().cloned().unwrap_or_else(|| {
+        let known = |f: &Field<Tags>| f.known().cloned().unwrap_or_default();
+        merge_tags(
+            &shared.default_tags(),
+            &known(&planned.source_tags),
+            &known(&planned.tags),
+            &source,
+        )
+    });
+    let what = format!(
+        "copying EC2 AMI ({source}) to account {}",
+        clients.account_id
+    );
+    let stop = shared.stop_token();
+    let deadline = Instant::now() + timeout(&planned, true);
+    let mut request = CopyRequest {
+        source_image_id: source.clone(),
+        source_region: region,
+        name,
+        description: planned.description.known().cloned(),
+        kms_key_id: planned.kms_key_id.known().cloned(),
+        client_token: String::new(),
+        tags: tags_all.clone(),
+    };
+    let fail = |err: AwsError| {
+        Applied::failed(Diagnostic::error(
+            "Creating EC2 AMI copy",
+            err.context(&what).to_string(),
+        ))
+    };
+    for generation in 0..MAX_TOKEN_GENERATIONS {
+        request.client_token = client_token(
+            &clients.account_id,
+            &clients.region,
+            &request.source_image_id,
+            &request.source_region,
+            &request.name,
+            request.kms_key_id.as_deref(),
+            generation,
+        );
+        let started = match start_or_adopt(&clients, &request, deadline, &stop).await {
+            Ok(Some(started)) => started,
+            Ok(None) => {
+                return Applied::failed(Diagnostic::error(
+                    "Creating EC2 AMI copy",
+                    format!("{what}: stopped before the copy started (Terraform interrupted, or the create timeout passed); nothing was created"),
+                ))
+            }
+            Err(err) => return fail(err),
+        };
+        log::info(
+            "waiting for EC2 AMI copy",
+            &[
+                ("image_id", &started.image_id),
+                ("adopted", &started.adopted.to_string()),
+            ],
+        );
+        let outcome =
+            match wait_image_available(&clients.ec2, &started.image_id, deadline, &stop).await {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    planned.id = Field::Known(started.image_id.clone());
+                    return pending(
+                        planned,
+                        &clients,
+                        None,
+                        &tags_all,
+                        Diagnostic::error("Creating EC2 AMI copy", err.context(&what).to_string()),
+                    )
+                    .await;
+                }
+            };
+        match outcome {
+            WaitOutcome::Available(facts) => {
+                return finish(planned, &clients, facts, &tags_all, started.adopted, &what).await
+            }
+            // The token pointed at a copy that is gone (deregistered since,
+            // or failed and cleaned up): start afresh with the next token.
+            WaitOutcome::Gone => {
+                log::warn(
+                    "copy made with this token is gone; starting a new one",
+                    &[("image_id", &started.image_id)],
+                );
+                continue;
+            }
+            WaitOutcome::Failed(facts) => {
+                return failed_copy(&clients, &planned, facts, &what).await
+            }
+            WaitOutcome::Stopped(last) | WaitOutcome::TimedOut(last) => {
+                planned.id = Field::Known(started.image_id.clone());
+                let warning = Diagnostic::warning(
+                    "EC2 AMI copy still in progress",
+                    format!(
+                        "{what}: the copy {} is still pending (Terraform stopped the provider, or timeouts.create \
+                         passed). It is recorded in state as pending; the next apply waits for it, without copying again.",
+                        started.image_id
+                    ),
+                );
+                return pending(planned, &clients, last, &tags_all, warning).await;
+            }
+        }
+    }
+    fail(crate::aws::copy::failure(
+        "calling EC2 CopyImage",
+        "CopyKeptVanishing",
+        &format!(
+            "{MAX_TOKEN_GENERATIONS} copies in a row disappeared before they became available"
+        ),
+    ))
+}
+
+/// Finds the copy an earlier run started (by name), or starts one. Waits out
+/// throttling and the copy quota until `deadline`. `None` when stopped first.
+async fn start_or_adopt(
+    clients: &AwsClients,
+    request: &CopyRequest,
+    deadline: Instant,
+    stop: &CancellationToken,
+) -> Result<Option<Started>, AwsError> {
+    let mut delay = FIRST_POLL_DELAY;
+    loop {
+        if stop.is_cancelled() || Instant::now() >= deadline {
+            return Ok(None);
+        }
+        let result = match find_own_image_by_name(&clients.ec2, &request.name).await {
+            Ok(Some(existing)) => return adopt(existing, request).map(Some),
+            Ok(None) => copy_image(&clients.ec2, request).await.map(|image_id| {
+                Some(Started {
+                    image_id,
+                    adopted: false,
+                })
+            }),
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(started) => return Ok(started),
+            // Same name taken between our lookup and the call: look again.
+            Err(err) if err.code() == Some("InvalidAMIName.Duplicate") => {}
+            Err(err)
+                if err
+                    .code()
+                    .is_some_and(|c| is_throttling(c) || c == COPY_QUOTA_CODE) =>
+            {
+                log::warn(
+                    "EC2 refused the copy for now; waiting",
+                    &[("code", err.code().unwrap_or_default())],
+                );
+            }
+            Err(err) => return Err(err),
+        }
+        let pause = delay.min(deadline.saturating_duration_since(Instant::now()));
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = stop.cancelled() => return Ok(None),
+        }
+        delay = next_poll_delay(delay);
+    }
+}
+
+/// Adopts `existing` if it is a copy of the same source, else refuses.
+fn adopt(existing: ImageFacts, request: &CopyRequest) -> Result<Started, AwsError> {
+    let source = &request.source_image_id;
+    if existing.source_image_id == *source || existing.tags.get(TAG_COPIED_FROM) == Some(source) {
+        log::info(
+            "adopting the copy an earlier run started",
+            &[("image_id", &existing.image_id)],
+        );
+        return Ok(Started {
+            image_id: existing.image_id,
+            adopted: true,
+        });
+    }
+    Err(crate::aws::copy::failure(
+        "looking up the copy's name",
+        "InvalidAMIName.Duplicate",
+        &format!(
+            "AMI name {:?} is already used by {} in this account, which is not a copy of {source}; set another name, \
+             or import that AMI",
+            request.name, existing.image_id
+        ),
+    ))
+}
+
+/// The state of a finished copy; an adopted copy's tags are brought in line.
+async fn finish(
+    mut planned: CopyModel,
+    clients: &AwsClients,
+    facts: ImageFacts,
+    tags_all: &Tags,
+    adopted: bool,
+    what: &str,
+) -> Applied<CopyModel> {
+    planned.id = Field::Known(facts.image_id.clone());
+    if adopted {
+        if let Err(err) = sync_all_tags(clients, &facts, tags_all).await {
+            set_facts(&mut planned, &facts);
+            planned.tags_all = Field::Known(facts.tags.clone());
+            if planned.kms_key_arn.is_unknown() {
+                planned.kms_key_arn = Field::Known(
+                    key_arn(&clients.ec2, &facts)
+                        .await
+                        .known()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+            return Applied::partial(
+                planned,
+                Diagnostic::error(
+                    "Creating EC2 AMI copy",
+                    err.context(what)
+                        .context("tagging the adopted copy")
+                        .to_string(),
+                ),
+            );
+        }
+    }
+    set_facts(&mut planned, &facts);
+    planned.tags_all = Field::Known(tags_all.clone());
+    if planned.kms_key_arn.is_unknown() {
+        planned.kms_key_arn = Field::Known(
+            key_arn(&clients.ec2, &facts)
+                .await
+                .known()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    Applied::ok(planned)
+}
+
+/// Brings the AMI and each snapshot to exactly `tags_all`.
+pub async fn sync_all_tags(
+    clients: &AwsClients,
+    facts: &ImageFacts,
+    tags_all: &Tags,
+) -> Result<(), AwsError> {
+    sync_tags(&clients.ec2, &facts.image_id, &facts.tags, tags_all).await?;
+    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids).await?;
+    for (snapshot_id, current) in &snapshots {
+        sync_tags(&clients.ec2, snapshot_id, current, tags_all).await?;
+    }
+    Ok(())
+}
+
+/// A copy still running when we stopped waiting: recorded, with a warning
+/// (or an error that is not about the copy itself), never tainted.
+async fn pending(
+    mut planned: CopyModel,
+    clients: &AwsClients,
+    last: Option<ImageFacts>,
+    tags_all: &Tags,
+    diagnostic: Diagnostic,
+) -> Applied<CopyModel> {
+    let facts = last.unwrap_or_else(|| ImageFacts {
+        image_id: planned.id.known().cloned().unwrap_or_default(),
+        state: "pending".to_owned(),
+        owner_id: clients.account_id.clone(),
+        ..ImageFacts::default()
+    });
+    set_facts(&mut planned, &facts);
+    planned.state = Field::Known("pending".to_owned());
+    planned.tags_all = Field::Known(tags_all.clone());
+    if planned.kms_key_arn.is_unknown() {
+        planned.kms_key_arn = Field::Known(
+            key_arn(&clients.ec2, &facts)
+                .await
+                .known()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    Applied::partial(planned, Diagnostics::from(diagnostic))
+}
+
+/// A copy that ended `failed`: remove it and its snapshots, then report
+/// AWS's reason. If removal fails, keep it in state so nothing is orphaned.
+async fn failed_copy(
+    clients: &AwsClients,
+    planned: &CopyModel,
+    facts: ImageFacts,
+    what: &str,
+) -> Applied<CopyModel> {
+    let reason = if facts.state_reason.is_empty() {
+        facts.state.clone()
+    } else {
+        facts.state_reason.clone()
+    };
+    let summary = "Creating EC2 AMI copy";
+    let detail = format!(
+        "{what}: waiting for completion: copy {} ended {}: {reason}",
+        facts.image_id, facts.state
+    );
+    match remove_copy(
+        clients,
+        &facts.image_id,
+        &facts.snapshot_ids,
+        Instant::now() + timeout(planned, false),
+    )
+    .await
+    {
+        Ok(()) => Applied::failed(Diagnostic::error(
+            summary,
+            format!("{detail}. The failed copy and its snapshots were deleted."),
+        )),
+        Err(err) => {
+            let mut state = planned.clone();
+            set_facts(&mut state, &facts);
+            state.tags_all = Field::Known(facts.tags.clone());
+            state.kms_key_arn =
+                Field::Known(state.kms_key_arn.known().cloned().unwrap_or_default());
+            Applied::partial(
+                state,
+                Diagnostic::error(
+                    summary,
+                    format!("{detail}. Removing the failed copy also failed: {err}"),
+                ),
+            )
+        }
+    }
+}
+
+/// Deregisters `image_id` and makes sure each snapshot is gone.
+pub async fn remove_copy(
+    clients: &AwsClients,
+    image_id: &str,
+    snapshot_ids: &[String],
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    deregister_image(&clients.ec2, image_id).await?;
+    let mut left = Vec::new();
+    for snapshot_id in snapshot_ids {
+        if let Err(err) = delete_snapshot_until(&clients.ec2, snapshot_id, deadline).await {
+            left.push(err.to_string());
+        }
+    }
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::aws::copy::failure(
+            "deleting the copy's snapshots",
+            "SnapshotsRemain",
+            &left.join("; "),
+        ))
+    }
+}

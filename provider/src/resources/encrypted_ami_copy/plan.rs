@@ -1,0 +1,292 @@
+//! Planning: defaults known at plan time (region, name, key ARN, tags_all),
+//! what forces replacement, and the checks that can fail a plan before any
+//! change is made. Nothing here mutates AWS.
+
+use std::sync::Arc;
+
+use crate::aws::copy::{describe_image, describe_snapshots};
+use crate::aws::kms::{describe_key, ebs_default_key_id};
+use crate::aws::AwsClients;
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::managed::Planned;
+use crate::protocol::typed::Field;
+use crate::provider::Shared;
+
+use super::model::CopyModel;
+use super::rules::{default_name, merge_tags, same_key_locally};
+
+/// Plans a create (`prior` is `None`) or an update.
+pub async fn plan(
+    shared: &Shared,
+    prior: Option<&CopyModel>,
+    mut p: CopyModel,
+    config: &CopyModel,
+) -> Result<Planned<CopyModel>, Diagnostics> {
+    // Before ConfigureProvider has values (a provider fed by another
+    // resource), plan with what is known and check nothing.
+    let clients = shared.clients().ok();
+    if config.source_region.is_null() {
+        p.source_region = match (prior, &clients) {
+            (Some(prior), _) if prior.source_region.known().is_some() => {
+                prior.source_region.clone()
+            }
+            (_, Some(clients)) => Field::Known(clients.region.clone()),
+            _ => Field::Unknown,
+        };
+    }
+    let key_changed = prior.is_none_or(|prior| prior.kms_key_id != config.kms_key_id);
+    let key_arn = if key_changed {
+        resolve_key(clients.as_ref(), &config.kms_key_id).await?
+    } else {
+        prior
+            .map(|prior| prior.kms_key_arn.clone())
+            .unwrap_or(Field::Unknown)
+    };
+
+    let mut requires_replace = Vec::new();
+    if let Some(prior) = prior {
+        if p.source_ami_id != prior.source_ami_id {
+            requires_replace.push(AttrPath::root("source_ami_id"));
+        }
+        if p.source_region != prior.source_region {
+            requires_replace.push(AttrPath::root("source_region"));
+        }
+        if key_changed && !same_key(prior, &config.kms_key_id, &key_arn) {
+            requires_replace.push(AttrPath::root("kms_key_id"));
+        }
+        // A copy that failed is useless; only a new one helps.
+        if prior.state.known().is_some_and(|s| s == "failed") {
+            requires_replace.push(AttrPath::root("state"));
+        }
+    }
+    let replacing = !requires_replace.is_empty();
+    if config.name.is_null() {
+        p.name = match prior {
+            Some(prior) if !replacing => prior.name.clone(),
+            _ => planned_default_name(&p, config),
+        };
+    }
+    if let Some(prior) = prior {
+        if p.name != prior.name {
+            requires_replace.push(AttrPath::root("name"));
+        }
+    }
+    p.tags_all = planned_tags_all(shared, &p);
+
+    let mut warnings = Diagnostics::new();
+    match prior {
+        Some(prior) if requires_replace.is_empty() => {
+            p.keep_aws_values(prior);
+            if key_changed {
+                p.kms_key_arn = prior.kms_key_arn.clone();
+            }
+            // An interrupted apply left the copy pending: this update waits
+            // for it, and the plan shows that it will.
+            if prior.state.known().is_some_and(|s| s != "available") {
+                p.forget_aws_values();
+                p.id = prior.id.clone();
+                p.kms_key_arn = Field::Unknown;
+                p.state = Field::Known("available".to_owned());
+            }
+        }
+        _ => {
+            p.forget_aws_values();
+            p.kms_key_arn = key_arn;
+            if let Some(clients) = &clients {
+                warnings.extend(check_source(clients, &p).await);
+            }
+        }
+    }
+    if warnings.has_errors() {
+        return Err(warnings);
+    }
+    Ok(Planned {
+        state: p,
+        requires_replace,
+        warnings,
+    })
+}
+
+/// Whether the configured key is the prior key: by form when possible,
+/// else by the ARN DescribeKey found; unknown means a different key.
+fn same_key(prior: &CopyModel, configured: &Field<String>, key_arn: &Field<String>) -> bool {
+    let local = match (prior.kms_key_id.known(), configured.known()) {
+        (Some(a), Some(b)) => same_key_locally(a, b),
+        _ => None,
+    };
+    match (local, key_arn.known(), prior.kms_key_arn.known()) {
+        (Some(same), _, _) => same,
+        (None, Some(now), Some(before)) => now == before,
+        _ => false,
+    }
+}
+
+fn planned_default_name(p: &CopyModel, config: &CopyModel) -> Field<String> {
+    let key = match &config.kms_key_id {
+        Field::Known(key) => Some(key.as_str()),
+        Field::Null => None,
+        Field::Unknown => return Field::Unknown,
+    };
+    match (p.source_ami_id.known(), p.source_region.known()) {
+        (Some(source), Some(region)) => Field::Known(default_name(source, region, key)),
+        _ => Field::Unknown,
+    }
+}
+
+fn planned_tags_all(shared: &Shared, p: &CopyModel) -> Field<super::model::Tags> {
+    let empty = super::model::Tags::new();
+    let known = |field: &Field<super::model::Tags>| match field {
+        Field::Known(tags) => Some(tags.clone()),
+        Field::Null => Some(empty.clone()),
+        Field::Unknown => None,
+    };
+    match (
+        known(&p.source_tags),
+        known(&p.tags),
+        p.source_ami_id.known(),
+    ) {
+        (Some(source_tags), Some(tags), Some(source)) => Field::Known(merge_tags(
+            &shared.default_tags(),
+            &source_tags,
+            &tags,
+            source,
+        )),
+        _ => Field::Unknown,
+    }
+}
+
+/// The key's ARN at plan time. A named key must exist and be enabled (else
+/// the copy would fail only after a long wait); the default EBS key is
+/// looked up on a best-effort basis and left unknown if that fails.
+async fn resolve_key(
+    clients: Option<&Arc<AwsClients>>,
+    configured: &Field<String>,
+) -> Result<Field<String>, Diagnostics> {
+    let Some(clients) = clients else {
+        return Ok(Field::Unknown);
+    };
+    match configured {
+        Field::Unknown => Ok(Field::Unknown),
+        Field::Known(key) => {
+            let path = AttrPath::root("kms_key_id");
+            let facts = describe_key(&clients.kms, key).await.map_err(|err| {
+                Diagnostics::from(
+                    Diagnostic::error(
+                        "KMS key not usable",
+                        format!(
+                            "kms_key_id {key:?} cannot be used by account {}: {err}",
+                            clients.account_id
+                        ),
+                    )
+                    .at(path.clone()),
+                )
+            })?;
+            if !facts.usable() {
+                return Err(Diagnostic::error(
+                    "KMS key not usable",
+                    format!("kms_key_id {key:?} ({}) is {}; the copy would fail. Enable the key or choose another.", facts.arn, facts.state),
+                )
+                .at(path)
+                .into());
+            }
+            Ok(Field::Known(facts.arn))
+        }
+        Field::Null => {
+            let default_key = match ebs_default_key_id(&clients.ec2).await {
+                Ok(key) => key,
+                Err(_) => return Ok(Field::Unknown),
+            };
+            Ok(describe_key(&clients.kms, &default_key)
+                .await
+                .map(|facts| Field::Known(facts.arn))
+                .unwrap_or(Field::Unknown))
+        }
+    }
+}
+
+/// Checks the source is copyable by this account: visible, snapshots
+/// readable, and not encrypted with an AWS-managed key.
+async fn check_source(clients: &AwsClients, p: &CopyModel) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let (Some(source), Some(region)) = (p.source_ami_id.known(), p.source_region.known()) else {
+        return diags;
+    };
+    let path = AttrPath::root("source_ami_id");
+    let account = &clients.account_id;
+    let ec2 = clients.ec2_for_region(region);
+    let image = match describe_image(&ec2, source).await {
+        Ok(Some(image)) => image,
+        Ok(None) => {
+            diags.push(Diagnostic::error(
+                "Source AMI not visible",
+                format!(
+                    "EC2 AMI {source} in {region} is not visible to account {account}: it does not exist, or the bake \
+                     account has not shared it with this account. Share it with imagecopier_ami_share \
+                     (account_ids including \"{account}\")."
+                ),
+            ).at(path));
+            return diags;
+        }
+        Err(err) => {
+            diags.push(
+                Diagnostic::error(
+                    "Checking the source AMI",
+                    format!("reading EC2 AMI {source}: {err}"),
+                )
+                .at(path),
+            );
+            return diags;
+        }
+    };
+    if image.owner_id == *account || image.snapshot_ids.is_empty() {
+        return diags;
+    }
+    let unreadable = |detail: String| {
+        Diagnostic::error(
+            "Source AMI snapshots not shared",
+            format!(
+                "The snapshots of EC2 AMI {source} ({}) are not readable by account {account}{detail}, so CopyImage \
+                 would fail. Share them with imagecopier_ami_share (share_snapshots = true).",
+                image.snapshot_ids.join(", ")
+            ),
+        )
+        .at(path.clone())
+    };
+    match describe_snapshots(&ec2, &image.snapshot_ids).await {
+        Ok(snapshots) if snapshots.len() < image.snapshot_ids.len() => {
+            diags.push(unreadable(String::new()))
+        }
+        Ok(snapshots) => {
+            for snapshot in snapshots
+                .iter()
+                .filter(|s| s.encrypted && s.kms_key_id.contains(&format!(":{region}:")))
+            {
+                // Only an answer proves the key AWS-managed; no answer
+                // (another account's key policy) proves nothing.
+                if let Ok(key) = describe_key(&clients.kms, &snapshot.kms_key_id).await {
+                    if key.aws_managed && *region == clients.region {
+                        diags.push(Diagnostic::error(
+                            "Source encrypted with an AWS-managed key",
+                            format!(
+                                "Snapshot {} of {source} is encrypted with the AWS-managed key {}, which AWS does not \
+                                 let other accounts use. Re-encrypt the source with a customer-managed key and share that key.",
+                                snapshot.snapshot_id, key.arn
+                            ),
+                        ).at(path.clone()));
+                    }
+                }
+            }
+        }
+        Err(err) if err.code() == Some("InvalidSnapshot.NotFound") => {
+            diags.push(unreadable(format!(" ({err})")))
+        }
+        Err(err) => diags.push(
+            Diagnostic::error(
+                "Checking the source AMI",
+                format!("reading its snapshots: {err}"),
+            )
+            .at(path),
+        ),
+    }
+    diags
+}

@@ -1,0 +1,174 @@
+//! Refresh and import: what AWS says about the copy, as the model.
+
+use std::collections::BTreeMap;
+
+use crate::aws::copy::{describe_image, describe_snapshots, ImageFacts};
+use crate::aws::tags::snapshot_tags;
+use crate::aws::AwsError;
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::typed::Field;
+use crate::provider::Shared;
+
+use super::model::{CopyModel, Tags};
+use super::rules::{TAG_COPIED_FROM, TAG_ENCRYPTED};
+
+/// Refreshes `state`; `None` when the copy is gone (deregistered or missing).
+pub async fn read(shared: &Shared, mut state: CopyModel) -> Result<Option<CopyModel>, Diagnostics> {
+    let Some(id) = state.id.known().cloned() else {
+        return Ok(None);
+    };
+    let clients = shared.clients()?;
+    let context = |err: AwsError| {
+        Diagnostics::from(Diagnostic::error(
+            "Reading EC2 AMI copy",
+            err.context(format!("reading EC2 AMI ({id})")).to_string(),
+        ))
+    };
+    let Some(facts) = describe_image(&clients.ec2, &id).await.map_err(context)? else {
+        return Ok(None);
+    };
+    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids)
+        .await
+        .map_err(context)?;
+    if !facts.description.is_empty() || state.description.known().is_some() {
+        state.description = Field::Known(facts.description.clone());
+    }
+    state.name = Field::Known(facts.name.clone());
+    state.tags_all = Field::Known(consistent_tags(
+        &facts.tags,
+        &facts.snapshot_ids,
+        &snapshots,
+    ));
+    if state.kms_key_arn.known().is_none() {
+        state.kms_key_arn = key_arn(&clients.ec2, &facts).await;
+    }
+    set_facts(&mut state, &facts);
+    Ok(Some(state))
+}
+
+/// Imports the copy `id`, recovering its source from SourceImageId /
+/// SourceImageRegion or else the CopiedFromAMI tag. All tags except the
+/// two facts and the provider's default tags go to `tags`; `kms_key_id` is
+/// the key's ARN (see the docs for how other forms plan).
+pub async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics> {
+    let clients = shared.clients()?;
+    let path = AttrPath::root("id");
+    let facts = describe_image(&clients.ec2, id)
+        .await
+        .map_err(|err| {
+            Diagnostics::from(Diagnostic::error(
+                "Importing EC2 AMI copy",
+                err.context(format!("reading EC2 AMI ({id})")).to_string(),
+            ))
+        })?
+        .ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot import non-existent remote object",
+                format!(
+                    "EC2 AMI {id} does not exist in account {} region {}.",
+                    clients.account_id, clients.region
+                ),
+            ))
+        })?;
+    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids)
+        .await
+        .map_err(|err| {
+            Diagnostics::from(Diagnostic::error("Importing EC2 AMI copy", err.to_string()))
+        })?;
+    let tags_all = consistent_tags(&facts.tags, &facts.snapshot_ids, &snapshots);
+    let source = Some(facts.source_image_id.clone())
+        .filter(|s| !s.is_empty())
+        .or_else(|| facts.tags.get(TAG_COPIED_FROM).cloned())
+        .ok_or_else(|| {
+            Diagnostics::from(
+                Diagnostic::error(
+                    "Not a copy",
+                    format!("EC2 AMI {id} has neither a SourceImageId nor a {TAG_COPIED_FROM} tag, so its source is unknown."),
+                )
+                .at(path),
+            )
+        })?;
+    let region = Some(facts.source_image_region.clone())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| clients.region.clone());
+    let default_tags = shared.default_tags();
+    let tags: Tags = tags_all
+        .iter()
+        .filter(|(k, v)| {
+            *k != TAG_ENCRYPTED && *k != TAG_COPIED_FROM && default_tags.get(*k) != Some(*v)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let key_arn = key_arn(&clients.ec2, &facts).await;
+    let mut model = CopyModel {
+        source_ami_id: Field::Known(source),
+        source_region: Field::Known(region),
+        name: Field::Known(facts.name.clone()),
+        description: Some(facts.description.clone())
+            .filter(|d| !d.is_empty())
+            .into(),
+        kms_key_id: key_arn.clone(),
+        kms_key_arn: key_arn,
+        tags: if tags.is_empty() {
+            Field::Null
+        } else {
+            Field::Known(tags)
+        },
+        tags_all: Field::Known(tags_all),
+        ..CopyModel::default()
+    };
+    if model.kms_key_id.is_unknown() {
+        model.kms_key_id = Field::Null;
+    }
+    set_facts(&mut model, &facts);
+    Ok(model)
+}
+
+/// Copies what AWS decides into the model.
+pub fn set_facts(model: &mut CopyModel, facts: &ImageFacts) {
+    let text = |s: &str| Field::Known(s.to_owned());
+    model.id = text(&facts.image_id);
+    model.state = text(&facts.state);
+    model.owner_id = text(&facts.owner_id);
+    model.creation_date = text(&facts.creation_date);
+    model.architecture = text(&facts.architecture);
+    model.root_device_name = text(&facts.root_device_name);
+    model.virtualization_type = text(&facts.virtualization_type);
+    model.platform_details = text(&facts.platform_details);
+    model.snapshot_ids = Field::Known(facts.snapshot_ids.clone());
+}
+
+/// The ARN of the key the copy's snapshots are encrypted with; unknown only
+/// when AWS does not say (no snapshots yet).
+pub async fn key_arn(ec2: &aws_sdk_ec2::Client, facts: &ImageFacts) -> Field<String> {
+    match describe_snapshots(ec2, &facts.snapshot_ids).await {
+        Ok(snapshots) => snapshots
+            .iter()
+            .map(|s| s.kms_key_id.clone())
+            .find(|k| !k.is_empty())
+            .map_or(Field::Unknown, Field::Known),
+        Err(_) => Field::Unknown,
+    }
+}
+
+/// The tags applied consistently: a tag is in the result only when the AMI
+/// and every snapshot carry it with the same value. So a tag removed or
+/// edited on any one of them is missing here, shows as drift in the plan,
+/// and apply puts it back everywhere. A snapshot that no longer exists is
+/// left out (destroy deals with it).
+pub fn consistent_tags(
+    image: &Tags,
+    snapshot_ids: &[String],
+    snapshots: &BTreeMap<String, Tags>,
+) -> Tags {
+    image
+        .iter()
+        .filter(|(k, v)| {
+            snapshot_ids
+                .iter()
+                .filter_map(|id| snapshots.get(id))
+                .all(|tags| tags.get(*k) == Some(*v))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}

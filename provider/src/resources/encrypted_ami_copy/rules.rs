@@ -1,0 +1,245 @@
+//! The resource's pure rules: tag merging, validation, deterministic names
+//! and idempotency tokens, and telling whether two key forms name the same
+//! KMS key. No AWS here, so all of it is unit-tested table by table.
+
+use sha2::{Digest, Sha256};
+
+use super::model::Tags;
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+
+/// The tag saying the copy is encrypted; always `"true"`.
+pub const TAG_ENCRYPTED: &str = "Encrypted";
+/// The tag naming the AMI the copy was made from.
+pub const TAG_COPIED_FROM: &str = "CopiedFromAMI";
+/// Default `timeouts.create`: longer than the aws provider's 40m, because
+/// large cross-region copies exceed it; a timeout no longer taints anyway.
+pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
+/// Default `timeouts.delete`.
+pub const DEFAULT_DELETE_TIMEOUT: &str = "30m";
+
+/// `tags_all`: default tags, then source tags, then tags, then the two facts.
+pub fn merge_tags(
+    default_tags: &Tags,
+    source_tags: &Tags,
+    tags: &Tags,
+    source_ami_id: &str,
+) -> Tags {
+    let mut all = default_tags.clone();
+    all.extend(source_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all.retain(|k, _| !k.starts_with("aws:"));
+    all.insert(TAG_ENCRYPTED.to_owned(), "true".to_owned());
+    all.insert(TAG_COPIED_FROM.to_owned(), source_ami_id.to_owned());
+    all
+}
+
+/// Problems with the keys of tag map `attribute`. `aws:` keys are reserved by
+/// AWS; in `tags` the two fact keys are reserved by this resource (in
+/// `source_tags` they are data from the source, and the facts win).
+pub fn validate_tags(attribute: &str, tags: &Tags) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for key in tags.keys() {
+        let path = AttrPath::root(attribute).key(key);
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid tag key",
+                    format!("{path}: tag keys starting with \"aws:\" are reserved by AWS and cannot be set."),
+                )
+                .at(path),
+            );
+        } else if attribute == "tags" && (key == TAG_ENCRYPTED || key == TAG_COPIED_FROM) {
+            diags.push(
+                Diagnostic::error(
+                    "Reserved tag key",
+                    format!("{path}: this resource sets {key} itself, so the copy always tells the truth about it."),
+                )
+                .at(path),
+            );
+        } else if key.is_empty() || key.chars().count() > 128 {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid tag key",
+                    format!("{path}: tag keys have 1 to 128 characters."),
+                )
+                .at(path),
+            );
+        }
+    }
+    diags
+}
+
+/// An AMI id: `ami-` and 8 or 17 hex digits.
+pub fn ami_id(value: &str) -> Result<(), String> {
+    let ok = value.strip_prefix("ami-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an AMI id such as \"ami-0123456789abcdef0\", got {value:?}"
+        ))
+    }
+}
+
+/// An AMI name: 3 to 128 of letters, digits and `()[] ./-'@_`.
+pub fn ami_name(value: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "()[] ./-'@_".contains(c);
+    if (3..=128).contains(&value.len()) && value.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be 3 to 128 letters, digits or ( ) [ ] . / - ' @ _ and spaces, got {value:?}"
+        ))
+    }
+}
+
+/// The ways a KMS key can be named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyForm {
+    /// A key id (UUID or `mrk-...`).
+    Id(String),
+    /// `arn:<partition>:kms:<region>:<account>:key/<id>`.
+    KeyArn(String),
+    /// `alias/<name>`.
+    Alias(String),
+    /// `arn:<partition>:kms:<region>:<account>:alias/<name>`.
+    AliasArn(String),
+}
+
+/// Parses a key reference, or says why it is not one.
+pub fn key_form(value: &str) -> Result<KeyForm, String> {
+    let bad = || {
+        format!("must be a KMS key id, key ARN, alias name (alias/...) or alias ARN, got {value:?}")
+    };
+    if let Some(rest) = value.strip_prefix("arn:") {
+        let fields: Vec<&str> = rest.splitn(5, ':').collect();
+        if fields.len() != 5
+            || !fields[0].starts_with("aws")
+            || fields[1] != "kms"
+            || fields[2].is_empty()
+        {
+            return Err(bad());
+        }
+        crate::validate::account_id(fields[3]).map_err(|_| bad())?;
+        return match fields[4].split_once('/') {
+            Some(("key", id)) if is_key_id(id) => Ok(KeyForm::KeyArn(value.to_owned())),
+            Some(("alias", name)) if !name.is_empty() => Ok(KeyForm::AliasArn(value.to_owned())),
+            _ => Err(bad()),
+        };
+    }
+    if value
+        .strip_prefix("alias/")
+        .is_some_and(|name| !name.is_empty())
+    {
+        return Ok(KeyForm::Alias(value.to_owned()));
+    }
+    if is_key_id(value) {
+        return Ok(KeyForm::Id(value.to_owned()));
+    }
+    Err(bad())
+}
+
+fn is_key_id(id: &str) -> bool {
+    let uuid = id.len() == 36
+        && id.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    let mrk = id
+        .strip_prefix("mrk-")
+        .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    uuid || mrk
+}
+
+/// Whether two key references name the same key, when that can be told
+/// without AWS: `Some(true)` for the same text, a key id and its key ARN, or
+/// an alias and its alias ARN; `None` when only DescribeKey can tell (an
+/// alias against a key ARN, or either unparseable).
+pub fn same_key_locally(a: &str, b: &str) -> Option<bool> {
+    if a == b {
+        return Some(true);
+    }
+    let tail = |form: &KeyForm| match form {
+        KeyForm::Id(id) => ("key", id.clone()),
+        KeyForm::KeyArn(arn) => (
+            "key",
+            arn.rsplit_once("key/")
+                .map(|(_, id)| id.to_owned())
+                .unwrap_or_default(),
+        ),
+        KeyForm::Alias(alias) => ("alias", alias.clone()),
+        KeyForm::AliasArn(arn) => (
+            "alias",
+            arn.rsplit_once(':')
+                .map(|(_, a)| a.to_owned())
+                .unwrap_or_default(),
+        ),
+    };
+    let (ka, kb) = (key_form(a).ok()?, key_form(b).ok()?);
+    let ((kind_a, name_a), (kind_b, name_b)) = (tail(&ka), tail(&kb));
+    if kind_a != kind_b {
+        return None;
+    }
+    let both_arns = matches!(
+        (&ka, &kb),
+        (KeyForm::KeyArn(_), KeyForm::KeyArn(_)) | (KeyForm::AliasArn(_), KeyForm::AliasArn(_))
+    );
+    // Two different ARNs are different keys; a short form and an ARN with the
+    // same name are the same key in the caller's account and region.
+    if both_arns {
+        Some(false)
+    } else if name_a == name_b {
+        Some(true)
+    } else {
+        Some(false)
+    }
+}
+
+/// The default AMI name: readable (the source id) and unique per source,
+/// region and key, so that two copies of one source with different keys
+/// never collide, and stable so that a rerun finds the copy it started.
+pub fn default_name(source_ami_id: &str, source_region: &str, kms_key_id: Option<&str>) -> String {
+    let digest = hash(&[source_region, kms_key_id.unwrap_or("")]);
+    format!("{source_ami_id}-encrypted-{}", &digest[..10])
+}
+
+/// The CopyImage ClientToken for one attempt (generation 0 first). The
+/// same inputs give the same token in any run, so a retried CopyImage after a
+/// lost answer returns the copy already started; a later generation is used
+/// only when an earlier token is known to point at a copy that is gone.
+pub fn client_token(
+    account: &str,
+    region: &str,
+    source_ami_id: &str,
+    source_region: &str,
+    name: &str,
+    kms_key_id: Option<&str>,
+    generation: u32,
+) -> String {
+    let generation = generation.to_string();
+    hash(&[
+        "imagecopier-copy-v1",
+        account,
+        region,
+        source_ami_id,
+        source_region,
+        name,
+        kms_key_id.unwrap_or(""),
+        &generation,
+    ])
+}
+
+/// Hex SHA-256 of the parts joined with NUL (which no part can contain), 64 chars.
+fn hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hex::encode(hasher.finalize())
+}

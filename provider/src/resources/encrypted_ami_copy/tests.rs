@@ -1,0 +1,279 @@
+//! Table-driven tests of the resource's pure rules.
+
+use std::collections::BTreeMap;
+
+use super::model::{CopyModel, Tags, Timeouts};
+use super::read::consistent_tags;
+use super::rules::*;
+use crate::protocol::diagnostics::AttrPath;
+use crate::protocol::typed::Field;
+
+fn tags(pairs: &[(&str, &str)]) -> Tags {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+const KEY_ARN: &str = "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ALIAS_ARN: &str = "arn:aws:kms:eu-west-1:222222222222:alias/ami";
+
+#[test]
+fn tags_all_layers_default_source_tags_then_facts() {
+    let cases = [
+        (
+            tags(&[]),
+            tags(&[]),
+            tags(&[]),
+            tags(&[("Encrypted", "true"), ("CopiedFromAMI", "ami-1")]),
+        ),
+        (
+            tags(&[("Owner", "platform"), ("Team", "a")]),
+            tags(&[("Team", "b"), ("App", "web")]),
+            tags(&[("App", "api")]),
+            tags(&[
+                ("Owner", "platform"),
+                ("Team", "b"),
+                ("App", "api"),
+                ("Encrypted", "true"),
+                ("CopiedFromAMI", "ami-1"),
+            ]),
+        ),
+        // The facts win over anything a source carried (a copy of a copy).
+        (
+            tags(&[]),
+            tags(&[
+                ("Encrypted", "false"),
+                ("CopiedFromAMI", "ami-0"),
+                ("aws:x", "1"),
+            ]),
+            tags(&[]),
+            tags(&[("Encrypted", "true"), ("CopiedFromAMI", "ami-1")]),
+        ),
+    ];
+    for (default_tags, source_tags, extra, want) in cases {
+        assert_eq!(
+            merge_tags(&default_tags, &source_tags, &extra, "ami-1"),
+            want,
+            "{source_tags:?} {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn tag_validation_names_the_attribute_and_key() {
+    let cases: [(&str, Tags, Option<AttrPath>); 5] = [
+        ("tags", tags(&[("Stage", "PROD")]), None),
+        (
+            "tags",
+            tags(&[("aws:cloudformation", "x")]),
+            Some(AttrPath::root("tags").key("aws:cloudformation")),
+        ),
+        (
+            "tags",
+            tags(&[("Encrypted", "false")]),
+            Some(AttrPath::root("tags").key("Encrypted")),
+        ),
+        (
+            "tags",
+            tags(&[("CopiedFromAMI", "x")]),
+            Some(AttrPath::root("tags").key("CopiedFromAMI")),
+        ),
+        (
+            "source_tags",
+            tags(&[("AWS:x", "1")]),
+            Some(AttrPath::root("source_tags").key("AWS:x")),
+        ),
+    ];
+    for (attribute, map, want) in cases {
+        let diags = validate_tags(attribute, &map);
+        assert_eq!(
+            diags.0.first().and_then(|d| d.path.clone()),
+            want,
+            "{attribute} {map:?}"
+        );
+    }
+    // In source_tags the facts are data, not an error.
+    assert!(validate_tags("source_tags", &tags(&[("Encrypted", "true")])).is_empty());
+}
+
+#[test]
+fn resource_validation_catches_bad_forms() {
+    let base = CopyModel {
+        source_ami_id: Field::Known("ami-0123456789abcdef0".into()),
+        ..CopyModel::default()
+    };
+    let cases: [(CopyModel, Option<AttrPath>); 7] = [
+        (base.clone(), None),
+        (
+            CopyModel {
+                source_ami_id: Field::Known("ami-xyz".into()),
+                ..base.clone()
+            },
+            Some(AttrPath::root("source_ami_id")),
+        ),
+        (
+            CopyModel {
+                source_ami_id: Field::Unknown,
+                ..base.clone()
+            },
+            None,
+        ),
+        (
+            CopyModel {
+                source_region: Field::Known("eu_west_1".into()),
+                ..base.clone()
+            },
+            Some(AttrPath::root("source_region")),
+        ),
+        (
+            CopyModel {
+                kms_key_id: Field::Known("my-key".into()),
+                ..base.clone()
+            },
+            Some(AttrPath::root("kms_key_id")),
+        ),
+        (
+            CopyModel {
+                name: Field::Known("a".into()),
+                ..base.clone()
+            },
+            Some(AttrPath::root("name")),
+        ),
+        (
+            CopyModel {
+                timeouts: Field::Known(Timeouts {
+                    create: Field::Known("soon".into()),
+                    delete: Field::Null,
+                }),
+                ..base.clone()
+            },
+            Some(AttrPath::root("timeouts").attr("create")),
+        ),
+    ];
+    for (model, want) in cases {
+        let diags = super::validate(&model);
+        assert_eq!(
+            diags.0.first().and_then(|d| d.path.clone()),
+            want,
+            "{model:?}"
+        );
+    }
+}
+
+#[test]
+fn key_forms_parse() {
+    let cases = [
+        (KEY_ID, true),
+        (KEY_ARN, true),
+        ("alias/ami", true),
+        (ALIAS_ARN, true),
+        ("mrk-1234567890abcdef1234567890abcdef", true),
+        ("alias/", false),
+        ("arn:aws:kms:eu-west-1:2222:key/x", false),
+        ("arn:aws:s3:::bucket", false),
+        ("ami", false),
+    ];
+    for (value, ok) in cases {
+        assert_eq!(key_form(value).is_ok(), ok, "{value}");
+    }
+}
+
+#[test]
+fn key_forms_compare_without_aws_where_they_can() {
+    let cases = [
+        (KEY_ID, KEY_ID, Some(true)),
+        (KEY_ID, KEY_ARN, Some(true)),
+        ("alias/ami", ALIAS_ARN, Some(true)),
+        ("alias/ami", "alias/other", Some(false)),
+        (
+            KEY_ARN,
+            "arn:aws:kms:eu-west-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            Some(false),
+        ),
+        ("alias/ami", KEY_ARN, None),
+        (KEY_ID, "alias/ami", None),
+    ];
+    for (a, b, want) in cases {
+        assert_eq!(same_key_locally(a, b), want, "{a} vs {b}");
+        assert_eq!(same_key_locally(b, a), want, "{b} vs {a}");
+    }
+}
+
+#[test]
+fn names_and_tokens_are_deterministic_and_distinct() {
+    let name = default_name("ami-0123456789abcdef0", "eu-west-1", Some("alias/ami"));
+    assert_eq!(
+        name,
+        default_name("ami-0123456789abcdef0", "eu-west-1", Some("alias/ami"))
+    );
+    assert!(
+        name.starts_with("ami-0123456789abcdef0-encrypted-"),
+        "{name}"
+    );
+    assert!(ami_name(&name).is_ok(), "{name}");
+    let others = [
+        default_name("ami-0123456789abcdef0", "eu-west-2", Some("alias/ami")),
+        default_name("ami-0123456789abcdef0", "eu-west-1", None),
+        default_name("ami-0123456789abcdef1", "eu-west-1", Some("alias/ami")),
+    ];
+    assert!(others.iter().all(|o| *o != name), "{others:?}");
+
+    let token = |account: &str, generation: u32| {
+        client_token(
+            account,
+            "eu-west-1",
+            "ami-1",
+            "eu-west-1",
+            &name,
+            None,
+            generation,
+        )
+    };
+    assert_eq!(token("222222222222", 0), token("222222222222", 0));
+    assert_eq!(token("222222222222", 0).len(), 64);
+    assert!(token("222222222222", 0).is_ascii());
+    assert_ne!(token("222222222222", 0), token("333333333333", 0));
+    assert_ne!(token("222222222222", 0), token("222222222222", 1));
+}
+
+#[test]
+fn consistent_tags_hide_drift_on_any_snapshot() {
+    let image = tags(&[("App", "web"), ("Encrypted", "true")]);
+    let ids = vec!["snap-1".to_owned(), "snap-2".to_owned()];
+    let cases = [
+        (
+            tags(&[("App", "web"), ("Encrypted", "true")]),
+            tags(&[("App", "web"), ("Encrypted", "true")]),
+        ),
+        (
+            tags(&[("App", "api"), ("Encrypted", "true")]),
+            tags(&[("Encrypted", "true")]),
+        ),
+        (
+            tags(&[("Encrypted", "true")]),
+            tags(&[("Encrypted", "true")]),
+        ),
+    ];
+    for (second, want) in cases {
+        let snapshots: BTreeMap<String, Tags> = [
+            ("snap-1".to_owned(), image.clone()),
+            ("snap-2".to_owned(), second.clone()),
+        ]
+        .into();
+        assert_eq!(
+            consistent_tags(&image, &ids, &snapshots),
+            want,
+            "{second:?}"
+        );
+    }
+}
+
+#[test]
+fn every_attribute_is_described() {
+    assert_eq!(
+        super::schema::schema().block.missing_descriptions(),
+        Vec::<String>::new()
+    );
+}
