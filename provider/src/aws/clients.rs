@@ -1,0 +1,275 @@
+//! Building the SDK clients from [`ProviderSettings`] and learning who we are.
+
+use std::fmt;
+
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_sts::error::SdkError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+use aws_smithy_types::retry::RetryConfig;
+use aws_types::origin::Origin;
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+
+use super::config::{
+    require_region, resolve_endpoint, retry_config, static_credentials, validate_assume_role,
+    AssumeRole, ProviderSettings, Service, DEFAULT_SESSION_NAME,
+};
+use super::errors::{source_chain, AwsError, ErrorKind};
+use super::identity::{check_account, partition_from_arn};
+
+/// Attempts for the identity check in [`connect`] when `max_retries` is not
+/// set: enough to ride out a throttled call, few enough that a wrong
+/// endpoint fails in seconds.
+const IDENTITY_CHECK_MAX_ATTEMPTS: u32 = 5;
+
+/// The configured clients and the identity they act as.
+///
+/// Clients share one credentials cache, so assumed-role credentials are
+/// fetched once and renewed before they expire, for all of them.
+pub struct AwsClients {
+    /// EC2 in the provider's region.
+    pub ec2: aws_sdk_ec2::Client,
+    /// KMS in the provider's region.
+    pub kms: aws_sdk_kms::Client,
+    /// STS in the provider's region.
+    pub sts: aws_sdk_sts::Client,
+    /// The account the credentials act in (after `assume_role`).
+    pub account_id: String,
+    /// The partition of that account: `aws`, `aws-cn`, `aws-us-gov`, ...
+    pub partition: String,
+    /// The provider's region.
+    pub region: String,
+    /// The caller's ARN, as STS GetCallerIdentity reported it.
+    pub caller_arn: String,
+    sdk_config: SdkConfig,
+    ec2_endpoint: Option<String>,
+}
+
+/// Written by hand so the credentials provider inside the SDK config, which
+/// would show an access key id, is never printed.
+impl fmt::Debug for AwsClients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsClients")
+            .field("account_id", &self.account_id)
+            .field("partition", &self.partition)
+            .field("region", &self.region)
+            .field("caller_arn", &self.caller_arn)
+            .field("ec2_endpoint", &self.ec2_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsClients {
+    /// An EC2 client for `region`, with the same credentials, retries and
+    /// endpoint override (used for a copy's `source_region`).
+    pub fn ec2_for_region(&self, region: &str) -> aws_sdk_ec2::Client {
+        if region == self.region {
+            return self.ec2.clone();
+        }
+        let mut builder = aws_sdk_ec2::config::Builder::from(&self.sdk_config)
+            .region(Region::new(region.to_owned()));
+        builder.set_endpoint_url(self.ec2_endpoint.clone());
+        aws_sdk_ec2::Client::from_conf(builder.build())
+    }
+}
+
+/// Builds the clients from the provider settings (see [`super::config`] for
+/// the precedence rules), assumes the role if one is configured, asks STS who
+/// the credentials belong to, and refuses accounts the settings exclude.
+pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError> {
+    let retry = retry_config(settings.max_retries, |name| std::env::var(name).ok())?;
+    let static_creds = static_credentials(settings)?;
+    if let Some(role) = &settings.assume_role {
+        validate_assume_role(role)?;
+    }
+    let profile = settings.profile.as_deref().filter(|p| !p.is_empty());
+
+    // A wrong endpoint or no network would otherwise keep `connect` retrying
+    // for minutes before the user sees anything. A retry count the user chose
+    // (max_retries or AWS_MAX_ATTEMPTS) is kept as it is.
+    let user_chose_retries =
+        settings.max_retries.is_some() || std::env::var_os("AWS_MAX_ATTEMPTS").is_some();
+    let check_retry = if user_chose_retries {
+        retry.clone()
+    } else {
+        retry
+            .clone()
+            .with_max_attempts(retry.max_attempts().min(IDENTITY_CHECK_MAX_ATTEMPTS))
+    };
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+    if let Some(region) = settings.region.as_deref().filter(|r| !r.is_empty()) {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(creds) = static_creds.clone() {
+        loader = loader.credentials_provider(creds);
+    }
+    let mut base = loader.load().await;
+    let region = require_region(base.region(), profile)?;
+
+    // The default chain reads environment credentials before the profile, so
+    // an explicit profile gets a provider of its own to win over them.
+    if let (None, Some(profile)) = (&static_creds, profile) {
+        let provider_config = ProviderConfig::default().with_region(base.region().cloned());
+        let provider = ProfileFileCredentialsProvider::builder()
+            .configure(&provider_config)
+            .profile_name(profile)
+            .build();
+        base = base
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+    }
+
+    let sts_endpoint = resolve_endpoint(&settings.endpoints, &base, Service::Sts);
+    let sdk_config = match &settings.assume_role {
+        None => base,
+        Some(role) => {
+            let provider =
+                assume_role_provider(role, &base, sts_endpoint.as_deref(), check_retry.clone())
+                    .await;
+            base.into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build()
+        }
+    };
+
+    let ec2_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Ec2);
+    let kms_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Kms);
+    let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk_config);
+    ec2.set_endpoint_url(ec2_endpoint.clone());
+    let mut kms = aws_sdk_kms::config::Builder::from(&sdk_config);
+    kms.set_endpoint_url(kms_endpoint);
+    let mut sts = aws_sdk_sts::config::Builder::from(&sdk_config);
+    sts.set_endpoint_url(sts_endpoint);
+    let sts = aws_sdk_sts::Client::from_conf(sts.build());
+
+    let identity = sts
+        .get_caller_identity()
+        .customize()
+        .config_override(aws_sdk_sts::config::Builder::default().retry_config(check_retry))
+        .send()
+        .await
+        .map_err(|err| caller_identity_error(err, settings, static_creds.is_some()))?;
+    let account_id = identity
+        .account()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| AwsError::config("STS GetCallerIdentity returned no account id"))?
+        .to_owned();
+    let caller_arn = identity.arn().unwrap_or_default().to_owned();
+    let partition = partition_from_arn(&caller_arn)
+        .ok_or_else(|| {
+            AwsError::config(format!(
+                "STS GetCallerIdentity returned an unexpected caller ARN {caller_arn:?}"
+            ))
+        })?
+        .to_owned();
+    check_account(
+        &account_id,
+        &settings.allowed_account_ids,
+        &settings.forbidden_account_ids,
+    )?;
+
+    Ok(AwsClients {
+        ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+        kms: aws_sdk_kms::Client::from_conf(kms.build()),
+        sts,
+        account_id,
+        partition,
+        region,
+        caller_arn,
+        sdk_config,
+        ec2_endpoint,
+    })
+}
+
+/// A credentials provider that assumes `role` with the base credentials,
+/// calling STS at the same endpoint as every other STS call, with the
+/// identity check's retry policy.
+async fn assume_role_provider(
+    role: &AssumeRole,
+    base: &SdkConfig,
+    sts_endpoint: Option<&str>,
+    retry: RetryConfig,
+) -> AssumeRoleProvider {
+    let mut sts_config = base.to_builder();
+    // Credentials are fetched inside the SDK's identity cache, whose load
+    // timeout cuts a long retry sequence short with a vaguer error.
+    sts_config.set_retry_config(Some(retry));
+    sts_config.set_endpoint_url(sts_endpoint.map(str::to_owned));
+    // Marked as set in code, so the STS client does not let
+    // AWS_ENDPOINT_URL_STS override what we resolved.
+    sts_config.insert_origin("endpoint_url", Origin::shared_config());
+    let mut builder = AssumeRoleProvider::builder(role.role_arn.clone())
+        .configure(&sts_config.build())
+        .session_name(
+            role.session_name
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(DEFAULT_SESSION_NAME),
+        );
+    if let Some(external_id) = role.external_id.as_deref().filter(|s| !s.is_empty()) {
+        builder = builder.external_id(external_id);
+    }
+    if let Some(duration) = role.duration {
+        builder = builder.session_length(duration);
+    }
+    builder.build().await
+}
+
+/// Credentials are loaded lazily, on the first call, so a failing AssumeRole
+/// or missing credentials surface here. Name the real cause: the AssumeRole
+/// call and its AWS error code when that is what failed.
+fn caller_identity_error(
+    err: SdkError<GetCallerIdentityError>,
+    settings: &ProviderSettings,
+    has_static_credentials: bool,
+) -> AwsError {
+    let role = settings.assume_role.as_ref();
+    let assume_role_failure = source_chain(&err)
+        .find_map(|e| e.downcast_ref::<SdkError<AssumeRoleError>>())
+        .and_then(|e| match e {
+            SdkError::ServiceError(service) => Some(service.err()),
+            _ => None,
+        });
+    if let (Some(failure), Some(role)) = (assume_role_failure, role) {
+        return AwsError::from_metadata(
+            ErrorKind::Credentials,
+            format!("assuming IAM role ({})", role.role_arn),
+            failure,
+        );
+    }
+    let not_loaded = source_chain(&err).any(|e| {
+        matches!(
+            e.downcast_ref::<CredentialsError>(),
+            Some(CredentialsError::CredentialsNotLoaded(_))
+        )
+    });
+    let err = AwsError::from_sdk("calling STS GetCallerIdentity", err);
+    let profile = settings.profile.as_deref().filter(|p| !p.is_empty());
+    if let (false, Some(profile), ErrorKind::Credentials) =
+        (has_static_credentials, profile, err.kind())
+    {
+        return err.with_context(format!("loading credentials of profile {profile:?}"));
+    }
+    if not_loaded {
+        return err.with_context(
+            "no valid credential sources found (set access_key and secret_key or profile in \
+             the provider configuration, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+        );
+    }
+    match role {
+        Some(role) if err.kind() == ErrorKind::Credentials => {
+            err.with_context(format!("assuming IAM role ({})", role.role_arn))
+        }
+        _ => err,
+    }
+}

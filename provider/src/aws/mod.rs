@@ -1,0 +1,26 @@
+//! The AWS layer: everything that knows the AWS SDK.
+//!
+//! [`connect`] turns the provider block's [`ProviderSettings`] into configured
+//! EC2, KMS and STS clients ([`AwsClients`]); every failure is an [`AwsError`].
+//! Layers above see these types only, never raw SDK configuration.
+
+mod clients;
+mod config;
+pub mod copy;
+pub mod deregister;
+mod errors;
+mod identity;
+pub mod image;
+pub mod kms;
+pub mod permissions;
+pub mod snapshot;
+pub mod tags;
+pub mod wait;
+
+pub use clients::{connect, AwsClients};
+pub use config::{
+    AssumeRole, Endpoints, ProviderSettings, ASSUME_ROLE_DURATION_RANGE, DEFAULT_MAX_RETRIES,
+    DEFAULT_SESSION_NAME,
+};
+pub use errors::{error_code, is_throttling, AwsError, ErrorKind};
+pub use identity::{check_account, partition_from_arn};
