@@ -1,0 +1,119 @@
+//! Planning: defaults, computed values, replacement, and the checks that
+//! need AWS (owner, AWS-managed key), made before anything changes.
+
+use std::sync::Arc;
+
+use crate::aws::image::find_image_by_id;
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::log;
+use crate::protocol::managed::Planned;
+use crate::protocol::typed::Field;
+use crate::provider::Shared;
+
+use super::aws_state::check_shareable;
+use super::model::AmiShareModel;
+
+/// Plans a create (`prior` is `None`) or an update.
+pub async fn plan(
+    shared: &Arc<Shared>,
+    prior: Option<&AmiShareModel>,
+    mut planned: AmiShareModel,
+    config: &AmiShareModel,
+) -> Result<Planned<AmiShareModel>, Diagnostics> {
+    // Defaults: a null argument means the default, even when the prior state
+    // holds another value (the user removed the line).
+    if config.share_snapshots.is_null() {
+        planned.share_snapshots = Field::Known(true);
+    }
+    if config.exclusive.is_null() {
+        planned.exclusive = Field::Known(false);
+    }
+    let same_image =
+        prior.is_some_and(|p| p.image_id == planned.image_id && !planned.image_id.is_unknown());
+    let mut requires_replace = Vec::new();
+    match prior {
+        Some(prior) if same_image => {
+            // Nothing about the image changes in place: keep what state says.
+            planned.id = prior.id.clone();
+            planned.snapshot_ids = prior.snapshot_ids.clone();
+            planned.image_name = prior.image_name.clone();
+            planned.image_tags = prior.image_tags.clone();
+            planned.encrypted = prior.encrypted.clone();
+            planned.kms_key_ids = prior.kms_key_ids.clone();
+            planned.public = match planned.is_exclusive() {
+                Some(true) => Field::Known(false),
+                Some(false) => prior.public.clone(),
+                None => Field::Unknown,
+            };
+        }
+        _ => {
+            if prior.is_some() {
+                requires_replace.push(AttrPath::root("image_id"));
+            }
+            planned.id = planned.image_id.clone();
+            planned.snapshot_ids = Field::Unknown;
+            planned.image_name = Field::Unknown;
+            planned.image_tags = Field::Unknown;
+            planned.encrypted = Field::Unknown;
+            planned.kms_key_ids = Field::Unknown;
+            planned.public = Field::Unknown;
+            check_new_image(shared, &planned).await?;
+        }
+    }
+    Ok(Planned {
+        state: planned,
+        requires_replace,
+        warnings: Diagnostics::new(),
+    })
+}
+
+/// The checks that need AWS, for an image about to be shared. Skipped while
+/// the image id or the provider configuration is unknown; apply plans again
+/// with both known, so the checks still run before any change.
+async fn check_new_image(shared: &Arc<Shared>, planned: &AmiShareModel) -> Result<(), Diagnostics> {
+    let Some(image_id) = planned.image_id.known() else {
+        return Ok(());
+    };
+    if super::validate::image_id(image_id).is_err() {
+        return Ok(()); // validate already reported it
+    }
+    let clients = match shared.clients() {
+        Ok(clients) => clients,
+        Err(_) => {
+            log::debug(
+                "provider not configured yet; AMI checks wait for apply",
+                &[("image_id", image_id)],
+            );
+            return Ok(());
+        }
+    };
+    let at_image = |summary: &str, detail: String| {
+        Diagnostics::from(Diagnostic::error(summary, detail).at(AttrPath::root("image_id")))
+    };
+    let image = find_image_by_id(&clients.ec2, image_id)
+        .await
+        .map_err(|err| {
+            if err.is_not_found() {
+                at_image(
+                    "AMI not found",
+                    format!(
+                        "EC2 AMI ({image_id}) does not exist in account {} region {}: {err}",
+                        clients.account_id, clients.region
+                    ),
+                )
+            } else {
+                at_image(
+                    "reading EC2 AMI",
+                    format!("reading EC2 AMI ({image_id}): {err}"),
+                )
+            }
+        })?;
+    match check_shareable(&clients, &image).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(at_image("AMI cannot be shared", reason)),
+        Err(err) => Err(at_image(
+            "checking EC2 AMI",
+            format!("checking EC2 AMI ({image_id}) can be shared: {err}"),
+        )),
+    }
+}

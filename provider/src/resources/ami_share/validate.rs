@@ -1,0 +1,319 @@
+//! Static checks of the configuration: formats, and that something is shared.
+//!
+//! Values that are still unknown are skipped; they are checked again when
+//! Terraform knows them (at apply time plan is run once more).
+
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+
+use super::model::{set_of, AmiShareModel, StringSet};
+use crate::protocol::typed::Field;
+
+/// Every static problem with `config`, each naming its attribute.
+pub fn validate(config: &AmiShareModel) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Some(id) = config.image_id.known() {
+        if let Err(reason) = image_id(id) {
+            diags.push(invalid("image_id", &reason));
+        }
+    }
+    let checks: [(&str, &Field<StringSet>, fn(&str) -> Result<(), String>); 3] = [
+        ("account_ids", &config.account_ids, account_id),
+        (
+            "organization_arns",
+            &config.organization_arns,
+            organization_arn,
+        ),
+        (
+            "organizational_unit_arns",
+            &config.organizational_unit_arns,
+            organizational_unit_arn,
+        ),
+    ];
+    let mut all_empty = true;
+    for (name, field, check) in checks {
+        match set_of(field) {
+            Some(values) => {
+                all_empty &= values.is_empty();
+                for value in &values {
+                    if let Err(reason) = check(value) {
+                        diags.push(invalid(name, &reason));
+                    }
+                }
+            }
+            None => all_empty = false,
+        }
+    }
+    if all_empty {
+        diags.push(
+            Diagnostic::error(
+                "Nothing to share",
+                "imagecopier_ami_share needs at least one principal: set account_ids, organization_arns \
+                 or organizational_unit_arns to a non-empty set. (To stop sharing, remove the resource.)",
+            )
+            .at(AttrPath::root("account_ids")),
+        );
+    }
+    diags
+}
+
+fn invalid(attribute: &str, reason: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Invalid {attribute}"),
+        format!("{attribute} {reason}."),
+    )
+    .at(AttrPath::root(attribute))
+}
+
+/// `ami-` followed by 8 or 17 lowercase hex digits.
+pub fn image_id(value: &str) -> Result<(), String> {
+    match value.strip_prefix("ami-") {
+        Some(hex) if matches!(hex.len(), 8 | 17) && hex.bytes().all(is_lower_hex) => Ok(()),
+        _ => Err(format!(
+            "must be an AMI ID such as \"ami-0123456789abcdef0\", got {value:?}"
+        )),
+    }
+}
+
+/// A 12-digit account id.
+pub fn account_id(value: &str) -> Result<(), String> {
+    crate::validate::account_id(value)
+}
+
+/// `arn:<partition>:organizations::<account>:organization/o-<10 to 32 chars>`.
+pub fn organization_arn(value: &str) -> Result<(), String> {
+    let ok = organizations_resource(value)
+        .and_then(|r| r.strip_prefix("organization/"))
+        .is_some_and(is_org_id);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an organization ARN such as \
+             \"arn:aws:organizations::111111111111:organization/o-exampleorgid\", got {value:?}"
+        ))
+    }
+}
+
+/// `arn:<partition>:organizations::<account>:ou/o-<org>/ou-<root>-<suffix>`.
+pub fn organizational_unit_arn(value: &str) -> Result<(), String> {
+    let ok = organizations_resource(value)
+        .and_then(|r| r.strip_prefix("ou/"))
+        .and_then(|r| r.split_once('/'))
+        .is_some_and(|(org, ou)| is_org_id(org) && is_ou_id(ou));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an organizational unit ARN such as \
+             \"arn:aws:organizations::111111111111:ou/o-exampleorgid/ou-ab12-cd34ef56\", got {value:?}"
+        ))
+    }
+}
+
+/// The resource part of an Organizations ARN whose region is empty and
+/// whose account is 12 digits.
+fn organizations_resource(value: &str) -> Option<&str> {
+    let fields: Vec<&str> = value.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = fields.as_slice() else {
+        return None;
+    };
+    let ok = *arn == "arn"
+        && partition.starts_with("aws")
+        && *service == "organizations"
+        && region.is_empty()
+        && crate::validate::account_id(account).is_ok();
+    ok.then_some(*resource)
+}
+
+fn is_lower_hex(b: u8) -> bool {
+    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+}
+
+fn is_lower_alnum(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+/// `o-` and 10 to 32 lowercase letters or digits.
+fn is_org_id(s: &str) -> bool {
+    s.strip_prefix("o-")
+        .is_some_and(|id| (10..=32).contains(&id.len()) && is_lower_alnum(id))
+}
+
+/// `ou-`, 4 to 32 characters of the root id, `-`, 8 to 32 characters.
+fn is_ou_id(s: &str) -> bool {
+    s.strip_prefix("ou-")
+        .and_then(|id| id.split_once('-'))
+        .is_some_and(|(root, suffix)| {
+            (4..=32).contains(&root.len())
+                && (8..=32).contains(&suffix.len())
+                && is_lower_alnum(root)
+                && is_lower_alnum(suffix)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::value::Value;
+
+    #[test]
+    fn formats() {
+        type Check = fn(&str) -> Result<(), String>;
+        let cases: &[(Check, &str, bool)] = &[
+            (image_id, "ami-12345678", true),
+            (image_id, "ami-0123456789abcdef0", true),
+            (image_id, "ami-0123456789ABCDEF0", false),
+            (image_id, "ami-1234567", false),
+            (image_id, "ami-0123456789abcdef", false),
+            (image_id, "snap-12345678", false),
+            (image_id, "", false),
+            (account_id, "222222222222", true),
+            (account_id, "2222", false),
+            (
+                organization_arn,
+                "arn:aws:organizations::111111111111:organization/o-exampleorgid",
+                true,
+            ),
+            (
+                organization_arn,
+                "arn:aws:organizations::111111111111:organization/o-short",
+                false,
+            ),
+            (
+                organization_arn,
+                "arn:aws:organizations:eu-west-1:111111111111:organization/o-exampleorgid",
+                false,
+            ),
+            (
+                organization_arn,
+                "arn:aws:organizations::111111111111:ou/o-exampleorgid/ou-ab12-cd34ef56",
+                false,
+            ),
+            (
+                organizational_unit_arn,
+                "arn:aws:organizations::111111111111:ou/o-exampleorgid/ou-ab12-cd34ef56",
+                true,
+            ),
+            (
+                organizational_unit_arn,
+                "arn:aws-cn:organizations::111111111111:ou/o-exampleorgid/ou-ab12-cd34ef56",
+                true,
+            ),
+            (
+                organizational_unit_arn,
+                "arn:aws:organizations::111111111111:ou/o-exampleorgid/ou-ab12",
+                false,
+            ),
+            (
+                organizational_unit_arn,
+                "arn:aws:organizations::111111111111:organization/o-exampleorgid",
+                false,
+            ),
+            (
+                organizational_unit_arn,
+                "arn:aws:organizations::1111:ou/o-exampleorgid/ou-ab12-cd34ef56",
+                false,
+            ),
+        ];
+        for (check, value, ok) in cases {
+            assert_eq!(check(value).is_ok(), *ok, "{value:?}");
+        }
+    }
+
+    fn strings(items: &[Value]) -> Field<StringSet> {
+        use crate::protocol::typed::FromValue;
+        Field::from_value(&Value::Set(items.to_vec()), &AttrPath::root("x")).expect("a set")
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.to_owned())
+    }
+
+    #[test]
+    fn configurations() {
+        let base = AmiShareModel {
+            image_id: Field::Known("ami-12345678".into()),
+            account_ids: strings(&[s("222222222222")]),
+            ..AmiShareModel::default()
+        };
+        let cases: Vec<(&str, AmiShareModel, Vec<&str>)> = vec![
+            ("valid", base.clone(), vec![]),
+            (
+                "bad image id",
+                AmiShareModel {
+                    image_id: Field::Known("ami-xyz".into()),
+                    ..base.clone()
+                },
+                vec!["image_id"],
+            ),
+            (
+                "unknown image id",
+                AmiShareModel {
+                    image_id: Field::Unknown,
+                    ..base.clone()
+                },
+                vec![],
+            ),
+            (
+                "bad account",
+                AmiShareModel {
+                    account_ids: strings(&[s("2222"), s("333333333333")]),
+                    ..base.clone()
+                },
+                vec!["account_ids"],
+            ),
+            (
+                "partly unknown accounts",
+                AmiShareModel {
+                    account_ids: strings(&[s("2222"), Value::Unknown]),
+                    ..base.clone()
+                },
+                vec![],
+            ),
+            (
+                "nothing shared",
+                AmiShareModel {
+                    account_ids: Field::Null,
+                    ..base.clone()
+                },
+                vec!["account_ids"],
+            ),
+            (
+                "empty sets",
+                AmiShareModel {
+                    account_ids: strings(&[]),
+                    ..base.clone()
+                },
+                vec!["account_ids"],
+            ),
+            (
+                "only an organization",
+                AmiShareModel {
+                    account_ids: strings(&[]),
+                    organization_arns: strings(&[s(
+                        "arn:aws:organizations::111111111111:organization/o-exampleorgid",
+                    )]),
+                    ..base.clone()
+                },
+                vec![],
+            ),
+            (
+                "bad ou",
+                AmiShareModel {
+                    organizational_unit_arns: strings(&[s("ou-1")]),
+                    ..base.clone()
+                },
+                vec!["organizational_unit_arns"],
+            ),
+        ];
+        for (name, config, want) in cases {
+            let got: Vec<String> = validate(&config)
+                .0
+                .iter()
+                .filter_map(|d| d.path.as_ref().map(ToString::to_string))
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+}
