@@ -1,5 +1,6 @@
 //! The provider's resource types, one folder each.
 
+mod ami_share;
 mod encrypted_ami_copy;
 mod test_wait;
 
@@ -16,6 +17,7 @@ pub const TEST_RESOURCES_ENV: &str = "IMAGECOPIER_TEST_RESOURCES";
 /// Every resource type the provider serves.
 pub fn all(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
     let mut resources: Vec<Arc<dyn Resource>> = Vec::new();
+    resources.push(Arc::new(Managed(ami_share::AmiShare::new(shared.clone()))));
     resources.push(Arc::new(Managed(encrypted_ami_copy::EncryptedAmiCopy::new(shared.clone()))));
     if std::env::var(TEST_RESOURCES_ENV).as_deref() == Ok("1") {
         resources.push(Arc::new(Managed(test_wait::TestWait::new(shared.clone()))));
