@@ -1,0 +1,514 @@
+//! The main job's example, `examples/cross-account`: the walkthrough newcomers run (`scripts/demo`)
+//! works end to end, and the least-privilege IAM policies in the resource docs cover every AWS
+//! action the provider really calls while that example is applied, drifts, is repaired and is
+//! destroyed.
+//!
+//! Accounts: bake = ACCOUNT_A (its own credentials), prod = ACCOUNT_B and staging = ACCOUNT_C
+//! (reached with assume_role), as in the example's variable defaults.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use acceptance_tests::{
+    venv_python, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+    PLAN_HAS_CHANGES, REGION,
+};
+use serde_json::Value;
+
+/// The whole demo, including a no-op `cargo build` that may have to wait for the cargo lock
+/// while other tests build.
+const DEMO_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+const EXAMPLE_DIR: &str = "examples/cross-account";
+const SEED_TFVARS: &str = "seed.tfvars";
+
+// ---------------------------------------------------------------------------------------------
+// (a) scripts/demo end to end
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn demo_runs_end_to_end_and_shows_the_drift() {
+    let root = workspace_root();
+    let logs = tempfile::Builder::new()
+        .prefix("demo-test-")
+        .tempdir()
+        .unwrap_or_else(|err| panic!("creating a temporary directory: {err}"));
+    let mut command = Command::new(root.join("scripts/demo"));
+    command.current_dir(&root);
+    // The same Terraform the other acceptance tests drive.
+    if let Some(terraform) = std::env::var_os("TF_ACC_TERRAFORM").filter(|t| !t.is_empty()) {
+        command.env("TERRAFORM", terraform);
+    } else {
+        command.env_remove("TERRAFORM");
+    }
+    let (status, stdout, stderr) = run_bounded(command, logs.path(), DEMO_TIMEOUT);
+    let transcript = format!(
+        "scripts/demo ended with {status:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+    );
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "the demo failed\n{transcript}"
+    );
+    let expected = [
+        // Every step ran, in order, with its heading.
+        "terraform plan: what a pull request reviewer would see",
+        "terraform apply: share, then copy into prod and staging",
+        "Drift: two changes made outside Terraform",
+        "revoked createVolumePermission",
+        "edited-by-hand",
+        // The drift is caught: the plan names what drifted, and exits 2.
+        "imagecopier_ami_share.app will be updated in-place",
+        "imagecopier_encrypted_ami_copy.staging will be updated in-place",
+        "Drift detected: plan -detailed-exitcode exited 2.",
+        // Repaired, then an empty plan.
+        "No drift: plan -detailed-exitcode exited 0.",
+        "Destroy complete! Resources: 3 destroyed.",
+        "nothing left: no copies, no snapshots, no permissions",
+        "Demo complete",
+    ];
+    let mut from = 0;
+    for needle in expected {
+        match stdout[from..].find(needle) {
+            Some(at) => from += at + needle.len(),
+            None => panic!("the demo's output lacks {needle:?} (in order)\n{transcript}"),
+        }
+    }
+    // The drift plan shows both drifts: the prod account back in the share, and the Team tag
+    // (which no longer has one value on the copy and all its snapshots) written back.
+    let drift_plan = section(&stdout, "drift detected", "Drift detected:");
+    assert!(
+        drift_plan.contains(&format!("+ \"{ACCOUNT_B}\""))
+            && drift_plan.contains("\"Team\"")
+            && drift_plan.contains("= \"platform\""),
+        "the drift plan does not show the revoked account and the edited tag\n{transcript}"
+    );
+    assert!(
+        !stdout.contains("must be replaced") && !stdout.contains("forces replacement"),
+        "drift repair must not replace anything\n{transcript}"
+    );
+}
+
+/// The text between the heading containing `heading` and the next occurrence of `end`.
+fn section<'a>(text: &'a str, heading: &str, end: &str) -> &'a str {
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} in {text}"));
+    let rest = &text[start..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// Runs `command` as the leader of a new process group, output to files in `dir` (nobody reads a
+/// pipe while it runs). After `timeout` the whole group gets SIGTERM (the demo's trap then stops
+/// its stand-in), and SIGKILL ten seconds later. Returns the status (`None` if killed) and output.
+fn run_bounded(
+    mut command: Command,
+    dir: &Path,
+    timeout: Duration,
+) -> (Option<ExitStatus>, String, String) {
+    use std::os::unix::process::CommandExt;
+    let create = |name: &str| {
+        File::create(dir.join(name)).unwrap_or_else(|err| panic!("creating {name}: {err}"))
+    };
+    command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(create("stdout"))
+        .stderr(create("stderr"));
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|err| panic!("starting {command:?}: {err}"));
+    let deadline = Instant::now() + timeout;
+    let mut status = None;
+    let mut terminated_at = None;
+    loop {
+        if let Some(done) = child.try_wait().unwrap_or(None) {
+            if terminated_at.is_none() {
+                status = Some(done);
+            }
+            break;
+        }
+        let now = Instant::now();
+        match terminated_at {
+            None if now >= deadline => {
+                signal_group(child.id(), "TERM");
+                terminated_at = Some(now);
+            }
+            Some(at) if now >= at + Duration::from_secs(10) => {
+                signal_group(child.id(), "KILL");
+                let _ = child.wait();
+                break;
+            }
+            _ => {}
+        }
+        thread::sleep(POLL_INTERVAL);
+    }
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let mut stderr = read("stderr");
+    if terminated_at.is_some() {
+        stderr.push_str(&format!("\n(killed after the {timeout:?} limit)"));
+    }
+    (status, read("stdout"), stderr)
+}
+
+fn signal_group(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([format!("-{signal}"), "--".to_string(), format!("-{pid}")])
+        .status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) the documented IAM policies cover what the provider calls
+// ---------------------------------------------------------------------------------------------
+
+/// Calls that need no IAM permission or whose permission belongs to another identity.
+///
+/// - `sts:GetCallerIdentity`: every identity may call it; no policy can deny it.
+/// - `sts:AssumeRole`: made with the bake account's credentials into each target's
+///   `ami-consumer` role. That permission belongs to the calling identity (and the role's trust
+///   policy), not to either resource's policy; `docs/index.md` documents it, checked below.
+const NOT_IN_RESOURCE_POLICIES: &[&str] = &["sts:GetCallerIdentity", "sts:AssumeRole"];
+
+/// STS API actions, as the stand-in names calls.
+const STS_ACTIONS: &[&str] = &[
+    "AssumeRole",
+    "AssumeRoleWithWebIdentity",
+    "GetCallerIdentity",
+    "GetSessionToken",
+];
+/// KMS API actions the provider might call (a KMS action missing here would be checked as
+/// `ec2:...` and fail the test, never pass it silently).
+const KMS_ACTIONS: &[&str] = &[
+    "CreateGrant",
+    "Decrypt",
+    "DescribeKey",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GetKeyPolicy",
+    "ListAliases",
+    "ListGrants",
+    "ListKeys",
+    "ReEncrypt",
+    "RetireGrant",
+    "RevokeGrant",
+];
+
+type Calls = BTreeMap<String, BTreeMap<String, u64>>;
+
+#[test]
+fn documented_iam_policies_cover_every_call_of_the_example() {
+    let root = workspace_root();
+    let standin = StandIn::start();
+    let wd = Workdir::new(&Terraform::default()).with_standin(&standin, ACCOUNT_A);
+    copy_example(&root.join(EXAMPLE_DIR), &wd);
+    let tfvars = wd.path().join(SEED_TFVARS);
+    seeder(&standin, &["seed", "--tfvars", &tfvars.to_string_lossy()]);
+    // Only the provider's calls count, not the seeding's.
+    standin.clear_calls();
+
+    let var_file = format!("-var-file={SEED_TFVARS}");
+    let run = |verb: &[&str]| {
+        let mut args = verb.to_vec();
+        args.extend(["-input=false", "-no-color", &var_file]);
+        wd.run(&args)
+    };
+    run(&["apply", "-auto-approve"]).assert_success();
+    let outputs = wd.output_json();
+    for stage in ["prod", "staging"] {
+        let copy = outputs["copy_ids"]["value"][stage].as_str().unwrap_or("");
+        assert!(copy.starts_with("ami-"), "{stage} copy id: {outputs:#}");
+        let tags = &outputs["tags_all"]["value"][stage];
+        assert_eq!(tags["Team"], "platform", "{stage} tags: {outputs:#}");
+        assert_eq!(tags["Stage"], stage, "{stage} tags: {outputs:#}");
+        let snapshots = outputs["copy_snapshot_ids"]["value"][stage].as_array();
+        assert_eq!(snapshots.map(Vec::len), Some(2), "{outputs:#}");
+    }
+    run(&["plan", "-detailed-exitcode"]).assert_success();
+    let mut calls = standin.calls();
+
+    // Drift made outside Terraform (not counted), then the provider's repair and the destroy.
+    let copies = outputs["copy_ids"]["value"].to_string();
+    seeder(&standin, &["drift", "--copies", &copies]);
+    standin.clear_calls();
+    let drift = run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(
+        drift.code,
+        Some(PLAN_HAS_CHANGES),
+        "drift not detected: {drift}"
+    );
+    run(&["apply", "-auto-approve"]).assert_success();
+    run(&["plan", "-detailed-exitcode"]).assert_success();
+    run(&["destroy", "-auto-approve"]).assert_success();
+    merge(&mut calls, standin.calls());
+    seeder(&standin, &["check"]);
+
+    // The test must see the real work, or it would pass vacuously.
+    for (account, action) in [
+        (ACCOUNT_A, "ModifySnapshotAttribute"),
+        (ACCOUNT_A, "AssumeRole"),
+        (ACCOUNT_B, "CopyImage"),
+        (ACCOUNT_C, "CopyImage"),
+        (ACCOUNT_C, "CreateTags"),
+        (ACCOUNT_B, "DeregisterImage"),
+    ] {
+        assert!(
+            calls.get(account).is_some_and(|a| a.contains_key(action)),
+            "expected {action} in {account}: {calls:#?}"
+        );
+    }
+    let unexpected: Vec<&String> = calls
+        .keys()
+        .filter(|a| ![ACCOUNT_A, ACCOUNT_B, ACCOUNT_C].contains(&a.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "calls from other accounts: {calls:#?}"
+    );
+
+    let index = read(&root.join("docs/index.md"));
+    assert!(
+        index.contains("sts:AssumeRole"),
+        "docs/index.md must tell the caller it needs sts:AssumeRole on the target roles"
+    );
+    let share_policy = documented_actions(&root.join("docs/resources/ami_share.md"));
+    let copy_policy = documented_actions(&root.join("docs/resources/encrypted_ami_copy.md"));
+    let mut problems = missing_actions(
+        "docs/resources/ami_share.md",
+        &share_policy,
+        ACCOUNT_A,
+        &calls,
+    );
+    for target in [ACCOUNT_B, ACCOUNT_C] {
+        problems.extend(missing_actions(
+            "docs/resources/encrypted_ami_copy.md",
+            &copy_policy,
+            target,
+            &calls,
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "the documented IAM policies miss actions the provider calls:\n{}\nall calls: {calls:#?}",
+        problems.join("\n")
+    );
+}
+
+/// The policy check itself can fail: an action absent from the policy is reported, wildcards
+/// match, and the exempt STS calls are not reported.
+#[test]
+fn policy_check_reports_undocumented_actions() {
+    let policy: BTreeSet<String> = ["ec2:DescribeImages", "kms:ReEncrypt*"]
+        .map(String::from)
+        .into();
+    let calls: Calls = [(
+        ACCOUNT_B.to_string(),
+        [
+            ("DescribeImages", 3),
+            ("ReEncrypt", 1),
+            ("CopyImage", 1),
+            ("DescribeKey", 1),
+            ("GetCallerIdentity", 2),
+            ("AssumeRole", 1),
+        ]
+        .map(|(a, n)| (a.to_string(), n))
+        .into(),
+    )]
+    .into();
+    let problems = missing_actions("policy.md", &policy, ACCOUNT_B, &calls);
+    assert_eq!(
+        problems,
+        vec![
+            format!("policy.md: ec2:CopyImage (called 1 times in {ACCOUNT_B})"),
+            format!("policy.md: kms:DescribeKey (called 1 times in {ACCOUNT_B})"),
+        ]
+    );
+    let doc = "text\n```json\n{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"ec2:A\"},\n\
+               {\"Effect\": \"Deny\", \"Action\": [\"ec2:B\"]},\n\
+               {\"Effect\": \"Allow\", \"Action\": [\"kms:C\", \"kms:D*\"]}]}\n```\n";
+    let parsed = actions_in_markdown(doc, "doc.md");
+    assert_eq!(
+        parsed,
+        ["ec2:A", "kms:C", "kms:D*"].map(String::from).into()
+    );
+}
+
+/// Copies the example's Terraform files into the workdir (not its README or any state).
+fn copy_example(example: &Path, wd: &Workdir) {
+    let entries =
+        std::fs::read_dir(example).unwrap_or_else(|err| panic!("{}: {err}", example.display()));
+    let mut copied = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.ends_with(".tf") {
+            wd.write(&name, &read(&entry.path()));
+            copied += 1;
+        }
+    }
+    assert!(
+        copied >= 3,
+        "expected main.tf, variables.tf and outputs.tf in {}",
+        example.display()
+    );
+}
+
+/// Runs `scripts/demo_seed.py` against `standin` with the example's account ids; panics with
+/// its output unless it succeeds.
+fn seeder(standin: &StandIn, args: &[&str]) {
+    let script: PathBuf = workspace_root().join("scripts/demo_seed.py");
+    let mut command = Command::new(venv_python());
+    command
+        .arg(script)
+        .args(args)
+        .args(["--endpoint", standin.endpoint(), "--region", REGION])
+        .args([
+            "--bake",
+            ACCOUNT_A,
+            "--prod",
+            ACCOUNT_B,
+            "--staging",
+            ACCOUNT_C,
+        ]);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(&key);
+        }
+    }
+    command
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("temporary directory: {err}"));
+    let (status, stdout, stderr) = run_bounded(command, dir.path(), Duration::from_secs(120));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "demo_seed.py {args:?} failed: {status:?}\n{stdout}\n{stderr}\n{}",
+        standin.logs()
+    );
+}
+
+fn merge(into: &mut Calls, more: Calls) {
+    for (account, actions) in more {
+        let entry = into.entry(account).or_default();
+        for (action, count) in actions {
+            *entry.entry(action).or_default() += count;
+        }
+    }
+}
+
+/// The IAM action (`service:Action`) for a call the stand-in reports by API action name.
+fn iam_action(call: &str) -> String {
+    let service = if STS_ACTIONS.contains(&call) {
+        "sts"
+    } else if KMS_ACTIONS.contains(&call) {
+        "kms"
+    } else {
+        "ec2"
+    };
+    format!("{service}:{call}")
+}
+
+/// Every action `account` called that `policy` does not allow, as `file: action (...)` lines.
+fn missing_actions(
+    file: &str,
+    policy: &BTreeSet<String>,
+    account: &str,
+    calls: &Calls,
+) -> Vec<String> {
+    let Some(actions) = calls.get(account) else {
+        return Vec::new();
+    };
+    actions
+        .iter()
+        .map(|(call, count)| (iam_action(call), count))
+        .filter(|(action, _)| !NOT_IN_RESOURCE_POLICIES.contains(&action.as_str()))
+        .filter(|(action, _)| !policy.iter().any(|allowed| matches(allowed, action)))
+        .map(|(action, count)| format!("{file}: {action} (called {count} times in {account})"))
+        .collect()
+}
+
+/// IAM's action matching: case-insensitive, `*` matches any run of characters.
+fn matches(pattern: &str, action: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let action = action.to_ascii_lowercase();
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = action.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+/// The actions allowed by the ```json policy blocks of a markdown file.
+fn documented_actions(path: &Path) -> BTreeSet<String> {
+    let actions = actions_in_markdown(&read(path), &path.display().to_string());
+    assert!(
+        !actions.is_empty(),
+        "{} has no IAM policy in a ```json block",
+        path.display()
+    );
+    actions
+}
+
+fn actions_in_markdown(markdown: &str, name: &str) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    let mut block: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut block, line.trim()) {
+            (None, "```json") => block = Some(String::new()),
+            (Some(text), "```") => {
+                let policy: Value = serde_json::from_str(text)
+                    .unwrap_or_else(|err| panic!("{name}: a ```json block is not JSON: {err}"));
+                collect_allowed(&policy, &mut actions);
+                block = None;
+            }
+            (Some(text), _) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    actions
+}
+
+fn collect_allowed(policy: &Value, actions: &mut BTreeSet<String>) {
+    let statements = match &policy["Statement"] {
+        Value::Array(list) => list.clone(),
+        single @ Value::Object(_) => vec![single.clone()],
+        _ => Vec::new(),
+    };
+    for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        match &statement["Action"] {
+            Value::String(action) => {
+                actions.insert(action.clone());
+            }
+            Value::Array(list) => {
+                actions.extend(list.iter().filter_map(Value::as_str).map(String::from));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
+}
