@@ -1,9 +1,12 @@
 //! Locating, and if needed building, the provider binary that Terraform's dev_overrides point at.
 //!
-//! Decision: the harness runs `cargo build -p terraform-provider-imagecopier` once per test
-//! process. When the test script has already built it this is a no-op check of well under a
-//! second, and when a developer runs `cargo test -p acceptance-tests` directly it guarantees that
-//! Terraform never drives a stale provider binary, which would silently test old code. Setting
+//! Decision: the harness runs `cargo build --workspace` once per test process. The whole
+//! workspace, not `-p`, because cargo unifies dependency features per invocation: building one
+//! package alone resolves other features (tonic's hyper server, for one) and recompiles the AWS
+//! SDK, then `cargo test --workspace` recompiles it back. When the test script has already built
+//! it this is a no-op check of well under a second, and when a developer runs
+//! `cargo test -p acceptance-tests` directly it guarantees that Terraform never drives a stale
+//! provider binary, which would silently test old code. Setting
 //! `TF_ACC_PROVIDER_DIR` to a directory that holds a prebuilt `terraform-provider-imagecopier`
 //! skips the build (for example to test a release build).
 
@@ -59,8 +62,8 @@ fn build() -> Result<PathBuf, String> {
         .arg("build")
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
-        .args(["-p", PROVIDER_BINARY]);
-    let description = format!("cargo build -p {PROVIDER_BINARY}");
+        .arg("--workspace");
+    let description = "cargo build --workspace".to_owned();
     let output = RunningProcess::spawn(command, description).wait_with_timeout(BUILD_TIMEOUT);
     if !output.success() {
         return Err(format!("building the provider failed: {output}"));

@@ -130,7 +130,10 @@ pub async fn run<P: ProviderService>(
     router
         .serve_with_incoming_shutdown(connections, shutdown.cancelled_owned())
         .await?;
-    log::debug("plugin server stopped", &[("peak_rss_kib", &peak_rss_kib())]);
+    log::debug(
+        "plugin server stopped",
+        &[("peak_rss_kib", &peak_rss_kib())],
+    );
     Ok(())
 }
 

@@ -18,7 +18,9 @@ pub const TEST_RESOURCES_ENV: &str = "IMAGECOPIER_TEST_RESOURCES";
 pub fn all(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
     let mut resources: Vec<Arc<dyn Resource>> = Vec::new();
     resources.push(Arc::new(Managed(ami_share::AmiShare::new(shared.clone()))));
-    resources.push(Arc::new(Managed(encrypted_ami_copy::EncryptedAmiCopy::new(shared.clone()))));
+    resources.push(Arc::new(Managed(
+        encrypted_ami_copy::EncryptedAmiCopy::new(shared.clone()),
+    )));
     if std::env::var(TEST_RESOURCES_ENV).as_deref() == Ok("1") {
         resources.push(Arc::new(Managed(test_wait::TestWait::new(shared.clone()))));
     }
