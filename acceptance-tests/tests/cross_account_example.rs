@@ -215,7 +215,7 @@ fn documented_iam_policies_cover_every_call_of_the_example() {
     let var_file = format!("-var-file={SEED_TFVARS}");
     let run = |verb: &[&str]| {
         let mut args = verb.to_vec();
-        args.extend(["-input=false", "-no-color", &var_file]);
+        args.extend(["-input=false", "-no-color", var_file.as_str()]);
         wd.run(&args)
     };
     run(&["apply", "-auto-approve"]).assert_success();
@@ -303,23 +303,19 @@ fn documented_iam_policies_cover_every_call_of_the_example() {
 /// match, and the exempt STS calls are not reported.
 #[test]
 fn policy_check_reports_undocumented_actions() {
-    let policy: BTreeSet<String> = ["ec2:DescribeImages", "kms:ReEncrypt*"]
-        .map(String::from)
-        .into();
-    let calls: Calls = [(
-        ACCOUNT_B.to_string(),
-        [
-            ("DescribeImages", 3),
-            ("ReEncrypt", 1),
-            ("CopyImage", 1),
-            ("DescribeKey", 1),
-            ("GetCallerIdentity", 2),
-            ("AssumeRole", 1),
-        ]
-        .map(|(a, n)| (a.to_string(), n))
-        .into(),
-    )]
-    .into();
+    let policy = BTreeSet::from(["ec2:DescribeImages", "kms:ReEncrypt*"].map(String::from));
+    let account_calls: BTreeMap<String, u64> = [
+        ("DescribeImages", 3),
+        ("ReEncrypt", 1),
+        ("CopyImage", 1),
+        ("DescribeKey", 1),
+        ("GetCallerIdentity", 2),
+        ("AssumeRole", 1),
+    ]
+    .into_iter()
+    .map(|(action, count)| (action.to_string(), count))
+    .collect();
+    let calls = Calls::from([(ACCOUNT_B.to_string(), account_calls)]);
     let problems = missing_actions("policy.md", &policy, ACCOUNT_B, &calls);
     assert_eq!(
         problems,
@@ -332,10 +328,8 @@ fn policy_check_reports_undocumented_actions() {
                {\"Effect\": \"Deny\", \"Action\": [\"ec2:B\"]},\n\
                {\"Effect\": \"Allow\", \"Action\": [\"kms:C\", \"kms:D*\"]}]}\n```\n";
     let parsed = actions_in_markdown(doc, "doc.md");
-    assert_eq!(
-        parsed,
-        ["ec2:A", "kms:C", "kms:D*"].map(String::from).into()
-    );
+    let expected = BTreeSet::from(["ec2:A", "kms:C", "kms:D*"].map(String::from));
+    assert_eq!(parsed, expected);
 }
 
 /// Copies the example's Terraform files into the workdir (not its README or any state).
@@ -470,21 +464,26 @@ fn documented_actions(path: &Path) -> BTreeSet<String> {
 
 fn actions_in_markdown(markdown: &str, name: &str) -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
+    // The text of the ```json block being read, if inside one.
     let mut block: Option<String> = None;
     for line in markdown.lines() {
-        match (&mut block, line.trim()) {
-            (None, "```json") => block = Some(String::new()),
-            (Some(text), "```") => {
-                let policy: Value = serde_json::from_str(text)
+        let fence = line.trim();
+        match block.take() {
+            None => {
+                if fence == "```json" {
+                    block = Some(String::new());
+                }
+            }
+            Some(text) if fence == "```" => {
+                let policy: Value = serde_json::from_str(&text)
                     .unwrap_or_else(|err| panic!("{name}: a ```json block is not JSON: {err}"));
                 collect_allowed(&policy, &mut actions);
-                block = None;
             }
-            (Some(text), _) => {
+            Some(mut text) => {
                 text.push_str(line);
                 text.push('\n');
+                block = Some(text);
             }
-            (None, _) => {}
         }
     }
     actions
