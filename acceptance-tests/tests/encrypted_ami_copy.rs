@@ -91,10 +91,17 @@ fn create_key(standin: &StandIn, account: &str, alias: &str) -> String {
     arn
 }
 
+/// A workdir acting as `account`, with the provider's source address declared in `versions.tf`
+/// (so `main.tf` can hold exactly what an example or a user would write).
 fn workdir(standin: &StandIn, account: &str) -> Workdir {
-    Workdir::new(&Terraform::default())
+    let wd = Workdir::new(&Terraform::default())
         .with_standin(standin, account)
-        .with_timeout(Duration::from_secs(240))
+        .with_timeout(Duration::from_secs(240));
+    wd.write(
+        "versions.tf",
+        "terraform {\n  required_providers {\n    imagecopier = { source = \"imagecopier/imagecopier\" }\n  }\n}\n",
+    );
+    wd
 }
 
 fn copy_config(source: &str, kms_key_id: &str, extra: &str) -> String {
@@ -604,10 +611,9 @@ fn examples_apply() {
         ACCOUNT_B,
         &id,
         &source.image_id,
-        &wd.resource_values(ADDRESS)["kms_key_arn"]
+        wd.resource_values(ADDRESS)["kms_key_arn"]
             .as_str()
-            .unwrap_or_default()
-            .to_string(),
+            .unwrap_or_default(),
     );
     wd.assert_plan_empty();
 
