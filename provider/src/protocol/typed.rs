@@ -246,6 +246,18 @@ impl<'a> ObjectReader<'a> {
         T::from_value(self.attributes.get(name).unwrap_or(&Value::Null), &path)
     }
 
+    /// Like [`ObjectReader::get`], but a value that is only partly known (a
+    /// set with one unknown element, an object with an unknown attribute)
+    /// reads as [`Field::Unknown`] as a whole. For values that are only read,
+    /// such as the provider block; never for state the provider plans, which
+    /// must keep the configuration's exact shape.
+    pub fn get_or_unknown<T: FromValue>(&self, name: &str) -> Result<Field<T>, Diagnostic> {
+        match self.attributes.get(name) {
+            Some(value) if !value.is_wholly_known() => Ok(Field::Unknown),
+            _ => self.get(name),
+        }
+    }
+
     /// The path of attribute `name`, for diagnostics about it.
     pub fn path_of(&self, name: &str) -> AttrPath {
         self.path.clone().attr(name)
@@ -321,6 +333,20 @@ mod tests {
             Field::Known(map)
         );
         assert!(reader.get::<Field<String>>("gone")?.is_null());
+        Ok(())
+    }
+
+    #[test]
+    fn partly_known_values_read_as_unknown_only_when_asked() -> Result<(), Diagnostic> {
+        let value = object(&[(
+            "ids",
+            Value::Set(vec![Value::String("111111111111".into()), Value::Unknown]),
+        )]);
+        let reader = ObjectReader::new(&value, &AttrPath::default())?;
+        assert!(reader
+            .get_or_unknown::<BTreeSet<String>>("ids")?
+            .is_unknown());
+        assert!(reader.get::<Field<BTreeSet<String>>>("ids").is_err());
         Ok(())
     }
 

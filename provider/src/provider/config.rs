@@ -153,19 +153,21 @@ impl IntoValue for DefaultTagsConfig {
 
 impl FromValue for ProviderConfig {
     fn from_value(value: &Value, path: &AttrPath) -> Result<Self, Diagnostic> {
+        // The provider block is only read, so a value that is partly unknown at
+        // plan time (a list of account ids from variables) is simply unknown.
         let r = ObjectReader::new(value, path)?;
         Ok(Self {
-            region: r.get("region")?,
-            profile: r.get("profile")?,
-            access_key: r.get("access_key")?,
-            secret_key: r.get("secret_key")?,
-            token: r.get("token")?,
-            allowed_account_ids: r.get("allowed_account_ids")?,
-            forbidden_account_ids: r.get("forbidden_account_ids")?,
-            max_retries: r.get("max_retries")?,
-            assume_role: r.get("assume_role")?,
-            endpoints: r.get("endpoints")?,
-            default_tags: r.get("default_tags")?,
+            region: r.get_or_unknown("region")?,
+            profile: r.get_or_unknown("profile")?,
+            access_key: r.get_or_unknown("access_key")?,
+            secret_key: r.get_or_unknown("secret_key")?,
+            token: r.get_or_unknown("token")?,
+            allowed_account_ids: r.get_or_unknown("allowed_account_ids")?,
+            forbidden_account_ids: r.get_or_unknown("forbidden_account_ids")?,
+            max_retries: r.get_or_unknown("max_retries")?,
+            assume_role: r.get_or_unknown("assume_role")?,
+            endpoints: r.get_or_unknown("endpoints")?,
+            default_tags: r.get_or_unknown("default_tags")?,
         })
     }
 }

@@ -8,6 +8,9 @@ use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use super::model::{set_of, AmiShareModel, StringSet};
 use crate::protocol::typed::Field;
 
+/// Checks one identifier's format; `Err` holds the reason.
+type FormatCheck = fn(&str) -> Result<(), String>;
+
 /// Every static problem with `config`, each naming its attribute.
 pub fn validate(config: &AmiShareModel) -> Diagnostics {
     let mut diags = Diagnostics::new();
@@ -16,7 +19,7 @@ pub fn validate(config: &AmiShareModel) -> Diagnostics {
             diags.push(invalid("image_id", &reason));
         }
     }
-    let checks: [(&str, &Field<StringSet>, fn(&str) -> Result<(), String>); 3] = [
+    let checks: [(&str, &Field<StringSet>, FormatCheck); 3] = [
         ("account_ids", &config.account_ids, account_id),
         (
             "organization_arns",
