@@ -18,6 +18,10 @@ use crate::{provider_dir, StandIn, Terraform, REGION};
 /// compiling; a test that expects a long copy raises it with [`Workdir::with_timeout`].
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The `terraform` block a configuration needs to find this provider.
+const REQUIRED_PROVIDERS: &str =
+    "terraform {\n  required_providers {\n    imagecopier = { source = \"imagecopier/imagecopier\" }\n  }\n}\n";
+
 /// Inherited variables with these prefixes are removed from every Terraform run.
 const SCRUBBED_PREFIXES: &[&str] = &["AWS_", "TF_CLI_ARGS", "TF_VAR_"];
 /// Inherited variables with these exact names are removed from every Terraform run. TF_LOG and
@@ -149,7 +153,20 @@ impl Workdir {
     }
 
     /// Writes the configuration to `main.tf`, replacing any earlier one.
+    ///
+    /// Without a `required_providers` block Terraform would look for `hashicorp/imagecopier`, so
+    /// a configuration that does not declare one gets `versions.tf` declaring
+    /// `imagecopier/imagecopier`, as every real configuration using this provider does.
     pub fn write_main(&self, contents: &str) -> PathBuf {
+        let versions = self.path().join("versions.tf");
+        if contents.contains("required_providers") {
+            if versions.exists() {
+                std::fs::remove_file(&versions)
+                    .unwrap_or_else(|err| panic!("removing {}: {err}", versions.display()));
+            }
+        } else {
+            self.write("versions.tf", REQUIRED_PROVIDERS);
+        }
         self.write("main.tf", contents)
     }
 

@@ -138,7 +138,6 @@ fn assert_shared_exactly(standin: &StandIn, ami: &SeededAmi, want: &[&str]) {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn basic() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[("Name", "app"), ("Team", "images")]);
@@ -169,7 +168,6 @@ fn basic() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn unknown_inputs_plan_cleanly() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]);
@@ -188,7 +186,6 @@ fn unknown_inputs_plan_cleanly() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn update_in_place() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]);
@@ -222,7 +219,6 @@ fn update_in_place() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn disappears() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]);
@@ -246,7 +242,6 @@ fn disappears() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn exclusive() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]);
@@ -287,7 +282,6 @@ fn exclusive() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn disappears_source() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]);
@@ -324,7 +318,6 @@ fn disappears_source() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn import() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[("Name", "app")]);
@@ -367,7 +360,6 @@ fn import() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn destroy() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]);
@@ -431,7 +423,6 @@ fn seed_ami_with_managed_key(standin: &StandIn) -> String {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn bad_input() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]).image_id;
@@ -522,7 +513,6 @@ fn bad_input() {
 /// The registry example, with the AMI id replaced by a seeded one; the accounts are the ones the
 /// example names.
 #[test]
-#[ignore = "not yet run green end to end (issue 4 open); run with --ignored"]
 fn example_applies_and_imports() {
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[("Team", "images")]);

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use crate::aws::image::find_image_by_id;
+use crate::aws::image::{find_image_by_id, Image};
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::log;
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
 use crate::provider::Shared;
 
-use super::aws_state::check_shareable;
+use super::aws_state::{check_shareable, user_tags};
 use super::model::AmiShareModel;
 
 /// Plans a create (`prior` is `None`) or an update.
@@ -57,7 +57,14 @@ pub async fn plan(
             planned.encrypted = Field::Unknown;
             planned.kms_key_ids = Field::Unknown;
             planned.public = Field::Unknown;
-            check_new_image(shared, &planned).await?;
+            // What PR review wants to read, and what copies in the same
+            // plan carry (image_tags), is known now; apply keeps these
+            // planned values and the next refresh updates them.
+            if let Some(image) = check_new_image(shared, &planned).await? {
+                planned.snapshot_ids = Field::Known(image.snapshot_ids.iter().cloned().collect());
+                planned.image_name = image.name.clone().into();
+                planned.image_tags = Field::Known(user_tags(&image.tags));
+            }
         }
     }
     Ok(Planned {
@@ -67,15 +74,19 @@ pub async fn plan(
     })
 }
 
-/// The checks that need AWS, for an image about to be shared. Skipped while
-/// the image id or the provider configuration is unknown; apply plans again
-/// with both known, so the checks still run before any change.
-async fn check_new_image(shared: &Arc<Shared>, planned: &AmiShareModel) -> Result<(), Diagnostics> {
+/// The checks that need AWS, for an image about to be shared; the image
+/// when they ran. Skipped while the image id or the provider configuration
+/// is unknown; apply plans again with both known, so the checks still run
+/// before any change.
+async fn check_new_image(
+    shared: &Arc<Shared>,
+    planned: &AmiShareModel,
+) -> Result<Option<Image>, Diagnostics> {
     let Some(image_id) = planned.image_id.known() else {
-        return Ok(());
+        return Ok(None);
     };
     if super::validate::image_id(image_id).is_err() {
-        return Ok(()); // validate already reported it
+        return Ok(None); // validate already reported it
     }
     let clients = match shared.clients() {
         Ok(clients) => clients,
@@ -84,7 +95,7 @@ async fn check_new_image(shared: &Arc<Shared>, planned: &AmiShareModel) -> Resul
                 "provider not configured yet; AMI checks wait for apply",
                 &[("image_id", image_id)],
             );
-            return Ok(());
+            return Ok(None);
         }
     };
     let at_image = |summary: &str, detail: String| {
@@ -109,7 +120,7 @@ async fn check_new_image(shared: &Arc<Shared>, planned: &AmiShareModel) -> Resul
             }
         })?;
     match check_shareable(&clients, &image).await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) => Ok(Some(image)),
         Ok(Err(reason)) => Err(at_image("AMI cannot be shared", reason)),
         Err(err) => Err(at_image(
             "checking EC2 AMI",

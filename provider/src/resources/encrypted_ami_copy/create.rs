@@ -24,6 +24,7 @@ use crate::provider::Shared;
 use super::model::{CopyModel, Tags};
 use super::read::{key_arn, set_facts};
 use super::rules::{client_token, merge_tags, TAG_COPIED_FROM};
+use super::source::wait_source_copyable;
 use super::timeout;
 
 /// Token generations tried before giving up: a new one is needed only each
@@ -85,6 +86,15 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
             err.context(&what).to_string(),
         ))
     };
+    // A new copy needs a copyable source; the plan only warned, since a
+    // share earlier in this apply may have granted it moments ago. Adopting
+    // a copy an earlier run started needs no check.
+    if let Ok(None) = find_own_image_by_name(&clients.ec2, &request.name).await {
+        let region = &request.source_region;
+        if let Err(diags) = wait_source_copyable(&clients, &source, region, deadline, &stop).await {
+            return Applied::failed(diags);
+        }
+    }
     for generation in 0..MAX_TOKEN_GENERATIONS {
         request.client_token = client_token(
             &clients.account_id,

@@ -3,8 +3,8 @@
 //! never orphaned nor duplicated by an interrupted apply.
 //!
 //! Files: `schema.rs` (attributes), `model.rs` (typed model), `rules.rs`
-//! (pure rules), `plan.rs`, `create.rs`, `update.rs` (update and delete),
-//! `read.rs` (read and import).
+//! (pure rules), `source.rs` (can this account copy the source), `plan.rs`,
+//! `create.rs`, `update.rs` (update and delete), `read.rs` (read and import).
 
 mod create;
 mod model;
@@ -12,6 +12,7 @@ mod plan;
 mod read;
 mod rules;
 mod schema;
+mod source;
 #[cfg(test)]
 mod tests;
 mod update;

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use crate::aws::copy::{describe_image, describe_snapshots};
 use crate::aws::kms::{describe_key, ebs_default_key_id};
 use crate::aws::AwsClients;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
@@ -14,6 +13,7 @@ use crate::provider::Shared;
 
 use super::model::CopyModel;
 use super::rules::{default_name, merge_tags, same_key_locally};
+use super::source::check_source;
 
 /// Plans a create (`prior` is `None`) or an update.
 pub async fn plan(
@@ -92,8 +92,10 @@ pub async fn plan(
         _ => {
             p.forget_aws_values();
             p.kms_key_arn = key_arn;
-            if let Some(clients) = &clients {
-                warnings.extend(check_source(clients, &p).await);
+            if let (Some(clients), Some(source), Some(region)) =
+                (&clients, p.source_ami_id.known(), p.source_region.known())
+            {
+                warnings.extend(check_source(clients, source, region).await.for_plan());
             }
         }
     }
@@ -202,91 +204,4 @@ async fn resolve_key(
                 .unwrap_or(Field::Unknown))
         }
     }
-}
-
-/// Checks the source is copyable by this account: visible, snapshots
-/// readable, and not encrypted with an AWS-managed key.
-async fn check_source(clients: &AwsClients, p: &CopyModel) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let (Some(source), Some(region)) = (p.source_ami_id.known(), p.source_region.known()) else {
-        return diags;
-    };
-    let path = AttrPath::root("source_ami_id");
-    let account = &clients.account_id;
-    let ec2 = clients.ec2_for_region(region);
-    let image = match describe_image(&ec2, source).await {
-        Ok(Some(image)) => image,
-        Ok(None) => {
-            diags.push(Diagnostic::error(
-                "Source AMI not visible",
-                format!(
-                    "EC2 AMI {source} in {region} is not visible to account {account}: it does not exist, or the bake \
-                     account has not shared it with this account. Share it with imagecopier_ami_share \
-                     (account_ids including \"{account}\")."
-                ),
-            ).at(path));
-            return diags;
-        }
-        Err(err) => {
-            diags.push(
-                Diagnostic::error(
-                    "Checking the source AMI",
-                    format!("reading EC2 AMI {source}: {err}"),
-                )
-                .at(path),
-            );
-            return diags;
-        }
-    };
-    if image.owner_id == *account || image.snapshot_ids.is_empty() {
-        return diags;
-    }
-    let unreadable = |detail: String| {
-        Diagnostic::error(
-            "Source AMI snapshots not shared",
-            format!(
-                "The snapshots of EC2 AMI {source} ({}) are not readable by account {account}{detail}, so CopyImage \
-                 would fail. Share them with imagecopier_ami_share (share_snapshots = true).",
-                image.snapshot_ids.join(", ")
-            ),
-        )
-        .at(path.clone())
-    };
-    match describe_snapshots(&ec2, &image.snapshot_ids).await {
-        Ok(snapshots) if snapshots.len() < image.snapshot_ids.len() => {
-            diags.push(unreadable(String::new()))
-        }
-        Ok(snapshots) => {
-            for snapshot in snapshots
-                .iter()
-                .filter(|s| s.encrypted && s.kms_key_id.contains(&format!(":{region}:")))
-            {
-                // Only an answer proves the key AWS-managed; no answer
-                // (another account's key policy) proves nothing.
-                if let Ok(key) = describe_key(&clients.kms, &snapshot.kms_key_id).await {
-                    if key.aws_managed && *region == clients.region {
-                        diags.push(Diagnostic::error(
-                            "Source encrypted with an AWS-managed key",
-                            format!(
-                                "Snapshot {} of {source} is encrypted with the AWS-managed key {}, which AWS does not \
-                                 let other accounts use. Re-encrypt the source with a customer-managed key and share that key.",
-                                snapshot.snapshot_id, key.arn
-                            ),
-                        ).at(path.clone()));
-                    }
-                }
-            }
-        }
-        Err(err) if err.code() == Some("InvalidSnapshot.NotFound") => {
-            diags.push(unreadable(format!(" ({err})")))
-        }
-        Err(err) => diags.push(
-            Diagnostic::error(
-                "Checking the source AMI",
-                format!("reading its snapshots: {err}"),
-            )
-            .at(path),
-        ),
-    }
-    diags
 }
