@@ -145,14 +145,21 @@ fn owned_snapshots(ec2: &Ec2) -> Vec<String> {
         .collect()
 }
 
-/// Checks the copy `image_id` in `account`: encrypted with `key_arn`, tagged on AMI and snapshots.
-fn assert_copy(standin: &StandIn, account: &str, image_id: &str, source: &str, key_arn: &str) {
+/// Checks the copy `image_id` in `account`: encrypted with `key_arn`, tagged on AMI and snapshots
+/// with `Name = name`, `team = images`, `Stage = PROD` and the two facts.
+fn assert_copy(
+    standin: &StandIn,
+    account: &str,
+    image_id: &str,
+    (source, name): (&str, &str),
+    key_arn: &str,
+) {
     let ec2 = standin.ec2(account);
     let image = ec2.describe_image(image_id).expect("the copy exists");
     assert_eq!(image.state().map(|s| s.as_str()), Some("available"));
     assert_eq!(image.owner_id(), Some(account));
     let wanted = [
-        ("Name", "app-source"),
+        ("Name", name),
         ("team", "images"),
         ("Stage", "PROD"),
         ("Encrypted", "true"),
@@ -205,7 +212,6 @@ fn applied_copy(extra: &str) -> (StandIn, Workdir, SeededAmi, String, String) {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn cross_account() {
     // The bake account's share and both copies in one configuration and one apply: the copies'
     // plan only warns that the source is not shared yet, and their create waits for the share.
@@ -251,7 +257,11 @@ resource "imagecopier_encrypted_ami_copy" "c" {{
     let plan = wd.plan();
     // tags_all and kms_key_arn are known at plan time.
     assert!(plan.stdout.contains(r#""CopiedFromAMI" = "#), "{plan}");
-    assert!(plan.stdout.contains(r#""team"          = "images""#) || plan.stdout.contains(r#""team" = "images""#), "{plan}");
+    assert!(
+        plan.stdout.contains(r#""team"          = "images""#)
+            || plan.stdout.contains(r#""team" = "images""#),
+        "{plan}"
+    );
     assert!(plan.stdout.contains(&format!(r#""{key_b}""#)), "{plan}");
     assert!(plan.combined().contains("Source AMI not visible"), "{plan}");
     wd.apply();
@@ -263,7 +273,7 @@ resource "imagecopier_encrypted_ami_copy" "c" {{
         let id = values["id"].as_str().expect("id");
         assert_eq!(values["kms_key_arn"], key.as_str());
         assert_eq!(values["state"], "available");
-        assert_copy(&standin, account, id, src, key);
+        assert_copy(&standin, account, id, (src, "app-source"), key);
         assert_eq!(standin.ec2(account).owned_images().len(), 1);
     }
     wd.assert_plan_empty();
@@ -272,7 +282,6 @@ resource "imagecopier_encrypted_ami_copy" "c" {{
 /// A source nobody shares: the plan warns, and the apply stops before CopyImage with the reason,
 /// naming the attribute, after waiting a bounded time for a share to appear.
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn unshared_source() {
     let standin = StandIn::start();
     let source = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
@@ -297,7 +306,6 @@ fn unshared_source() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn tags() {
     let (standin, wd, source, key_arn, id) = applied_copy("");
     // The bake account retags its AMI; the new value reaches the copy through source_tags.
@@ -332,7 +340,6 @@ fn tags() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn disappears() {
     let (standin, wd, _source, _key, id) = applied_copy("");
     let ec2 = standin.ec2(ACCOUNT_B);
@@ -358,7 +365,6 @@ fn disappears() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn disappears_snapshot_tag() {
     let (standin, wd, _source, _key, id) = applied_copy("");
     let ec2 = standin.ec2(ACCOUNT_B);
@@ -386,7 +392,6 @@ fn disappears_snapshot_tag() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn import() {
     let (standin, wd, source, key_arn, id) = applied_copy(r#"description = "app copy""#);
     let values = wd.resource_values(ADDRESS);
@@ -431,7 +436,6 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn destroy() {
     let (standin, wd, _source, _key, _id) = applied_copy("");
     let ec2 = standin.ec2(ACCOUNT_B);
@@ -463,7 +467,6 @@ fn wait_for_copy_state(ec2: &Ec2, state: &str, timeout: Duration) -> Option<(Str
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn pending() {
     let standin = StandIn::start();
     let source = shared_source(&standin, &[ACCOUNT_B]);
@@ -540,7 +543,6 @@ fn assert_converges(standin: &StandIn, wd: &Workdir, first_id: &str) {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn interrupted() {
     let standin = StandIn::start();
     let source = shared_source(&standin, &[ACCOUNT_B]);
@@ -573,7 +575,6 @@ fn interrupted() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn interrupted_sigkill() {
     let standin = StandIn::start();
     let source = shared_source(&standin, &[ACCOUNT_B]);
@@ -594,7 +595,6 @@ fn interrupted_sigkill() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn throttled() {
     let standin = StandIn::start();
     let source = shared_source(&standin, &[ACCOUNT_B]);
@@ -629,7 +629,6 @@ fn throttled() {
 }
 
 #[test]
-#[ignore = "not yet run green end to end (issue 5 open); run with --ignored"]
 fn examples_apply() {
     let standin = StandIn::start();
     let source = shared_source(&standin, &[ACCOUNT_B]);
@@ -654,7 +653,8 @@ fn examples_apply() {
         &standin,
         ACCOUNT_B,
         &id,
-        &source.image_id,
+        // The example writes its source_tags out: Name = "app".
+        (&source.image_id, "app"),
         wd.resource_values(ADDRESS)["kms_key_arn"]
             .as_str()
             .unwrap_or_default(),
