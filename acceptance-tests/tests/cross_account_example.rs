@@ -32,7 +32,6 @@ const SEED_TFVARS: &str = "seed.tfvars";
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "not yet run green end to end (issue 6 open); run with --ignored"]
 fn demo_runs_end_to_end_and_shows_the_drift() {
     let root = workspace_root();
     let logs = tempfile::Builder::new()
@@ -203,7 +202,6 @@ const KMS_ACTIONS: &[&str] = &[
 type Calls = BTreeMap<String, BTreeMap<String, u64>>;
 
 #[test]
-#[ignore = "not yet run green end to end (issue 6 open); run with --ignored"]
 fn documented_iam_policies_cover_every_call_of_the_example() {
     let root = workspace_root();
     let standin = StandIn::start();
@@ -304,7 +302,6 @@ fn documented_iam_policies_cover_every_call_of_the_example() {
 /// The policy check itself can fail: an action absent from the policy is reported, wildcards
 /// match, and the exempt STS calls are not reported.
 #[test]
-#[ignore = "not yet run green end to end (issue 6 open); run with --ignored"]
 fn policy_check_reports_undocumented_actions() {
     let policy = BTreeSet::from(["ec2:DescribeImages", "kms:ReEncrypt*"].map(String::from));
     let account_calls: BTreeMap<String, u64> = [

@@ -25,7 +25,6 @@ const PROVIDER_ADDRESS: &str = "registry.terraform.io/imagecopier/imagecopier";
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 #[test]
-#[ignore = "not yet run green in the project test command (issue 6 open); run with --ignored"]
 fn release_installs_from_filesystem_mirror() {
     let release = Release::package();
 
@@ -51,7 +50,6 @@ fn release_installs_from_filesystem_mirror() {
 }
 
 #[test]
-#[ignore = "not yet run green in the project test command (issue 6 open); run with --ignored"]
 fn release_refuses_a_missing_binary() {
     let dir = temp_dir();
     let out = dir.path().join("dist");

@@ -11,8 +11,6 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::copy::{copy_image, find_own_image_by_name, CopyRequest, ImageFacts};
-use crate::aws::deregister::{delete_snapshot_until, deregister_image};
-use crate::aws::tags::{snapshot_tags, sync_tags};
 use crate::aws::wait::{next_poll_delay, wait_image_available, WaitOutcome, FIRST_POLL_DELAY};
 use crate::aws::{is_throttling, AwsClients, AwsError};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
@@ -22,10 +20,12 @@ use crate::protocol::typed::Field;
 use crate::provider::Shared;
 
 use super::model::{CopyModel, Tags};
-use super::read::{key_arn, set_facts};
+use super::read::record_copy;
+use super::remove::failed_copy;
 use super::rules::{client_token, merge_tags, TAG_COPIED_FROM};
 use super::source::wait_source_copyable;
 use super::timeout;
+use super::update::sync_all_tags;
 
 /// Token generations tried before giving up: a new one is needed only each
 /// time a copy made with the previous token is found gone.
@@ -260,17 +260,8 @@ async fn finish(
     planned.id = Field::Known(facts.image_id.clone());
     if adopted {
         if let Err(err) = sync_all_tags(clients, &facts, tags_all).await {
-            set_facts(&mut planned, &facts);
+            record_copy(&mut planned, &clients.ec2, &facts).await;
             planned.tags_all = Field::Known(facts.tags.clone());
-            if planned.kms_key_arn.is_unknown() {
-                planned.kms_key_arn = Field::Known(
-                    key_arn(&clients.ec2, &facts)
-                        .await
-                        .known()
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-            }
             return Applied::partial(
                 planned,
                 Diagnostic::error(
@@ -282,32 +273,9 @@ async fn finish(
             );
         }
     }
-    set_facts(&mut planned, &facts);
+    record_copy(&mut planned, &clients.ec2, &facts).await;
     planned.tags_all = Field::Known(tags_all.clone());
-    if planned.kms_key_arn.is_unknown() {
-        planned.kms_key_arn = Field::Known(
-            key_arn(&clients.ec2, &facts)
-                .await
-                .known()
-                .cloned()
-                .unwrap_or_default(),
-        );
-    }
     Applied::ok(planned)
-}
-
-/// Brings the AMI and each snapshot to exactly `tags_all`.
-pub async fn sync_all_tags(
-    clients: &AwsClients,
-    facts: &ImageFacts,
-    tags_all: &Tags,
-) -> Result<(), AwsError> {
-    sync_tags(&clients.ec2, &facts.image_id, &facts.tags, tags_all).await?;
-    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids).await?;
-    for (snapshot_id, current) in &snapshots {
-        sync_tags(&clients.ec2, snapshot_id, current, tags_all).await?;
-    }
-    Ok(())
 }
 
 /// A copy still running when we stopped waiting: recorded, with a warning
@@ -325,89 +293,8 @@ async fn pending(
         owner_id: clients.account_id.clone(),
         ..ImageFacts::default()
     });
-    set_facts(&mut planned, &facts);
+    record_copy(&mut planned, &clients.ec2, &facts).await;
     planned.state = Field::Known("pending".to_owned());
     planned.tags_all = Field::Known(tags_all.clone());
-    if planned.kms_key_arn.is_unknown() {
-        planned.kms_key_arn = Field::Known(
-            key_arn(&clients.ec2, &facts)
-                .await
-                .known()
-                .cloned()
-                .unwrap_or_default(),
-        );
-    }
     Applied::partial(planned, Diagnostics::from(diagnostic))
-}
-
-/// A copy that ended `failed`: remove it and its snapshots, then report
-/// AWS's reason. If removal fails, keep it in state so nothing is orphaned.
-async fn failed_copy(
-    clients: &AwsClients,
-    planned: &CopyModel,
-    facts: ImageFacts,
-    what: &str,
-) -> Applied<CopyModel> {
-    let reason = if facts.state_reason.is_empty() {
-        facts.state.clone()
-    } else {
-        facts.state_reason.clone()
-    };
-    let summary = "Creating EC2 AMI copy";
-    let detail = format!(
-        "{what}: waiting for completion: copy {} ended {}: {reason}",
-        facts.image_id, facts.state
-    );
-    match remove_copy(
-        clients,
-        &facts.image_id,
-        &facts.snapshot_ids,
-        Instant::now() + timeout(planned, false),
-    )
-    .await
-    {
-        Ok(()) => Applied::failed(Diagnostic::error(
-            summary,
-            format!("{detail}. The failed copy and its snapshots were deleted."),
-        )),
-        Err(err) => {
-            let mut state = planned.clone();
-            set_facts(&mut state, &facts);
-            state.tags_all = Field::Known(facts.tags.clone());
-            state.kms_key_arn =
-                Field::Known(state.kms_key_arn.known().cloned().unwrap_or_default());
-            Applied::partial(
-                state,
-                Diagnostic::error(
-                    summary,
-                    format!("{detail}. Removing the failed copy also failed: {err}"),
-                ),
-            )
-        }
-    }
-}
-
-/// Deregisters `image_id` and makes sure each snapshot is gone.
-pub async fn remove_copy(
-    clients: &AwsClients,
-    image_id: &str,
-    snapshot_ids: &[String],
-    deadline: Instant,
-) -> Result<(), AwsError> {
-    deregister_image(&clients.ec2, image_id).await?;
-    let mut left = Vec::new();
-    for snapshot_id in snapshot_ids {
-        if let Err(err) = delete_snapshot_until(&clients.ec2, snapshot_id, deadline).await {
-            left.push(err.to_string());
-        }
-    }
-    if left.is_empty() {
-        Ok(())
-    } else {
-        Err(crate::aws::copy::failure(
-            "deleting the copy's snapshots",
-            "SnapshotsRemain",
-            &left.join("; "),
-        ))
-    }
 }

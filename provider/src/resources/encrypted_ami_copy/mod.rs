@@ -4,12 +4,14 @@
 //!
 //! Files: `schema.rs` (attributes), `model.rs` (typed model), `rules.rs`
 //! (pure rules), `source.rs` (can this account copy the source), `plan.rs`,
-//! `create.rs`, `update.rs` (update and delete), `read.rs` (read and import).
+//! `create.rs`, `update.rs` (update in place), `remove.rs` (delete, and a
+//! failed copy's clean-up), `read.rs` (read and import).
 
 mod create;
 mod model;
 mod plan;
 mod read;
+mod remove;
 mod rules;
 mod schema;
 mod source;
@@ -83,7 +85,7 @@ impl ManagedResource for EncryptedAmiCopy {
     }
 
     async fn delete(&self, prior: CopyModel) -> Result<(), Diagnostics> {
-        update::delete(&self.shared, prior).await
+        remove::delete(&self.shared, prior).await
     }
 
     async fn read(&self, state: CopyModel) -> Result<Option<CopyModel>, Diagnostics> {

@@ -151,6 +151,21 @@ pub async fn key_arn(ec2: &aws_sdk_ec2::Client, facts: &ImageFacts) -> Field<Str
     }
 }
 
+/// [`set_facts`], and the key's ARN when the plan could not know it (the
+/// default EBS key, or a key DescribeKey could not resolve at plan time).
+pub async fn record_copy(model: &mut CopyModel, ec2: &aws_sdk_ec2::Client, facts: &ImageFacts) {
+    set_facts(model, facts);
+    if model.kms_key_arn.is_unknown() {
+        model.kms_key_arn = Field::Known(
+            key_arn(ec2, facts)
+                .await
+                .known()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+}
+
 /// The tags applied consistently: a tag is in the result only when the AMI
 /// and every snapshot carry it with the same value. So a tag removed or
 /// edited on any one of them is missing here, shows as drift in the plan,

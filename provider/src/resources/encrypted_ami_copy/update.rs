@@ -1,18 +1,19 @@
-//! Update in place (finish an interrupted copy, description, tags) and delete.
+//! Update in place: finish an interrupted copy, description, tags.
 
 use tokio::time::Instant;
 
+use crate::aws::copy::ImageFacts;
 use crate::aws::copy::{describe_image, set_description};
+use crate::aws::tags::{snapshot_tags, sync_tags};
 use crate::aws::wait::{wait_image_available, WaitOutcome};
-use crate::aws::AwsError;
-use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+use crate::aws::{AwsClients, AwsError};
+use crate::protocol::diagnostics::Diagnostic;
 use crate::protocol::managed::Applied;
-use crate::protocol::typed::Field;
 use crate::provider::Shared;
 
-use super::create::{remove_copy, sync_all_tags};
-use super::model::CopyModel;
-use super::read::{key_arn, set_facts};
+use super::model::{CopyModel, Tags};
+use super::read::record_copy;
+use super::remove::remove_copy;
 use super::timeout;
 
 const UPDATING: &str = "Updating EC2 AMI copy";
@@ -92,50 +93,20 @@ pub async fn update(
     if let Err(err) = sync_all_tags(&clients, &facts, &tags_all).await {
         return Applied::failed(error(err));
     }
-    set_facts(&mut planned, &facts);
-    if planned.kms_key_arn.is_unknown() {
-        planned.kms_key_arn = Field::Known(
-            key_arn(&clients.ec2, &facts)
-                .await
-                .known()
-                .cloned()
-                .unwrap_or_default(),
-        );
-    }
+    record_copy(&mut planned, &clients.ec2, &facts).await;
     Applied::ok(planned)
 }
 
-/// Deregisters the copy and deletes every snapshot it had (those in state
-/// and those AWS still lists), failing with the names of any left.
-pub async fn delete(shared: &Shared, prior: CopyModel) -> Result<(), Diagnostics> {
-    let clients = shared.clients()?;
-    let Some(id) = prior.id.known().cloned() else {
-        return Ok(());
-    };
-    let what = format!("deleting EC2 AMI ({id})");
-    let mut snapshot_ids = prior.snapshot_ids.known().cloned().unwrap_or_default();
-    match describe_image(&clients.ec2, &id).await {
-        Ok(Some(facts)) => snapshot_ids.extend(
-            facts
-                .snapshot_ids
-                .into_iter()
-                .filter(|s| !prior.snapshot_ids.known().is_some_and(|p| p.contains(s))),
-        ),
-        Ok(None) => {}
-        Err(err) => {
-            return Err(
-                Diagnostic::error("Deleting EC2 AMI copy", err.context(&what).to_string()).into(),
-            )
-        }
+/// Brings the AMI and each snapshot to exactly `tags_all`.
+pub async fn sync_all_tags(
+    clients: &AwsClients,
+    facts: &ImageFacts,
+    tags_all: &Tags,
+) -> Result<(), AwsError> {
+    sync_tags(&clients.ec2, &facts.image_id, &facts.tags, tags_all).await?;
+    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids).await?;
+    for (snapshot_id, current) in &snapshots {
+        sync_tags(&clients.ec2, snapshot_id, current, tags_all).await?;
     }
-    let deadline = Instant::now() + timeout(&prior, false);
-    remove_copy(&clients, &id, &snapshot_ids, deadline)
-        .await
-        .map_err(|err| {
-            Diagnostic::error(
-                "Deleting EC2 AMI copy",
-                format!("{}; they remain and are still in state", err.context(&what)),
-            )
-            .into()
-        })
+    Ok(())
 }

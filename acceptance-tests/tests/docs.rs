@@ -1,0 +1,188 @@
+//! The documentation a user reads is consistent: every relative link in README.md,
+//! ARCHITECTURE.md, docs/ and examples/ points at a file that exists, and every `#anchor` at a
+//! heading of that file (GitHub's and the registry's slug rules), so no page sends a reader to
+//! nowhere. Links to other sites are not checked (no network here).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use acceptance_tests::workspace_root;
+
+/// The Markdown files users read.
+fn markdown_files(root: &Path) -> Vec<PathBuf> {
+    let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    for dir in ["docs", "examples"] {
+        collect(&root.join(dir), &mut files);
+    }
+    files.sort();
+    files
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|err| panic!("reading {}: {err}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+}
+
+/// The text outside fenced code blocks: links and headings inside code are examples.
+fn prose(text: &str) -> Vec<&str> {
+    let mut fenced = false;
+    text.lines()
+        .filter(|line| {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                return false;
+            }
+            !fenced
+        })
+        .collect()
+}
+
+/// GitHub's heading slug: lower case, spaces to hyphens, punctuation other than `-` and `_`
+/// dropped. Repeated headings get `-1`, `-2`, ...
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    for line in prose(text) {
+        let Some(heading) = line.strip_prefix('#') else {
+            continue;
+        };
+        let title = heading.trim_start_matches('#').trim();
+        let slug: String = title
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect();
+        let mut unique = slug.clone();
+        let mut n = 1;
+        while seen.contains(&unique) {
+            unique = format!("{slug}-{n}");
+            n += 1;
+        }
+        seen.insert(unique);
+    }
+    seen
+}
+
+/// The targets of inline links `[text](target)` on `line`.
+fn link_targets(line: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("](") {
+        let after = &rest[at + 2..];
+        let Some(end) = after.find(')') else { break };
+        let target = after[..end].split_whitespace().next().unwrap_or_default();
+        targets.push(target.to_owned());
+        rest = &after[end..];
+    }
+    targets
+}
+
+/// Broken relative links in `file`, as `file: target (why)`.
+fn broken_links(root: &Path, file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file)
+        .unwrap_or_else(|err| panic!("reading {}: {err}", file.display()));
+    let shown = file
+        .strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string();
+    let mut broken = Vec::new();
+    for line in prose(&text) {
+        for target in link_targets(line) {
+            if target.contains("://") || target.starts_with("mailto:") || target.is_empty() {
+                continue;
+            }
+            let (path, anchor) = match target.split_once('#') {
+                Some((path, anchor)) => (path, Some(anchor)),
+                None => (target.as_str(), None),
+            };
+            let linked = if path.is_empty() {
+                file.to_path_buf()
+            } else {
+                file.parent().expect("a parent directory").join(path)
+            };
+            if !linked.exists() {
+                broken.push(format!("{shown}: {target} (no such file)"));
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                let linked_text = std::fs::read_to_string(&linked).unwrap_or_default();
+                if !anchors(&linked_text).contains(anchor) {
+                    broken.push(format!("{shown}: {target} (no such heading)"));
+                }
+            }
+        }
+    }
+    broken
+}
+
+#[test]
+fn every_relative_link_and_anchor_resolves() {
+    let root = workspace_root();
+    let files = markdown_files(&root);
+    assert!(
+        files.len() >= 6,
+        "expected the README, docs and examples: {files:?}"
+    );
+    let links: usize = files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            prose(&text)
+                .iter()
+                .map(|l| link_targets(l).len())
+                .sum::<usize>()
+        })
+        .sum();
+    let broken: Vec<String> = files.iter().flat_map(|f| broken_links(&root, f)).collect();
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    eprintln!("{} files, {links} links checked", files.len());
+}
+
+#[test]
+fn the_checker_finds_what_it_should() {
+    let text = "# Example Usage\n## IAM permissions\n### Nested Schema for `assume_role`\n## IAM permissions\n```\n# not a heading\n```\n";
+    let found = anchors(text);
+    for anchor in [
+        "example-usage",
+        "iam-permissions",
+        "iam-permissions-1",
+        "nested-schema-for-assume_role",
+    ] {
+        assert!(found.contains(anchor), "{anchor} in {found:?}");
+    }
+    assert!(!found.contains("not-a-heading"));
+    assert_eq!(
+        link_targets("see [a](x.md#b) and [c](https://e.org \"t\") [d](#e)"),
+        ["x.md#b", "https://e.org", "#e"]
+    );
+
+    // A link to a missing heading and one to a missing file are both reported.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("a.md"), "# Here\n").expect("write");
+    let page = dir.path().join("b.md");
+    std::fs::write(
+        &page,
+        "[ok](a.md#here) [gone](a.md#there) [missing](c.md)\n",
+    )
+    .expect("write");
+    let broken = broken_links(dir.path(), &page);
+    assert_eq!(
+        broken,
+        [
+            "b.md: a.md#there (no such heading)",
+            "b.md: c.md (no such file)"
+        ]
+    );
+}
