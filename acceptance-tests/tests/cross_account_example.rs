@@ -511,3 +511,63 @@ fn collect_allowed(policy: &Value, actions: &mut BTreeSet<String>) {
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
 }
+
+// ---------------------------------------------------------------------------------------------
+// (c) the provider page's Example Usage, as a reader would paste it
+// ---------------------------------------------------------------------------------------------
+
+/// The AMI id docs/index.md's example uses as a placeholder.
+const DOCS_PLACEHOLDER_AMI: &str = "ami-0123456789abcdef0";
+
+/// The first ```terraform block under `## Example Usage` in `page`.
+fn example_usage(page: &str) -> String {
+    let section = page
+        .split_once("## Example Usage")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no Example Usage section"));
+    let block = section
+        .split_once("```terraform\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(block, _)| block)
+        .unwrap_or_else(|| panic!("no terraform block under Example Usage"));
+    block.to_owned()
+}
+
+#[test]
+fn provider_page_example_usage_applies() {
+    let page = read(&workspace_root().join("docs/index.md"));
+    let example = example_usage(&page);
+    // The page's account ids are the stand-in's accounts, so only the AMI id is replaced.
+    for account in [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C] {
+        assert!(example.contains(account), "{account} in\n{example}");
+    }
+    assert!(example.contains(DOCS_PLACEHOLDER_AMI), "{example}");
+
+    let standin = StandIn::start();
+    let seeded = tempfile::tempdir().unwrap_or_else(|err| panic!("temporary directory: {err}"));
+    let tfvars = seeded.path().join("seed.tfvars");
+    seeder(&standin, &["seed", "--tfvars", &tfvars.to_string_lossy()]);
+    let ami = read(&tfvars)
+        .lines()
+        .find_map(|l| match l.split_once('=') {
+            Some((name, value)) if name.trim() == "source_ami_id" => {
+                Some(value.trim().trim_matches('"').to_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no source_ami_id in {}", tfvars.display()));
+
+    let wd = Workdir::new(&Terraform::default()).with_standin(&standin, ACCOUNT_A);
+    wd.write_main(&example.replace(DOCS_PLACEHOLDER_AMI, &ami));
+    wd.apply();
+    for (stage, account) in [("staging", ACCOUNT_B), ("prod", ACCOUNT_C)] {
+        let copy = wd.resource_values(&format!("imagecopier_encrypted_ami_copy.{stage}"));
+        assert_eq!(copy["owner_id"], account, "{copy:#}");
+        assert_eq!(copy["state"], "available", "{copy:#}");
+        assert_eq!(copy["tags_all"]["Stage"], stage, "{copy:#}");
+        assert_eq!(copy["tags_all"]["CopiedFromAMI"], ami.as_str(), "{copy:#}");
+    }
+    wd.assert_plan_empty();
+    wd.destroy();
+    assert!(wd.state_list().is_empty());
+}

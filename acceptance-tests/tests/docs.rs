@@ -186,3 +186,34 @@ fn the_checker_finds_what_it_should() {
         ]
     );
 }
+
+/// Each resource page shows its example exactly as `examples/resources/<type>/` holds it, and
+/// those files are what the resource tests apply and import, so the page's example is applied.
+#[test]
+fn resource_pages_show_the_applied_examples_verbatim() {
+    let root = workspace_root();
+    for (page, example) in [
+        ("ami_share.md", "imagecopier_ami_share"),
+        ("encrypted_ami_copy.md", "imagecopier_encrypted_ami_copy"),
+    ] {
+        let text = std::fs::read_to_string(root.join("docs/resources").join(page))
+            .unwrap_or_else(|err| panic!("{page}: {err}"));
+        let dir = root.join("examples/resources").join(example);
+        let resource = std::fs::read_to_string(dir.join("resource.tf"))
+            .unwrap_or_else(|err| panic!("{example}/resource.tf: {err}"));
+        assert!(
+            text.contains(&format!("```terraform\n{resource}```")),
+            "{page} does not show {example}/resource.tf as it is"
+        );
+        let import = std::fs::read_to_string(dir.join("import.sh"))
+            .unwrap_or_else(|err| panic!("{example}/import.sh: {err}"));
+        let command = import
+            .lines()
+            .find(|l| l.starts_with("terraform import"))
+            .unwrap_or_else(|| panic!("{example}/import.sh has no import command"));
+        assert!(
+            text.contains(&format!("```shell\n{command}\n```")),
+            "{page} does not show {example}/import.sh's command"
+        );
+    }
+}

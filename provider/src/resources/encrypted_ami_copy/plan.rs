@@ -72,6 +72,13 @@ pub async fn plan(
         }
     }
     p.tags_all = planned_tags_all(shared, &p);
+    // Not configured: what EC2 gives the copy, known only after the create.
+    if config.description.is_null() {
+        p.description = match prior {
+            Some(prior) if !replacing => prior.description.clone(),
+            _ => Field::Unknown,
+        };
+    }
 
     let mut warnings = Diagnostics::new();
     match prior {

@@ -136,6 +136,14 @@ pub fn set_facts(model: &mut CopyModel, facts: &ImageFacts) {
     model.virtualization_type = text(&facts.virtualization_type);
     model.platform_details = text(&facts.platform_details);
     model.snapshot_ids = Field::Known(facts.snapshot_ids.clone());
+    // Planned unknown when not configured: what EC2 gave the copy.
+    if model.description.is_unknown() {
+        model.description = if facts.description.is_empty() {
+            Field::Null
+        } else {
+            Field::Known(facts.description.clone())
+        };
+    }
 }
 
 /// The ARN of the key the copy's snapshots are encrypted with; unknown only

@@ -48,7 +48,7 @@ pub fn schema() -> Schema {
         "The copy's AMI name, unique in the account and region. Default: `<source_ami_id>-encrypted-<hash of \
          source_region and kms_key_id>`, known at plan time. Changing it replaces the copy.",
     ))
-    .attribute(Attribute::optional("description", Type::String, "The copy's description. Updated in place."))
+    .attribute(Attribute::optional_computed("description", Type::String, "The copy's description. Updated in place. When not set, the copy keeps the description EC2 gives it (the stand-in, like the console, carries the source's), and a plan shows no change for it."))
     .attribute(Attribute::optional(
         "kms_key_id",
         Type::String,
