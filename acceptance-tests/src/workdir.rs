@@ -41,6 +41,9 @@ pub struct Workdir {
     terraform: Terraform,
     env: BTreeMap<String, String>,
     timeout: Duration,
+    /// Whether configurations get `versions.tf` declaring this provider (see
+    /// [`Workdir::write_main`]); not for workdirs of built-ins only.
+    with_provider: bool,
 }
 
 impl Workdir {
@@ -52,7 +55,9 @@ impl Workdir {
             "provider_installation {{\n  dev_overrides {{\n    \"imagecopier/imagecopier\" = {}\n  }}\n  direct {{}}\n}}\n",
             hcl_string(&dir.to_string_lossy())
         );
-        Self::with_cli_config(terraform, &config)
+        let mut workdir = Self::with_cli_config(terraform, &config);
+        workdir.with_provider = true;
+        workdir
     }
 
     /// A workdir with an empty CLI config, for configurations that use only Terraform built-ins.
@@ -71,6 +76,7 @@ impl Workdir {
             terraform: terraform.clone(),
             env: BTreeMap::new(),
             timeout: DEFAULT_TIMEOUT,
+            with_provider: false,
         };
         workdir.write("terraform.rc", cli_config);
         let path = workdir.path().to_path_buf();
@@ -155,8 +161,9 @@ impl Workdir {
     /// Writes the configuration to `main.tf`, replacing any earlier one.
     ///
     /// Without a `required_providers` block Terraform would look for `hashicorp/imagecopier`, so
-    /// a configuration that does not declare one gets `versions.tf` declaring
-    /// `imagecopier/imagecopier`, as every real configuration using this provider does.
+    /// in a workdir made by [`Workdir::new`] a configuration that does not declare one gets
+    /// `versions.tf` declaring `imagecopier/imagecopier`, as every real configuration using this
+    /// provider does.
     pub fn write_main(&self, contents: &str) -> PathBuf {
         let versions = self.path().join("versions.tf");
         if contents.contains("required_providers") {
@@ -164,7 +171,7 @@ impl Workdir {
                 std::fs::remove_file(&versions)
                     .unwrap_or_else(|err| panic!("removing {}: {err}", versions.display()));
             }
-        } else {
+        } else if self.with_provider {
             self.write("versions.tf", REQUIRED_PROVIDERS);
         }
         self.write("main.tf", contents)
