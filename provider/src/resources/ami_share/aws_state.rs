@@ -98,9 +98,7 @@ pub fn fill_computed(
 ) {
     let share_snapshots = model.shares_snapshots().unwrap_or(true);
     model.id = Field::Known(image.id.clone());
-    model.snapshot_ids = Field::Known(image.snapshot_ids.iter().cloned().collect());
-    model.image_name = image.name.clone().into();
-    model.image_tags = Field::Known(user_tags(&image.tags));
+    fill_image_facts(model, image);
     model.encrypted = Field::Known(image.encrypted || snapshots.iter().any(|s| s.encrypted));
     model.kms_key_ids = Field::Known(
         snapshots
@@ -109,6 +107,13 @@ pub fn fill_computed(
             .collect(),
     );
     model.public = Field::Known(actual.public(share_snapshots));
+}
+
+/// The attributes the image alone decides: its snapshots, name and user tags.
+pub fn fill_image_facts(model: &mut AmiShareModel, image: &Image) {
+    model.snapshot_ids = Field::Known(image.snapshot_ids.iter().cloned().collect());
+    model.image_name = image.name.clone().into();
+    model.image_tags = Field::Known(user_tags(&image.tags));
 }
 
 /// Tags without the `aws:` keys AWS reserves for itself, which no copy can carry.

@@ -10,7 +10,7 @@ use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
 use crate::provider::Shared;
 
-use super::aws_state::{check_shareable, user_tags};
+use super::aws_state::{check_shareable, fill_image_facts};
 use super::model::AmiShareModel;
 
 /// Plans a create (`prior` is `None`) or an update.
@@ -61,9 +61,7 @@ pub async fn plan(
             // plan carry (image_tags), is known now; apply keeps these
             // planned values and the next refresh updates them.
             if let Some(image) = check_new_image(shared, &planned).await? {
-                planned.snapshot_ids = Field::Known(image.snapshot_ids.iter().cloned().collect());
-                planned.image_name = image.name.clone().into();
-                planned.image_tags = Field::Known(user_tags(&image.tags));
+                fill_image_facts(&mut planned, &image);
             }
         }
     }

@@ -86,15 +86,6 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
             err.context(&what).to_string(),
         ))
     };
-    // A new copy needs a copyable source; the plan only warned, since a
-    // share earlier in this apply may have granted it moments ago. Adopting
-    // a copy an earlier run started needs no check.
-    if let Ok(None) = find_own_image_by_name(&clients.ec2, &request.name).await {
-        let region = &request.source_region;
-        if let Err(diags) = wait_source_copyable(&clients, &source, region, deadline, &stop).await {
-            return Applied::failed(diags);
-        }
-    }
     for generation in 0..MAX_TOKEN_GENERATIONS {
         request.client_token = client_token(
             &clients.account_id,
@@ -105,7 +96,11 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
             request.kms_key_id.as_deref(),
             generation,
         );
-        let started = match start_or_adopt(&clients, &request, deadline, &stop).await {
+        // Only the first copy needs the source check: later generations
+        // replace a copy that was started, so the source was copyable.
+        let check_source = generation == 0;
+        let started = match start_or_adopt(&clients, &request, check_source, deadline, &stop).await
+        {
             Ok(Some(started)) => started,
             Ok(None) => {
                 return Applied::failed(Diagnostic::error(
@@ -113,7 +108,8 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
                     format!("{what}: stopped before the copy started (Terraform interrupted, or the create timeout passed); nothing was created"),
                 ))
             }
-            Err(err) => return fail(err),
+            Err(NotStarted::Aws(err)) => return fail(err),
+            Err(NotStarted::Source(diags)) => return Applied::failed(diags),
         };
         log::info(
             "waiting for EC2 AMI copy",
@@ -176,21 +172,44 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
     ))
 }
 
-/// Finds the copy an earlier run started (by name), or starts one. Waits out
-/// throttling and the copy quota until `deadline`. `None` when stopped first.
+/// Why no copy was started or adopted.
+enum NotStarted {
+    /// An AWS call failed.
+    Aws(AwsError),
+    /// The source is not copyable by this account (diagnostics name why).
+    Source(Diagnostics),
+}
+
+/// Finds the copy an earlier run started (by name), or starts one. Before
+/// starting one, with `check_source`, makes sure the source is copyable: the
+/// plan only warned, since a share earlier in this apply may have granted it
+/// moments ago; adopting needs no check. Waits out throttling and the copy
+/// quota until `deadline`. `None` when stopped first.
 async fn start_or_adopt(
     clients: &AwsClients,
     request: &CopyRequest,
+    check_source: bool,
     deadline: Instant,
     stop: &CancellationToken,
-) -> Result<Option<Started>, AwsError> {
+) -> Result<Option<Started>, NotStarted> {
+    let mut source_copyable = !check_source;
     let mut delay = FIRST_POLL_DELAY;
     loop {
         if stop.is_cancelled() || Instant::now() >= deadline {
             return Ok(None);
         }
-        let result = match find_own_image_by_name(&clients.ec2, &request.name).await {
-            Ok(Some(existing)) => return adopt(existing, request).map(Some),
+        let found = find_own_image_by_name(&clients.ec2, &request.name).await;
+        if let (Ok(None), false) = (&found, source_copyable) {
+            let (source, region) = (&request.source_image_id, &request.source_region);
+            wait_source_copyable(clients, source, region, deadline, stop)
+                .await
+                .map_err(NotStarted::Source)?;
+            source_copyable = true;
+        }
+        let result = match found {
+            Ok(Some(existing)) => {
+                return adopt(existing, request).map(Some).map_err(NotStarted::Aws)
+            }
             Ok(None) => copy_image(&clients.ec2, request).await.map(|image_id| {
                 Some(Started {
                     image_id,
@@ -213,7 +232,7 @@ async fn start_or_adopt(
                     &[("code", err.code().unwrap_or_default())],
                 );
             }
-            Err(err) => return Err(err),
+            Err(err) => return Err(NotStarted::Aws(err)),
         }
         let pause = delay.min(deadline.saturating_duration_since(Instant::now()));
         tokio::select! {
