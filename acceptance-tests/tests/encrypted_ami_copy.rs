@@ -91,17 +91,12 @@ fn create_key(standin: &StandIn, account: &str, alias: &str) -> String {
     arn
 }
 
-/// A workdir acting as `account`, with the provider's source address declared in `versions.tf`
-/// (so `main.tf` can hold exactly what an example or a user would write).
+/// A workdir acting as `account`; the harness declares the provider's source address in
+/// `versions.tf`, so `main.tf` can hold exactly what an example or a user would write.
 fn workdir(standin: &StandIn, account: &str) -> Workdir {
-    let wd = Workdir::new(&Terraform::default())
+    Workdir::new(&Terraform::default())
         .with_standin(standin, account)
-        .with_timeout(Duration::from_secs(240));
-    wd.write(
-        "versions.tf",
-        "terraform {\n  required_providers {\n    imagecopier = { source = \"imagecopier/imagecopier\" }\n  }\n}\n",
-    );
-    wd
+        .with_timeout(Duration::from_secs(240))
 }
 
 fn copy_config(source: &str, kms_key_id: &str, extra: &str) -> String {

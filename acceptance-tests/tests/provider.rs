@@ -17,18 +17,10 @@ fn workdir(terraform: &Terraform, standin: &StandIn) -> Workdir {
         .with_env(TEST_RESOURCES.0, TEST_RESOURCES.1)
 }
 
-fn required_providers() -> &'static str {
-    r#"terraform {
-  required_providers {
-    imagecopier = { source = "imagecopier/imagecopier" }
-  }
-}
-"#
-}
-
 fn schema_check(terraform: Terraform) {
     let wd = Workdir::new(&terraform);
-    wd.write_main(required_providers());
+    // The harness declares the provider in versions.tf; nothing else is needed.
+    wd.write_main("");
     let schema = wd.providers_schema();
     let provider = &schema["provider_schemas"]["registry.terraform.io/imagecopier/imagecopier"];
     let block = &provider["provider"]["block"];
@@ -82,7 +74,7 @@ fn assume_role_check(terraform: Terraform) {
     let wd = workdir(&terraform, &standin);
     let marker = wd.path().join("marker");
     wd.write_main(&format!(
-        r#"{providers}
+        r#"
 provider "imagecopier" {{
   allowed_account_ids = ["{a}"]
 }}
@@ -108,7 +100,6 @@ resource "imagecopier_test_wait" "target" {{
   marker_file = "{marker}-target"
 }}
 "#,
-        providers = required_providers(),
         a = ACCOUNT_A,
         b = ACCOUNT_B,
         marker = marker.display(),
@@ -149,7 +140,7 @@ fn assume_role_terraform_1_0() {
 
 fn single_resource(provider_body: &str, marker: &Path) -> String {
     format!(
-        r#"{providers}
+        r#"
 provider "imagecopier" {{
 {provider_body}
 }}
@@ -159,7 +150,6 @@ resource "imagecopier_test_wait" "this" {{
   marker_file = "{marker}"
 }}
 "#,
-        providers = required_providers(),
         marker = marker.display(),
     )
 }
@@ -246,7 +236,7 @@ fn unknown_provider_configuration_plans_cleanly() {
     let wd = workdir(&Terraform::v1_15(), &standin);
     let marker = wd.path().join("marker");
     wd.write_main(&format!(
-        r#"{providers}
+        r#"
 resource "terraform_data" "region" {{
   input = "eu-west-1"
 }}
@@ -260,7 +250,6 @@ resource "imagecopier_test_wait" "this" {{
   marker_file = "{marker}"
 }}
 "#,
-        providers = required_providers(),
         marker = marker.display(),
     ));
     let out = wd.plan();
