@@ -22,6 +22,17 @@ fn workdir(standin: &StandIn) -> Workdir {
     Workdir::new(&Terraform::default()).with_standin(standin, ACCOUNT_A)
 }
 
+/// A stand-in where account A owns an AMI tagged `tags`, and a workdir that has applied a share
+/// of it with `targets`.
+fn applied_share(tags: &[(&str, &str)], targets: &[&str]) -> (StandIn, SeededAmi, Workdir) {
+    let standin = StandIn::start();
+    let ami = standin.seed_ami(ACCOUNT_A, tags);
+    let wd = workdir(&standin);
+    wd.write_main(&config(&ami.image_id, &accounts(targets)));
+    wd.apply();
+    (standin, ami, wd)
+}
+
 /// The share resource for `ami` with `extra` arguments.
 fn config(ami: &str, extra: &str) -> String {
     format!("{PROVIDER}resource \"imagecopier_ami_share\" \"app\" {{\n  image_id = \"{ami}\"\n{extra}\n}}\n")
@@ -139,11 +150,10 @@ fn assert_shared_exactly(standin: &StandIn, ami: &SeededAmi, want: &[&str]) {
 
 #[test]
 fn basic() {
-    let standin = StandIn::start();
-    let ami = standin.seed_ami(ACCOUNT_A, &[("Name", "app"), ("Team", "images")]);
-    let wd = workdir(&standin);
-    wd.write_main(&config(&ami.image_id, &accounts(&[ACCOUNT_B, ACCOUNT_C])));
-    wd.apply();
+    let (standin, ami, wd) = applied_share(
+        &[("Name", "app"), ("Team", "images")],
+        &[ACCOUNT_B, ACCOUNT_C],
+    );
 
     assert_shared_exactly(&standin, &ami, &[ACCOUNT_B, ACCOUNT_C]);
     for target in [ACCOUNT_B, ACCOUNT_C] {
@@ -187,11 +197,7 @@ fn unknown_inputs_plan_cleanly() {
 
 #[test]
 fn update_in_place() {
-    let standin = StandIn::start();
-    let ami = standin.seed_ami(ACCOUNT_A, &[]);
-    let wd = workdir(&standin);
-    wd.write_main(&config(&ami.image_id, &accounts(&[ACCOUNT_B, ACCOUNT_C])));
-    wd.apply();
+    let (standin, ami, wd) = applied_share(&[], &[ACCOUNT_B, ACCOUNT_C]);
 
     wd.write_main(&config(&ami.image_id, &accounts(&[ACCOUNT_C, ACCOUNT_D])));
     let plan = wd.plan();
@@ -220,11 +226,7 @@ fn update_in_place() {
 
 #[test]
 fn disappears() {
-    let standin = StandIn::start();
-    let ami = standin.seed_ami(ACCOUNT_A, &[]);
-    let wd = workdir(&standin);
-    wd.write_main(&config(&ami.image_id, &accounts(&[ACCOUNT_B, ACCOUNT_C])));
-    wd.apply();
+    let (standin, ami, wd) = applied_share(&[], &[ACCOUNT_B, ACCOUNT_C]);
 
     // A revoked snapshot permission is drift: B can no longer copy the AMI.
     volume_outside(&standin, &ami.snapshot_ids[0], ACCOUNT_B, false);
@@ -243,11 +245,7 @@ fn disappears() {
 
 #[test]
 fn exclusive() {
-    let standin = StandIn::start();
-    let ami = standin.seed_ami(ACCOUNT_A, &[]);
-    let wd = workdir(&standin);
-    wd.write_main(&config(&ami.image_id, &accounts(&[ACCOUNT_B])));
-    wd.apply();
+    let (standin, ami, wd) = applied_share(&[], &[ACCOUNT_B]);
 
     // Someone else shares with C (fully) and makes the AMI public.
     launch_outside(&standin, &ami.image_id, ACCOUNT_C, true);
@@ -283,11 +281,7 @@ fn exclusive() {
 
 #[test]
 fn disappears_source() {
-    let standin = StandIn::start();
-    let ami = standin.seed_ami(ACCOUNT_A, &[]);
-    let wd = workdir(&standin);
-    wd.write_main(&config(&ami.image_id, &accounts(&[ACCOUNT_B])));
-    wd.apply();
+    let (standin, ami, wd) = applied_share(&[], &[ACCOUNT_B]);
 
     let ec2 = standin.ec2(ACCOUNT_A);
     ec2.block_on(
@@ -361,11 +355,7 @@ fn import() {
 
 #[test]
 fn destroy() {
-    let standin = StandIn::start();
-    let ami = standin.seed_ami(ACCOUNT_A, &[]);
-    let wd = workdir(&standin);
-    wd.write_main(&config(&ami.image_id, &accounts(&[ACCOUNT_B])));
-    wd.apply();
+    let (standin, ami, wd) = applied_share(&[], &[ACCOUNT_B]);
     launch_outside(&standin, &ami.image_id, ACCOUNT_C, true);
     volume_outside(&standin, &ami.snapshot_ids[0], ACCOUNT_C, true);
 

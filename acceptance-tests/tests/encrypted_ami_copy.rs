@@ -191,13 +191,20 @@ fn assert_copy(
     }
 }
 
-/// One apply of a copy into ACCOUNT_B; returns (stand-in, workdir, source, key ARN, copy id).
-fn applied_copy(extra: &str) -> (StandIn, Workdir, SeededAmi, String, String) {
+/// A copy into ACCOUNT_B of a source shared with it, configured (with `extra` arguments) but not
+/// applied; returns (stand-in, workdir, source, key ARN).
+fn configured_copy(extra: &str) -> (StandIn, Workdir, SeededAmi, String) {
     let standin = StandIn::start();
     let source = shared_source(&standin, &[ACCOUNT_B]);
     let key_arn = create_key(&standin, ACCOUNT_B, "alias/ami");
     let wd = workdir(&standin, ACCOUNT_B);
     wd.write_main(&copy_config(&source.image_id, "alias/ami", extra));
+    (standin, wd, source, key_arn)
+}
+
+/// One apply of a copy into ACCOUNT_B; returns (stand-in, workdir, source, key ARN, copy id).
+fn applied_copy(extra: &str) -> (StandIn, Workdir, SeededAmi, String, String) {
+    let (standin, wd, source, key_arn) = configured_copy(extra);
     wd.apply();
     let id = wd.resource_values(ADDRESS)["id"]
         .as_str()
@@ -463,12 +470,8 @@ fn wait_for_copy_state(ec2: &Ec2, state: &str, timeout: Duration) -> Option<(Str
 
 #[test]
 fn pending() {
-    let standin = StandIn::start();
-    let source = shared_source(&standin, &[ACCOUNT_B]);
-    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let (standin, wd, _, _) = configured_copy("");
     standin.set_copy_duration(20.0);
-    let wd = workdir(&standin, ACCOUNT_B);
-    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
     let ec2 = standin.ec2(ACCOUNT_B);
     let mut apply = wd.spawn_apply();
     let (_, pending_seen) =
@@ -539,11 +542,7 @@ fn assert_converges(standin: &StandIn, wd: &Workdir, first_id: &str) {
 
 #[test]
 fn interrupted() {
-    let standin = StandIn::start();
-    let source = shared_source(&standin, &[ACCOUNT_B]);
-    create_key(&standin, ACCOUNT_B, "alias/ami");
-    let wd = workdir(&standin, ACCOUNT_B);
-    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    let (standin, wd, _, _) = configured_copy("");
 
     // Ctrl-C to the whole process group: Terraform stops the provider, which records the copy.
     let (mut apply, id) = interrupted_apply(&standin, &wd);
@@ -571,11 +570,7 @@ fn interrupted() {
 
 #[test]
 fn interrupted_sigkill() {
-    let standin = StandIn::start();
-    let source = shared_source(&standin, &[ACCOUNT_B]);
-    create_key(&standin, ACCOUNT_B, "alias/ami");
-    let wd = workdir(&standin, ACCOUNT_B);
-    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    let (standin, wd, _, _) = configured_copy("");
 
     // SIGKILL to Terraform alone: no state is saved, and the provider is orphaned.
     let (mut apply, id) = interrupted_apply(&standin, &wd);
@@ -591,9 +586,7 @@ fn interrupted_sigkill() {
 
 #[test]
 fn throttled() {
-    let standin = StandIn::start();
-    let source = shared_source(&standin, &[ACCOUNT_B]);
-    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let (standin, wd, _, _) = configured_copy("");
     standin.set_copy_duration(3.0);
     // The copy quota refuses the first attempts; EC2 throttles a share of every other call.
     standin.inject_fault(
@@ -613,8 +606,6 @@ fn throttled() {
                 .rate(0.3),
         );
     }
-    let wd = workdir(&standin, ACCOUNT_B);
-    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
     wd.apply();
     standin.clear_faults();
     assert_eq!(standin.ec2(ACCOUNT_B).owned_images().len(), 1);
