@@ -11,13 +11,17 @@ import io
 import socket
 import struct
 import time
-from urllib.parse import parse_qs
 
-from . import admin, lifecycle
+from . import admin, lifecycle, protocols, state
 from .accounts import access_key_of, account_of, is_account_id
-from .errors import json_error_body, query_error_body
+from .errors import (
+    JSON_CONTENT_TYPE,
+    XML_CONTENT_TYPE,
+    aws_query_error_body,
+    ec2_error_body,
+    json_error_body,
+)
 from .state import LOCK, Fault
-from . import state
 
 
 class StandinApp:
@@ -29,7 +33,7 @@ class StandinApp:
             return admin.handle(environ, start_response)
 
         body = _read_body(environ)
-        action, json_protocol = _action_of(environ, body)
+        request = protocols.classify(environ, body)
         access_key = access_key_of(environ)
         if access_key is not None and is_account_id(access_key):
             # moto only maps keys it issued itself; a 12-digit key names its account.
@@ -37,10 +41,10 @@ class StandinApp:
         account = account_of(access_key)
 
         with LOCK:
-            state.STATE.count_call(account, action)
-            fault = state.STATE.pick_fault(action, account)
+            state.STATE.count_call(account, request.action)
+            fault = state.STATE.pick_fault(request.action, account)
         if fault is not None:
-            answered = _apply_fault(fault, environ, start_response, json_protocol)
+            answered = _apply_fault(fault, environ, start_response, request)
             if answered is not None:
                 return answered
 
@@ -61,22 +65,7 @@ def _read_body(environ) -> bytes:
     return body
 
 
-def _action_of(environ, body: bytes) -> tuple[str, bool]:
-    """The API action name, and whether the service speaks the JSON protocol."""
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    if target:
-        return target.rsplit(".", 1)[-1], True
-    query = parse_qs(environ.get("QUERY_STRING", ""))
-    if "Action" in query:
-        return query["Action"][0], False
-    if body and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
-        form = parse_qs(body.decode("utf-8", "replace"))
-        if "Action" in form:
-            return form["Action"][0], False
-    return "Unknown", False
-
-
-def _apply_fault(fault: Fault, environ, start_response, json_protocol: bool):
+def _apply_fault(fault: Fault, environ, start_response, request: protocols.Request):
     """Delay, drop or answer with an error; None lets the request through."""
     if fault.latency_seconds:
         time.sleep(fault.latency_seconds)
@@ -84,18 +73,24 @@ def _apply_fault(fault: Fault, environ, start_response, json_protocol: bool):
         _drop(environ)
     if not fault.error_code:
         return None
-    message = fault.message or f"Injected fault: {fault.error_code}"
-    if json_protocol:
-        body = json_error_body(fault.error_code, message)
-        content_type = "application/x-amz-json-1.1"
-    else:
-        body = query_error_body(fault.error_code, message)
-        content_type = "text/xml;charset=UTF-8"
+    body, content_type = _error_document(fault, request)
     start_response(
         f"{fault.http_status} Injected",
         [("Content-Type", content_type), ("Content-Length", str(len(body)))],
     )
     return [body]
+
+
+def _error_document(fault: Fault, request: protocols.Request) -> tuple[bytes, str]:
+    """The fault as the request's own service would answer it, so its SDK parses the code."""
+    code = fault.error_code or ""
+    message = fault.message or f"Injected fault: {code}"
+    if request.protocol == protocols.JSON:
+        return json_error_body(code, message), JSON_CONTENT_TYPE
+    if request.protocol == protocols.AWS_QUERY:
+        body = aws_query_error_body(code, message, fault.http_status, request.xml_namespace())
+        return body, XML_CONTENT_TYPE
+    return ec2_error_body(code, message), XML_CONTENT_TYPE
 
 
 def _drop(environ) -> None:

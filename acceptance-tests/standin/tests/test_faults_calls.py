@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
@@ -24,6 +25,78 @@ def test_fault_uses_ec2_xml_error_format(endpoint, ctl):
     body = excinfo.value.read().decode()
     assert "<Response><Errors><Error><Code>RequestLimitExceeded</Code>" in body
     assert "<Message>Request limit exceeded.</Message>" in body and "<RequestID>" in body
+
+
+def raw_bodies(client) -> list[bytes]:
+    """Collect every response body `client` receives, before botocore parses it."""
+    bodies: list[bytes] = []
+    client.meta.events.register(
+        "before-parse", lambda response_dict, **_: bodies.append(response_dict["body"]))
+    return bodies
+
+
+STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
+IAM_NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
+ROLE_ARN = f"arn:aws:iam::{PROD}:role/deployer"
+QUERY_CALLS = {
+    "sts-GetCallerIdentity": ("sts", "GetCallerIdentity", STS_NS, lambda c: c.get_caller_identity()),
+    "sts-AssumeRole": ("sts", "AssumeRole", STS_NS,
+                       lambda c: c.assume_role(RoleArn=ROLE_ARN, RoleSessionName="tf")),
+    "iam-ListRoles": ("iam", "ListRoles", IAM_NS, lambda c: c.list_roles()),
+}
+
+
+@pytest.mark.parametrize("call", sorted(QUERY_CALLS))
+@pytest.mark.parametrize(("status", "fault_type"), [(400, "Sender"), (503, "Receiver")])
+def test_fault_on_aws_query_service_uses_error_response_format(aws, ctl, call, status, fault_type):
+    """Smithy, "AWS query protocol", Operation error serialization: awsQuery
+    services (STS, IAM) answer <ErrorResponse><Error><Type/><Code/><Message/>
+    </Error><RequestId/></ErrorResponse>, Type Sender or Receiver (who is at
+    fault); AWS re:Post, "How do I resolve API throttling or 'Rate exceeded'
+    errors for IAM and AWS STS?": their throttling error is code Throttling.
+    The service is told by the SigV4 credential scope the SDK signs with."""
+    service, action, namespace, invoke = QUERY_CALLS[call]
+    aws("iam", PROD).create_role(RoleName="deployer", AssumeRolePolicyDocument="{}")
+    ctl("POST", "faults", {"action": action, "error_code": "Throttling", "http_status": status,
+                           "message": "Rate exceeded", "count": 1})
+    client = aws(service, BAKE)  # retries=1: one attempt, so the error surfaces
+    bodies = raw_bodies(client)
+    with pytest.raises(ClientError) as excinfo:
+        invoke(client)
+    error = excinfo.value.response["Error"]
+    assert (error["Code"], error["Message"], error["Type"]) == ("Throttling", "Rate exceeded", fault_type)
+    assert excinfo.value.response["ResponseMetadata"]["RequestId"]
+    root = ET.fromstring(bodies[-1])
+    assert root.tag == f"{namespace}ErrorResponse"
+    assert [child.tag for child in root] == [f"{namespace}Error", f"{namespace}RequestId"]
+    assert root.findtext(f"{namespace}Error/{namespace}Type") == fault_type
+    invoke(client)  # the fault fired once; the call itself works
+
+
+@pytest.mark.parametrize("call", sorted(QUERY_CALLS))
+def test_throttling_on_aws_query_service_is_retried(aws, ctl, call):
+    """AWS re:Post, "How do I resolve API throttling or 'Rate exceeded' errors
+    for IAM and AWS STS?": the SDKs retry Throttling with backoff, so after
+    `count` throttled attempts the call succeeds."""
+    service, action, _, invoke = QUERY_CALLS[call]
+    aws("iam", PROD).create_role(RoleName="deployer", AssumeRolePolicyDocument="{}")
+    ctl("POST", "faults", {"action": action, "error_code": "Throttling", "count": 2})
+    invoke(aws(service, BAKE, retries=3))
+    assert ctl("GET", "calls")[BAKE][action] == 3
+
+
+def test_signed_ec2_fault_keeps_ec2_error_format(aws, ctl):
+    """AWS EC2 API Reference, "Error codes": EC2 (the ec2Query protocol) keeps its
+    own document, <Response><Errors><Error>, for SDK-signed requests too."""
+    ctl("POST", "faults", {"action": "DescribeImages", "error_code": "RequestLimitExceeded",
+                           "http_status": 503, "count": 1})
+    ec2 = aws("ec2", PROD)
+    bodies = raw_bodies(ec2)
+    with pytest.raises(ClientError) as excinfo:
+        ec2.describe_images(Owners=["self"])
+    assert error_code(excinfo) == "RequestLimitExceeded"
+    root = ET.fromstring(bodies[-1])
+    assert (root.tag, [child.tag for child in root]) == ("Response", ["Errors", "RequestID"])
 
 
 def test_request_limit_exceeded_is_retried_as_throttling(aws, ctl):
