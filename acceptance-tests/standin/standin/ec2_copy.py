@@ -16,7 +16,7 @@ from moto.ec2.responses import EC2Response
 from moto.ec2.utils import random_ami_id
 from moto.kms import kms_backends
 
-from . import images, lifecycle, state
+from . import images, lifecycle, state, tag_rules
 from .errors import ec2_error
 from .sharing import can_restore, find_image, image_snapshot_ids
 
@@ -27,6 +27,10 @@ NO_STORAGE_ACCESS = "You do not have permission to access the storage of this am
 
 
 def copy_image(self: EC2Response) -> ActionResult:
+    """Check the whole request first, then create: AWS validates a request
+    before acting, and resources tagged on creation exist with their tags or
+    not at all ("Tag your Amazon EC2 resources"), so a refused copy leaves no
+    AMI, no snapshot and no claimed name behind."""
     self.error_on_dryrun()
     account, region = self.current_account, self.region
     source_id = self._get_param("SourceImageId") or ""
@@ -44,15 +48,18 @@ def copy_image(self: EC2Response) -> ActionResult:
             "InvalidParameterDependency",
             "The parameter KmsKeyId requires the parameter Encrypted to be set.",
         )
-    for resource_type in tag_specs:
+    for resource_type, tags in tag_specs.items():
         if resource_type not in ("image", "snapshot"):
             raise ec2_error(
                 "InvalidParameterValue",
                 f"'{resource_type}' is not a valid taggable resource type for this operation.",
             )
+        tag_rules.check(tags)
     fingerprint = (source_id, source_region, name, description, encrypted, kms_key_id,
                    copy_tags, sorted((t, sorted(v.items())) for t, v in tag_specs.items()))
     if token:
+        # A repeated token answers the first result without acting again, even
+        # when that AMI or its source is gone since ("Ensuring idempotency").
         earlier = state.STATE.client_tokens.get((account, region, token))
         if earlier is not None:
             if earlier[0] != fingerprint:
@@ -73,46 +80,57 @@ def copy_image(self: EC2Response) -> ActionResult:
     for ami in self.ec2_backend.amis.values():
         if ami.name == name:
             raise ec2_error("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {ami.id}")
+    image_tags: dict[str, str] = {}
+    if copy_tags and source.owner_id == account:
+        # Tags are per account, so only the owner's copy can carry them over.
+        image_tags = {t["key"]: t["value"] for t in source.get_tags() if not t["key"].startswith("aws:")}
+    image_tags.update(tag_specs.get("image", {}))
+    tag_rules.check(image_tags)
 
+    copy = _create_copy(self.ec2_backend, account, region, source, source_snapshots, name,
+                        description, encrypted, kms_key_id, image_tags, tag_specs.get("snapshot", {}))
+    if token:
+        state.STATE.client_tokens[(account, region, token)] = (fingerprint, copy.id)
+    return ActionResult({"ImageId": copy.id})
+
+
+def _create_copy(backend: Any, account: str, region: str, source: Any, source_snapshots: list[Any],
+                 name: str, description: str | None, encrypted: bool, kms_key_id: str | None,
+                 image_tags: dict[str, str], snapshot_tags: dict[str, str]) -> Any:
+    """Create the (pending) copy and its snapshots; every check has passed."""
     # Copies of encrypted snapshots are always encrypted (AWS cannot decrypt on copy).
     must_encrypt = encrypted or any(s.encrypted for s in source_snapshots)
-    key_arn, key_ok = _resolve_key(self.ec2_backend, account, region, kms_key_id) if must_encrypt else (None, True)
+    key_arn, key_ok = _resolve_key(backend, account, region, kms_key_id) if must_encrypt else (None, True)
 
-    copy = Ami(self.ec2_backend, random_ami_id(), source_ami=source, name=name, description=description)
+    copy = Ami(backend, random_ami_id(), source_ami=source, name=name, description=description)
     images.drop_auto_snapshot(copy)
     copy.root_device_name = source.root_device_name
     copy.root_device_type = source.root_device_type
-    copy.source_image_id = source_id
-    copy.source_image_region = source_region
+    copy.source_image_id = source.id
+    copy.source_image_region = source.ec2_backend.region_name
     new_snapshots, mappings = [], []
     for bdm in source.block_device_mappings:
         snap_id = (bdm.get("Ebs") or {}).get("SnapshotId")
         if not snap_id:
             continue
         snap = images.new_snapshot(
-            self.ec2_backend, source.ec2_backend.snapshots[snap_id],
-            f"Copied for DestinationAmi {copy.id} from SourceAmi {source_id} "
+            backend, source.ec2_backend.snapshots[snap_id],
+            f"Copied for DestinationAmi {copy.id} from SourceAmi {source.id} "
             f"for SourceSnapshot {snap_id}. Task created on {copy.creation_date:%Y-%m-%d}.",
             encrypted=must_encrypt, kms_key_id=key_arn, owner_id=account, from_ami=copy.id,
         )
         new_snapshots.append(snap)
         mappings.append(images.mapping(bdm["DeviceName"], snap, bdm))
     copy._standin_bdms = mappings
-    self.ec2_backend.amis[copy.id] = copy
-
-    if copy_tags and source.owner_id == account:
-        # Tags are per account, so only the owner's copy can carry them over.
-        copy.add_tags({t["key"]: t["value"] for t in source.get_tags() if not t["key"].startswith("aws:")})
-    copy.add_tags(tag_specs.get("image", {}))
+    backend.amis[copy.id] = copy
+    copy.add_tags(image_tags)
     for snap in new_snapshots:
-        snap.add_tags(tag_specs.get("snapshot", {}))
+        snap.add_tags(snapshot_tags)
 
     job = lifecycle.start_copy(account, region, copy, new_snapshots)
     if not key_ok and job.failure is None:
         job.failure = dict(KEY_FAILURE)
-    if token:
-        state.STATE.client_tokens[(account, region, token)] = (fingerprint, copy.id)
-    return ActionResult({"ImageId": copy.id})
+    return copy
 
 
 def _resolve_key(backend: Any, account: str, region: str, key_id: str | None) -> tuple[str | None, bool]:

@@ -11,7 +11,7 @@ from moto.ec2.models.elastic_block_store import EBSBackend
 from moto.ec2.responses import EC2Response
 from moto.kms import kms_backends
 
-from . import images
+from . import images, tag_rules
 from .errors import ec2_error
 from .sharing import image_snapshot_ids
 
@@ -150,6 +150,12 @@ def register_image(self: EC2Response) -> ActionResult:
     for ami in backend.amis.values():
         if ami.name == name:
             raise ec2_error("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {ami.id}")
+    # Tags are checked before the image exists, so a refused request registers nothing.
+    tags = self._parse_tag_specification()
+    tag_rules.check(tags.get("image", {}))
+    for snapshot in snapshots:
+        present = {t["key"]: t["value"] for t in snapshot.get_tags() if not t["key"].startswith("aws:")}
+        tag_rules.check({**present, **tags.get("snapshot", {})})
     ami = backend.register_image(name, self._get_param("Description", ""))
     if self._get_param("RootDeviceName"):
         ami.root_device_name = self._get_param("RootDeviceName")
@@ -163,7 +169,6 @@ def register_image(self: EC2Response) -> ActionResult:
             images.mapping(m["DeviceName"], snap, m)
             for m, snap in zip([m for m in mappings if (m.get("Ebs") or {}).get("SnapshotId")], snapshots)
         ]
-    tags = self._parse_tag_specification()
     ami.add_tags(tags.get("image", {}))
     for snapshot_id in image_snapshot_ids(ami):
         backend.snapshots[snapshot_id].add_tags(tags.get("snapshot", {}))

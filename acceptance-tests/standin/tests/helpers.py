@@ -6,6 +6,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import REGION
 
 ZONE = "eu-west-1a"
 
@@ -39,6 +40,23 @@ def share(ec2, image_id: str, snap_ids: list[str], account: str, snapshots: bool
         for sid in snap_ids:
             ec2.modify_snapshot_attribute(SnapshotId=sid, Attribute="createVolumePermission",
                                           OperationType="add", UserIds=[account])
+
+
+def copy(ec2, source: str, name: str = "app-copy", **kwargs) -> str:
+    """CopyImage of `source` (in REGION) into the client's account and region; the new id."""
+    return ec2.copy_image(SourceImageId=source, SourceRegion=REGION, Name=name, **kwargs)["ImageId"]
+
+
+def snapshots_of(ec2, image_id: str) -> list[dict]:
+    ids = [m["Ebs"]["SnapshotId"] for m in image(ec2, image_id)["BlockDeviceMappings"]]
+    return ec2.describe_snapshots(SnapshotIds=ids)["Snapshots"]
+
+
+def owned_counts(ec2) -> tuple[int, int]:
+    """(AMIs, snapshots) the client's account owns: DescribeImages Owners=self,
+    DescribeSnapshots OwnerIds=self."""
+    return (len(ec2.describe_images(Owners=["self"])["Images"]),
+            len(ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]))
 
 
 def image(ec2, image_id: str) -> dict:

@@ -6,16 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import BAKE, PROD, REGION
 
-from helpers import error_code, image, make_ami, share, tags_of, wait_state
-
-
-def copy(ec2, source: str, name: str = "app-copy", **kwargs) -> str:
-    return ec2.copy_image(SourceImageId=source, SourceRegion=REGION, Name=name, **kwargs)["ImageId"]
-
-
-def snapshots_of(ec2, image_id: str) -> list[dict]:
-    ids = [m["Ebs"]["SnapshotId"] for m in image(ec2, image_id)["BlockDeviceMappings"]]
-    return ec2.describe_snapshots(SnapshotIds=ids)["Snapshots"]
+from helpers import copy, error_code, image, make_ami, share, snapshots_of, tags_of, wait_state
 
 
 def test_copy_needs_launch_permission(aws):
