@@ -104,22 +104,6 @@ def test_copy_with_unusable_key_fails(aws, problem):
     assert failed["StateReason"]["Code"] and failed["StateReason"]["Message"]
 
 
-def test_client_token_is_idempotent(aws):
-    """AWS EC2 API Reference, "Ensuring idempotency": the same ClientToken with
-    the same parameters returns the first result; different parameters are
-    IdempotentParameterMismatch."""
-    bake, prod = aws("ec2", BAKE), aws("ec2", PROD)
-    image_id, snaps = make_ami(bake)
-    share(bake, image_id, snaps, PROD)
-    first = copy(prod, image_id, Encrypted=True, ClientToken="tok-1")
-    assert copy(prod, image_id, Encrypted=True, ClientToken="tok-1") == first
-    assert len(prod.describe_images(Owners=["self"])["Images"]) == 1
-    with pytest.raises(ClientError) as excinfo:
-        copy(prod, image_id, name="other-name", Encrypted=True, ClientToken="tok-1")
-    assert error_code(excinfo) == "IdempotentParameterMismatch"
-    assert copy(aws("ec2", BAKE), image_id, Encrypted=True, ClientToken="tok-1") != first
-
-
 def test_duplicate_name_is_rejected(aws):
     """AWS EC2 API Reference, CopyImage, Name: unique per account and Region
     (InvalidAMIName.Duplicate)."""
@@ -130,6 +114,19 @@ def test_duplicate_name_is_rejected(aws):
     with pytest.raises(ClientError) as excinfo:
         copy(prod, image_id, name="same")
     assert error_code(excinfo) == "InvalidAMIName.Duplicate"
+
+
+def test_name_is_free_again_after_deregister(aws):
+    """AWS EC2 User Guide, "Deregister an Amazon EC2 AMI": deregistering deletes the
+    AMI, so its name no longer belongs to an AMI of the account and a new copy may
+    take it (without Recycle Bin, which the stand-in does not model)."""
+    bake, prod = aws("ec2", BAKE), aws("ec2", PROD)
+    image_id, snaps = make_ami(bake)
+    share(bake, image_id, snaps, PROD)
+    first = copy(prod, image_id, name="same")
+    prod.deregister_image(ImageId=first, DeleteAssociatedSnapshots=True)
+    second = copy(prod, image_id, name="same")
+    assert second != first and image(prod, second)["Name"] == "same"
 
 
 def test_tag_specifications_tag_image_and_snapshots(aws):
