@@ -17,7 +17,11 @@ from botocore.config import Config
 STANDIN_DIR = Path(__file__).resolve().parents[1]
 REGION = "eu-west-1"
 BAKE, PROD, STAGE = "111111111111", "222222222222", "333333333333"
-STARTUP_TIMEOUT_SECONDS = 10
+# Deadlines only bound a wait that has gone wrong, so they are generous: the
+# machine may be busy (a 2-core box compiling Rust) and nothing here is a speed target.
+STARTUP_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 30
+HTTP_TIMEOUT_SECONDS = 30
 
 
 def start_standin(port_file: Path) -> subprocess.Popen:
@@ -43,10 +47,10 @@ def wait_for_port(proc: subprocess.Popen, port_file: Path) -> int:
 def stop(proc: subprocess.Popen) -> int:
     proc.terminate()
     try:
-        return proc.wait(timeout=5)
+        return proc.wait(timeout=STOP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         proc.kill()
-        return proc.wait(timeout=5)
+        return proc.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +70,7 @@ def admin(endpoint: str, method: str, path: str, body: dict | None = None) -> di
         f"{endpoint}/_standin/{path}", data=data, method=method,
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
         return json.loads(response.read() or b"{}")
 
 

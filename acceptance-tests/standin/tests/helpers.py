@@ -67,7 +67,8 @@ def tags_of(resource: dict) -> dict:
     return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
 
 
-def wait_state(ec2, image_id: str, wanted: str, timeout: float = 10.0) -> dict:
+def wait_state(ec2, image_id: str, wanted: str, timeout: float = 60.0) -> dict:
+    """Poll until the image is `wanted`; the deadline only bounds a broken wait."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         current = image(ec2, image_id)

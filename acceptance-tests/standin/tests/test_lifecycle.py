@@ -24,7 +24,9 @@ def test_copy_is_pending_with_progress_then_available(aws, ctl, shared_source):
     """AWS EC2 API Reference, DescribeImages (State pending|available) and
     DescribeSnapshots (State pending|completed, Progress as a percentage): a copy
     stays pending for the configured duration while its snapshots progress."""
-    ctl("POST", "config", {"copy_duration_seconds": 2.0})
+    # The pending checks must run within the copy's duration: 5 s leaves a busy
+    # machine ample room for the three calls after CopyImage.
+    ctl("POST", "config", {"copy_duration_seconds": 5.0})
     prod = aws("ec2", PROD)
     copy_id = start_copy(prod, shared_source)
     pending = image(prod, copy_id)
@@ -34,7 +36,7 @@ def test_copy_is_pending_with_progress_then_available(aws, ctl, shared_source):
     assert {s["State"] for s in snaps} == {"pending"}
     assert all(s["Progress"].endswith("%") and int(s["Progress"][:-1]) < 100 for s in snaps)
 
-    wait_state(prod, copy_id, "available", timeout=5)
+    wait_state(prod, copy_id, "available")
     done = prod.describe_snapshots(SnapshotIds=snap_ids)["Snapshots"]
     assert {(s["State"], s["Progress"]) for s in done} == {("completed", "100%")}
 
