@@ -20,13 +20,19 @@ use super::config::{
     require_region, resolve_endpoint, retry_config, static_credentials, validate_assume_role,
     AssumeRole, ProviderSettings, Service, DEFAULT_SESSION_NAME,
 };
-use super::errors::{source_chain, AwsError, ErrorKind};
+use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
 use super::identity::{check_account, partition_from_arn};
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong
 /// endpoint fails in seconds.
 const IDENTITY_CHECK_MAX_ATTEMPTS: u32 = 5;
+/// Rounds of the identity check (each with the SDK's own attempts) while STS
+/// or AssumeRole keeps answering with throttling: unlike a wrong endpoint,
+/// throttling passes, so it alone earns more patience.
+const IDENTITY_THROTTLED_ROUNDS: u32 = 4;
+/// The pause before the next round grows by this much each round.
+const IDENTITY_THROTTLED_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The configured clients and the identity they act as.
 ///
@@ -152,13 +158,28 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
     sts.set_endpoint_url(sts_endpoint);
     let sts = aws_sdk_sts::Client::from_conf(sts.build());
 
-    let identity = sts
-        .get_caller_identity()
-        .customize()
-        .config_override(aws_sdk_sts::config::Builder::default().retry_config(check_retry))
-        .send()
-        .await
-        .map_err(|err| caller_identity_error(err, settings, static_creds.is_some()))?;
+    let mut round = 1;
+    let identity = loop {
+        let result = sts
+            .get_caller_identity()
+            .customize()
+            .config_override(
+                aws_sdk_sts::config::Builder::default().retry_config(check_retry.clone()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(identity) => break identity,
+            Err(err) => {
+                let err = caller_identity_error(err, settings, static_creds.is_some());
+                if round >= IDENTITY_THROTTLED_ROUNDS || !err.code().is_some_and(is_throttling) {
+                    return Err(err);
+                }
+                tokio::time::sleep(IDENTITY_THROTTLED_PAUSE * round).await;
+                round += 1;
+            }
+        }
+    };
     let account_id = identity
         .account()
         .filter(|a| !a.is_empty())
@@ -236,16 +257,10 @@ fn caller_identity_error(
     let role = settings.assume_role.as_ref();
     let assume_role_failure = source_chain(&err)
         .find_map(|e| e.downcast_ref::<SdkError<AssumeRoleError>>())
-        .and_then(|e| match e {
-            SdkError::ServiceError(service) => Some(service.err()),
-            _ => None,
-        });
+        .filter(|e| matches!(e, SdkError::ServiceError(_) | SdkError::ResponseError(_)));
     if let (Some(failure), Some(role)) = (assume_role_failure, role) {
-        return AwsError::from_metadata(
-            ErrorKind::Credentials,
-            format!("assuming IAM role ({})", role.role_arn),
-            failure,
-        );
+        return AwsError::from_sdk_ref(format!("assuming IAM role ({})", role.role_arn), failure)
+            .with_kind(ErrorKind::Credentials);
     }
     let not_loaded = source_chain(&err).any(|e| {
         matches!(

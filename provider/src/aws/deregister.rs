@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_ec2::types::Filter;
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
@@ -10,6 +11,9 @@ use super::errors::{is_throttling, AwsError};
 /// Pause between attempts to delete a snapshot EC2 still calls in use
 /// (deregistration takes a moment to release it).
 pub const SNAPSHOT_IN_USE_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// EC2's answer to deleting a snapshot that something still uses.
+const SNAPSHOT_IN_USE: &str = "InvalidSnapshot.InUse";
 
 /// Deregisters `image_id`, asking EC2 to delete its snapshots too. An image
 /// that is already gone counts as deregistered.
@@ -54,7 +58,28 @@ pub async fn delete_snapshot_until(
         };
         match err.code() {
             Some("InvalidSnapshot.NotFound") => return Ok(()),
-            Some(code) if code == "InvalidSnapshot.InUse" || is_throttling(code) => {
+            // Held by an AMI: that will not pass while we wait, so say which
+            // at once. Held by nothing visible: deregistration is still
+            // releasing it, which does pass.
+            Some(SNAPSHOT_IN_USE) => {
+                let holders = images_using_snapshot(client, snapshot_id).await?;
+                if !holders.is_empty() {
+                    return Err(super::copy::failure(
+                        &format!("deleting EC2 snapshot ({snapshot_id})"),
+                        SNAPSHOT_IN_USE,
+                        &format!(
+                            "in use by EC2 AMI {} (registered with this snapshot); deregister that AMI, then \
+                             delete again",
+                            holders.join(", ")
+                        ),
+                    ));
+                }
+                if Instant::now() + SNAPSHOT_IN_USE_RETRY_DELAY > deadline {
+                    return Err(err);
+                }
+                tokio::time::sleep(SNAPSHOT_IN_USE_RETRY_DELAY).await;
+            }
+            Some(code) if is_throttling(code) => {
                 if Instant::now() + SNAPSHOT_IN_USE_RETRY_DELAY > deadline {
                     return Err(err);
                 }
@@ -63,4 +88,30 @@ pub async fn delete_snapshot_until(
             _ => return Err(err),
         }
     }
+}
+
+/// The caller's AMIs whose block device mappings use `snapshot_id` (the
+/// `block-device-mapping.snapshot-id` filter of DescribeImages), by id.
+pub async fn images_using_snapshot(
+    client: &Client,
+    snapshot_id: &str,
+) -> Result<Vec<String>, AwsError> {
+    let output = client
+        .describe_images()
+        .owners("self")
+        .filters(
+            Filter::builder()
+                .name("block-device-mapping.snapshot-id")
+                .values(snapshot_id)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling EC2 DescribeImages", err))?;
+    Ok(output
+        .images()
+        .iter()
+        .filter(|image| image.state().is_none_or(|s| s.as_str() != "deregistered"))
+        .filter_map(|image| image.image_id().map(str::to_owned))
+        .collect())
 }

@@ -10,9 +10,14 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// How much of an unreadable answer's body an error shows: enough to
+/// recognise an HTML error page or a proxy's message, short enough to read.
+const UNREADABLE_BODY_PREFIX: usize = 200;
 
 /// What kind of failure an [`AwsError`] is, for callers that react to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,19 +97,42 @@ impl AwsError {
     /// Wraps a failed SDK call. `context` names the call, e.g.
     /// "calling STS GetCallerIdentity".
     ///
-    /// A service error keeps AWS's code and message. Any other failure keeps
-    /// the SDK's whole error chain, because its top level alone ("dispatch
-    /// failure") does not tell the user what went wrong.
-    pub fn from_sdk<E, R>(context: impl Into<String>, err: SdkError<E, R>) -> Self
+    /// A service error keeps AWS's code and message. An answer the SDK
+    /// could not read (no error code in it, or not the service's format)
+    /// keeps its HTTP status and the start of its body, which is all a user
+    /// can go on. Any other failure keeps the SDK's whole error chain,
+    /// because its top level alone ("dispatch failure") does not tell the
+    /// user what went wrong.
+    pub fn from_sdk<E>(context: impl Into<String>, err: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + StdError + 'static,
-        R: fmt::Debug + 'static,
+    {
+        Self::from_sdk_ref(context, &err)
+    }
+
+    /// [`AwsError::from_sdk`] for an SDK error found inside another one (an
+    /// AssumeRole refusal inside a credentials failure).
+    pub(crate) fn from_sdk_ref<E>(
+        context: impl Into<String>,
+        err: &SdkError<E, HttpResponse>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
     {
         let context = context.into();
-        if let SdkError::ServiceError(service) = &err {
-            return Self::from_metadata(ErrorKind::Service, context, service.err());
+        match err {
+            SdkError::ServiceError(service) if service.err().code().is_some() => {
+                return Self::from_metadata(ErrorKind::Service, context, service.err());
+            }
+            SdkError::ServiceError(service) => {
+                return Self::unreadable(context, service.raw());
+            }
+            SdkError::ResponseError(response) => {
+                return Self::unreadable(context, response.raw());
+            }
+            _ => {}
         }
-        let kind = if source_chain(&err).any(|e| e.is::<CredentialsError>()) {
+        let kind = if source_chain(err).any(|e| e.is::<CredentialsError>()) {
             ErrorKind::Credentials
         } else {
             ErrorKind::Transport
@@ -113,7 +141,37 @@ impl AwsError {
             kind,
             context,
             code: None,
-            message: render_chain(&err),
+            message: render_chain(err),
+        }
+    }
+
+    /// An HTTP answer the SDK could not turn into an AWS error: its status
+    /// and the first [`UNREADABLE_BODY_PREFIX`] characters of its body.
+    fn unreadable(context: String, raw: &HttpResponse) -> Self {
+        let body = raw
+            .body()
+            .bytes()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut prefix: String = body.chars().take(UNREADABLE_BODY_PREFIX).collect();
+        if prefix.len() < body.len() {
+            prefix.push_str("...");
+        }
+        let status = raw.status().as_u16();
+        Self {
+            kind: if status >= 500 {
+                ErrorKind::Transport
+            } else {
+                ErrorKind::Service
+            },
+            context,
+            code: None,
+            message: if prefix.is_empty() {
+                format!("unreadable answer: HTTP {status} with an empty body")
+            } else {
+                format!("unreadable answer: HTTP {status}: {prefix}")
+            },
         }
     }
 
@@ -122,6 +180,14 @@ impl AwsError {
     #[must_use]
     pub(crate) fn with_context(mut self, context: impl Into<String>) -> Self {
         self.context = context.into();
+        self
+    }
+
+    /// Reclassifies the error, for a caller that knows what failing here
+    /// means (a refused AssumeRole is a credentials failure).
+    #[must_use]
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
         self
     }
 
@@ -238,7 +304,14 @@ fn render(context: &str, code: Option<&str>, message: &str) -> String {
 mod tests {
     use super::*;
     use aws_sdk_ec2::operation::describe_images::DescribeImagesError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
     use aws_smithy_types::error::ErrorMetadata;
+
+    fn answer(status: u16, body: &str) -> HttpResponse {
+        let status = StatusCode::try_from(status).expect("a valid status");
+        HttpResponse::new(status, SdkBody::from(body.to_owned()))
+    }
 
     #[test]
     fn display_joins_context_code_and_message() {
@@ -283,8 +356,8 @@ mod tests {
             .code("InvalidAMIID.NotFound")
             .message("The image id '[ami-1]' does not exist")
             .build();
-        let sdk: SdkError<DescribeImagesError, ()> =
-            SdkError::service_error(DescribeImagesError::generic(meta), ());
+        let sdk: SdkError<DescribeImagesError, HttpResponse> =
+            SdkError::service_error(DescribeImagesError::generic(meta), answer(400, ""));
         assert_eq!(error_code(&sdk), Some("InvalidAMIID.NotFound"));
         let err = AwsError::from_sdk("calling EC2 DescribeImages", sdk);
         assert_eq!(err.kind(), ErrorKind::Service);
@@ -298,7 +371,7 @@ mod tests {
     #[test]
     fn transport_errors_keep_the_whole_chain_and_no_code() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
-        let sdk: SdkError<DescribeImagesError, ()> = SdkError::construction_failure(io);
+        let sdk: SdkError<DescribeImagesError, HttpResponse> = SdkError::construction_failure(io);
         assert_eq!(error_code(&sdk), None);
         let err = AwsError::from_sdk("calling EC2 DescribeImages", sdk);
         assert_eq!(err.kind(), ErrorKind::Transport);
@@ -307,9 +380,48 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_answers_show_status_and_the_start_of_the_body() {
+        // An STS-style client meeting an EC2-style body, or a proxy's HTML
+        // page: the SDK finds no error code and calls the error unhandled.
+        let page = format!(
+            "<html>\n  <body>Bad Gateway {}</body></html>",
+            "x".repeat(400)
+        );
+        let sdk: SdkError<DescribeImagesError, HttpResponse> = SdkError::service_error(
+            DescribeImagesError::generic(ErrorMetadata::builder().build()),
+            answer(502, &page),
+        );
+        let err = AwsError::from_sdk("calling STS GetCallerIdentity", sdk);
+        assert_eq!(err.code(), None);
+        assert_eq!(err.kind(), ErrorKind::Transport);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "calling STS GetCallerIdentity: unreadable answer: HTTP 502: <html> <body>Bad Gateway xxx"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("..."), "{text}");
+        assert!(text.len() < 300, "{text}");
+        assert!(!text.contains("Unhandled"), "{text}");
+
+        let empty: SdkError<DescribeImagesError, HttpResponse> = SdkError::service_error(
+            DescribeImagesError::generic(ErrorMetadata::builder().build()),
+            answer(403, ""),
+        );
+        let err = AwsError::from_sdk("calling EC2 DescribeImages", empty);
+        assert_eq!(err.kind(), ErrorKind::Service);
+        assert_eq!(
+            err.to_string(),
+            "calling EC2 DescribeImages: unreadable answer: HTTP 403 with an empty body"
+        );
+    }
+
+    #[test]
     fn credentials_failures_are_recognised_by_type() {
         let creds = CredentialsError::not_loaded("no providers in chain provided credentials");
-        let sdk: SdkError<DescribeImagesError, ()> = SdkError::construction_failure(creds);
+        let sdk: SdkError<DescribeImagesError, HttpResponse> =
+            SdkError::construction_failure(creds);
         assert_eq!(AwsError::from_sdk("x", sdk).kind(), ErrorKind::Credentials);
     }
 

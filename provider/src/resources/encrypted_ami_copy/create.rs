@@ -22,14 +22,14 @@ use crate::provider::Shared;
 use super::model::{CopyModel, Tags};
 use super::read::record_copy;
 use super::remove::failed_copy;
-use super::rules::{client_token, merge_tags, TAG_COPIED_FROM};
+use super::rules::{client_token, merge_tags, new_attempt, TAG_COPIED_FROM};
 use super::source::wait_source_copyable;
 use super::timeout;
 use super::update::sync_all_tags;
 
-/// Token generations tried before giving up: a new one is needed only each
-/// time a copy made with the previous token is found gone.
-const MAX_TOKEN_GENERATIONS: u32 = 5;
+/// Copy attempts before giving up: a new one is started only each time the
+/// copy the previous one started is found gone before it became available.
+const MAX_COPY_ATTEMPTS: u32 = 5;
 /// CopyImage answers that mean "not now": throttling, or too many copies in
 /// flight in the region (the copy quota).
 const COPY_QUOTA_CODE: &str = "ResourceLimitExceeded";
@@ -86,7 +86,7 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
             err.context(&what).to_string(),
         ))
     };
-    for generation in 0..MAX_TOKEN_GENERATIONS {
+    for attempt in 0..MAX_COPY_ATTEMPTS {
         request.client_token = client_token(
             &clients.account_id,
             &clients.region,
@@ -94,11 +94,11 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
             &request.source_region,
             &request.name,
             request.kms_key_id.as_deref(),
-            generation,
+            &new_attempt(),
         );
-        // Only the first copy needs the source check: later generations
+        // Only the first attempt needs the source check: later attempts
         // replace a copy that was started, so the source was copyable.
-        let check_source = generation == 0;
+        let check_source = attempt == 0;
         let started = match start_or_adopt(&clients, &request, check_source, deadline, &stop).await
         {
             Ok(Some(started)) => started,
@@ -137,11 +137,11 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
             WaitOutcome::Available(facts) => {
                 return finish(planned, &clients, facts, &tags_all, started.adopted, &what).await
             }
-            // The token pointed at a copy that is gone (deregistered since,
-            // or failed and cleaned up): start afresh with the next token.
+            // The copy vanished before it became available (deregistered
+            // by someone else, or never became visible): start another.
             WaitOutcome::Gone => {
                 log::warn(
-                    "copy made with this token is gone; starting a new one",
+                    "the copy started is gone before it became available; starting a new one",
                     &[("image_id", &started.image_id)],
                 );
                 continue;
@@ -166,9 +166,7 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
     fail(crate::aws::copy::failure(
         "calling EC2 CopyImage",
         "CopyKeptVanishing",
-        &format!(
-            "{MAX_TOKEN_GENERATIONS} copies in a row disappeared before they became available"
-        ),
+        &format!("{MAX_COPY_ATTEMPTS} copies in a row disappeared before they became available"),
     ))
 }
 
@@ -294,7 +292,24 @@ async fn finish(
     }
     record_copy(&mut planned, &clients.ec2, &facts).await;
     planned.tags_all = Field::Known(tags_all.clone());
-    Applied::ok(planned)
+    if !adopted {
+        return Applied::ok(planned);
+    }
+    // Creation completing "after 0s" would otherwise hide that nothing was
+    // copied in this run: say which copy was taken over, and why.
+    let warning = Diagnostic::warning(
+        "Adopted an existing EC2 AMI copy",
+        format!(
+            "{what}: found {} named {:?}, a copy of the same source started by an earlier apply that was \
+             interrupted before it could record it in state (or made outside Terraform with that name). It is \
+             now managed by this resource; nothing was copied again.",
+            facts.image_id, facts.name
+        ),
+    );
+    Applied {
+        state: Some(planned),
+        diagnostics: Diagnostics::from(warning),
+    }
 }
 
 /// A copy still running when we stopped waiting: recorded, with a warning

@@ -12,7 +12,7 @@ use crate::protocol::typed::Field;
 use crate::provider::Shared;
 
 use super::model::CopyModel;
-use super::rules::{default_name, merge_tags, same_key_locally};
+use super::rules::{default_name, merge_tags, same_key_locally, DEREGISTERED};
 use super::source::check_source;
 
 /// Plans a create (`prior` is `None`) or an update.
@@ -54,8 +54,14 @@ pub async fn plan(
         if key_changed && !same_key(prior, &config.kms_key_id, &key_arn) {
             requires_replace.push(AttrPath::root("kms_key_id"));
         }
-        // A copy that failed is useless; only a new one helps.
-        if prior.state.known().is_some_and(|s| s == "failed") {
+        // A copy that failed is useless, and one whose AMI is gone with
+        // snapshots left can only be made anew; the replacement's delete
+        // removes what remains of the old one.
+        if prior
+            .state
+            .known()
+            .is_some_and(|s| s == "failed" || s == DEREGISTERED)
+        {
             requires_replace.push(AttrPath::root("state"));
         }
     }

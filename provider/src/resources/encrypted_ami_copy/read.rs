@@ -1,16 +1,17 @@
 //! Refresh and import: what AWS says about the copy, as the model.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::copy::{describe_image, describe_snapshots, ImageFacts};
 use crate::aws::tags::snapshot_tags;
 use crate::aws::AwsError;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::log;
 use crate::protocol::typed::Field;
 use crate::provider::Shared;
 
 use super::model::{CopyModel, Tags};
-use super::rules::{TAG_COPIED_FROM, TAG_ENCRYPTED};
+use super::rules::{DEREGISTERED, TAG_COPIED_FROM, TAG_ENCRYPTED};
 
 /// Refreshes `state`; `None` when the copy is gone (deregistered or missing).
 pub async fn read(shared: &Shared, mut state: CopyModel) -> Result<Option<CopyModel>, Diagnostics> {
@@ -25,7 +26,7 @@ pub async fn read(shared: &Shared, mut state: CopyModel) -> Result<Option<CopyMo
         ))
     };
     let Some(facts) = describe_image(&clients.ec2, &id).await.map_err(context)? else {
-        return Ok(None);
+        return remains(&clients.ec2, state).await.map_err(context);
     };
     let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids)
         .await
@@ -34,15 +35,45 @@ pub async fn read(shared: &Shared, mut state: CopyModel) -> Result<Option<CopyMo
         state.description = Field::Known(facts.description.clone());
     }
     state.name = Field::Known(facts.name.clone());
-    state.tags_all = Field::Known(consistent_tags(
+    state.tags_all = Field::Known(found_tags(
         &facts.tags,
         &facts.snapshot_ids,
         &snapshots,
+        state.tags_all.known(),
     ));
     if state.kms_key_arn.known().is_none() {
         state.kms_key_arn = key_arn(&clients.ec2, &facts).await;
     }
     set_facts(&mut state, &facts);
+    Ok(Some(state))
+}
+
+/// The state of a copy whose AMI is gone: while any snapshot in state still
+/// exists, the copy exists, as [`DEREGISTERED`] with only those snapshots
+/// (the plan replaces it, and the replacement's delete, or a destroy,
+/// removes them); with none left, the copy is gone.
+async fn remains(
+    ec2: &aws_sdk_ec2::Client,
+    mut state: CopyModel,
+) -> Result<Option<CopyModel>, AwsError> {
+    let in_state = state.snapshot_ids.known().cloned().unwrap_or_default();
+    let existing = snapshot_tags(ec2, &in_state).await?;
+    let remaining: Vec<String> = in_state
+        .into_iter()
+        .filter(|id| existing.contains_key(id))
+        .collect();
+    if remaining.is_empty() {
+        return Ok(None);
+    }
+    log::warn(
+        "the copy's AMI is gone but snapshots remain; keeping it in state until they are deleted",
+        &[
+            ("image_id", state.id.known().map_or("", String::as_str)),
+            ("snapshot_ids", &remaining.join(",")),
+        ],
+    );
+    state.state = Field::Known(DEREGISTERED.to_owned());
+    state.snapshot_ids = Field::Known(remaining);
     Ok(Some(state))
 }
 
@@ -75,7 +106,14 @@ pub async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics>
         .map_err(|err| {
             Diagnostics::from(Diagnostic::error("Importing EC2 AMI copy", err.to_string()))
         })?;
-    let tags_all = consistent_tags(&facts.tags, &facts.snapshot_ids, &snapshots);
+    // What the AMI carries is what an import takes as intended; the next
+    // refresh compares each snapshot with it.
+    let tags_all = found_tags(
+        &facts.tags,
+        &facts.snapshot_ids,
+        &snapshots,
+        Some(&facts.tags),
+    );
     let source = Some(facts.source_image_id.clone())
         .filter(|s| !s.is_empty())
         .or_else(|| facts.tags.get(TAG_COPIED_FROM).cloned())
@@ -174,24 +212,43 @@ pub async fn record_copy(model: &mut CopyModel, ec2: &aws_sdk_ec2::Client, facts
     }
 }
 
-/// The tags applied consistently: a tag is in the result only when the AMI
-/// and every snapshot carry it with the same value. So a tag removed or
-/// edited on any one of them is missing here, shows as drift in the plan,
-/// and apply puts it back everywhere. A snapshot that no longer exists is
-/// left out (destroy deals with it).
-pub fn consistent_tags(
+/// The tags found on the AMI and its snapshots, as one map that shows every
+/// difference from `expected` (the tags last applied, `tags_all` in state).
+///
+/// A key on which the AMI and every snapshot agree has that value. A key on
+/// which they disagree takes the first value (AMI first, then snapshots in
+/// mapping order) that differs from the expected one, absent included. So
+/// an edited tag shows the value found (`"edited" -> "platform"`), an extra
+/// tag on a single snapshot shows as one to remove, a tag missing from one
+/// snapshot as one to add, and apply brings every object back. Snapshots
+/// that no longer exist are left out (destroy deals with them).
+pub fn found_tags(
     image: &Tags,
     snapshot_ids: &[String],
     snapshots: &BTreeMap<String, Tags>,
+    expected: Option<&Tags>,
 ) -> Tags {
-    image
-        .iter()
-        .filter(|(k, v)| {
-            snapshot_ids
+    let objects: Vec<&Tags> = std::iter::once(image)
+        .chain(snapshot_ids.iter().filter_map(|id| snapshots.get(id)))
+        .collect();
+    let keys: BTreeSet<&String> = objects.iter().flat_map(|tags| tags.keys()).collect();
+    let mut found = Tags::new();
+    for key in keys {
+        let values: Vec<Option<&String>> = objects.iter().map(|tags| tags.get(key)).collect();
+        let agreed = values.iter().all(|v| *v == values[0]);
+        let wanted = expected.and_then(|e| e.get(key));
+        let value = if agreed {
+            values[0]
+        } else {
+            values
                 .iter()
-                .filter_map(|id| snapshots.get(id))
-                .all(|tags| tags.get(*k) == Some(*v))
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+                .copied()
+                .find(|v| *v != wanted)
+                .unwrap_or(values[0])
+        };
+        if let Some(value) = value {
+            found.insert(key.clone(), value.clone());
+        }
+    }
+    found
 }

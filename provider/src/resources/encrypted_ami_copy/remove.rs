@@ -44,7 +44,11 @@ pub async fn delete(shared: &Shared, prior: CopyModel) -> Result<(), Diagnostics
         .map_err(|err| {
             Diagnostic::error(
                 "Deleting EC2 AMI copy",
-                format!("{}; they remain and are still in state", err.context(&what)),
+                format!(
+                    "{}. The AMI is deregistered; the snapshots named stay in state, and the next destroy (or \
+                     replacement) deletes them once nothing holds them.",
+                    err.context(&what)
+                ),
             )
             .into()
         })

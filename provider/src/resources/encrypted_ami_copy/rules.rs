@@ -11,6 +11,10 @@ use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 pub const TAG_ENCRYPTED: &str = "Encrypted";
 /// The tag naming the AMI the copy was made from.
 pub const TAG_COPIED_FROM: &str = "CopiedFromAMI";
+/// The `state` of a copy whose AMI is gone while some of its snapshots
+/// remain: it is still in state, so that nothing is orphaned, and only a
+/// replacement (or destroy) can follow.
+pub const DEREGISTERED: &str = "deregistered";
 /// Default `timeouts.create`: longer than the aws provider's 40m, because
 /// large cross-region copies exceed it; a timeout no longer taints anyway.
 pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
@@ -208,10 +212,17 @@ pub fn default_name(source_ami_id: &str, source_region: &str, kms_key_id: Option
     format!("{source_ami_id}-encrypted-{}", &digest[..10])
 }
 
-/// The CopyImage ClientToken for one attempt (generation 0 first). The
-/// same inputs give the same token in any run, so a retried CopyImage after a
-/// lost answer returns the copy already started; a later generation is used
-/// only when an earlier token is known to point at a copy that is gone.
+/// The CopyImage ClientToken for one copy attempt; `attempt` is a value
+/// unique to that attempt ([`new_attempt`]).
+///
+/// EC2 remembers what a token returned long after the copy it made is gone,
+/// so a token built from the inputs alone would hand every re-creation of
+/// the same copy (`-replace`, destroy then apply, a rollback) the AMI the
+/// first one made, long deregistered. The token therefore changes with each
+/// attempt, and stays the same only for retries of one call (the SDK's,
+/// after a lost answer), which then return the copy already started. An
+/// attempt cut short by a kill is found again by the copy's unique name, not
+/// by its token: EC2 refuses a second AMI with the same name.
 pub fn client_token(
     account: &str,
     region: &str,
@@ -219,19 +230,23 @@ pub fn client_token(
     source_region: &str,
     name: &str,
     kms_key_id: Option<&str>,
-    generation: u32,
+    attempt: &str,
 ) -> String {
-    let generation = generation.to_string();
     hash(&[
-        "imagecopier-copy-v1",
+        "imagecopier-copy-v2",
         account,
         region,
         source_ami_id,
         source_region,
         name,
         kms_key_id.unwrap_or(""),
-        &generation,
+        attempt,
     ])
+}
+
+/// A value unique to one copy attempt, for [`client_token`]: 128 random bits.
+pub fn new_attempt() -> String {
+    format!("{:032x}", fastrand::u128(..))
 }
 
 /// Hex SHA-256 of the parts joined with NUL (which no part can contain), 64 chars.

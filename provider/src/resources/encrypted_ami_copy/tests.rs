@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{CopyModel, Tags, Timeouts};
-use super::read::consistent_tags;
+use super::read::found_tags;
 use super::rules::*;
 use crate::protocol::diagnostics::AttrPath;
 use crate::protocol::typed::Field;
@@ -220,7 +220,7 @@ fn names_and_tokens_are_deterministic_and_distinct() {
     ];
     assert!(others.iter().all(|o| *o != name), "{others:?}");
 
-    let token = |account: &str, generation: u32| {
+    let token = |account: &str, attempt: &str| {
         client_token(
             account,
             "eu-west-1",
@@ -228,46 +228,75 @@ fn names_and_tokens_are_deterministic_and_distinct() {
             "eu-west-1",
             &name,
             None,
-            generation,
+            attempt,
         )
     };
-    assert_eq!(token("222222222222", 0), token("222222222222", 0));
-    assert_eq!(token("222222222222", 0).len(), 64);
-    assert!(token("222222222222", 0).is_ascii());
-    assert_ne!(token("222222222222", 0), token("333333333333", 0));
-    assert_ne!(token("222222222222", 0), token("222222222222", 1));
+    let (first, second) = (new_attempt(), new_attempt());
+    assert_ne!(first, second, "each copy attempt gets its own value");
+    assert_eq!(token("222222222222", &first), token("222222222222", &first));
+    assert_eq!(token("222222222222", &first).len(), 64);
+    assert!(token("222222222222", &first).is_ascii());
+    assert_ne!(token("222222222222", &first), token("333333333333", &first));
+    // A re-creation of the same copy never replays an earlier attempt's token.
+    assert_ne!(
+        token("222222222222", &first),
+        token("222222222222", &second)
+    );
 }
 
 #[test]
-fn consistent_tags_hide_drift_on_any_snapshot() {
-    let image = tags(&[("App", "web"), ("Encrypted", "true")]);
+fn found_tags_show_every_difference_from_what_was_applied() {
+    let applied = tags(&[("App", "web"), ("Encrypted", "true")]);
     let ids = vec!["snap-1".to_owned(), "snap-2".to_owned()];
+    // (AMI, second snapshot, what the state shows); the first snapshot is as applied.
     let cases = [
+        (applied.clone(), applied.clone(), applied.clone()),
+        // Edited on one snapshot: the value found, so the plan shows "api" -> "web".
         (
-            tags(&[("App", "web"), ("Encrypted", "true")]),
-            tags(&[("App", "web"), ("Encrypted", "true")]),
-        ),
-        (
+            applied.clone(),
             tags(&[("App", "api"), ("Encrypted", "true")]),
+            tags(&[("App", "api"), ("Encrypted", "true")]),
+        ),
+        // Missing from one snapshot: absent, so the plan adds it.
+        (
+            applied.clone(),
+            tags(&[("Encrypted", "true")]),
             tags(&[("Encrypted", "true")]),
         ),
+        // Extra on one snapshot only: present, so the plan removes it.
         (
-            tags(&[("Encrypted", "true")]),
-            tags(&[("Encrypted", "true")]),
+            applied.clone(),
+            tags(&[("App", "web"), ("Encrypted", "true"), ("Extra", "x")]),
+            tags(&[("App", "web"), ("Encrypted", "true"), ("Extra", "x")]),
+        ),
+        // Edited on the AMI only.
+        (
+            tags(&[("App", "edited"), ("Encrypted", "true")]),
+            applied.clone(),
+            tags(&[("App", "edited"), ("Encrypted", "true")]),
+        ),
+        // Edited everywhere alike.
+        (
+            tags(&[("App", "edited"), ("Encrypted", "true")]),
+            tags(&[("App", "edited"), ("Encrypted", "true")]),
+            tags(&[("App", "edited"), ("Encrypted", "true")]),
         ),
     ];
-    for (second, want) in cases {
+    for (image, second, want) in cases {
         let snapshots: BTreeMap<String, Tags> = [
-            ("snap-1".to_owned(), image.clone()),
+            ("snap-1".to_owned(), applied.clone()),
             ("snap-2".to_owned(), second.clone()),
         ]
         .into();
         assert_eq!(
-            consistent_tags(&image, &ids, &snapshots),
+            found_tags(&image, &ids, &snapshots, Some(&applied)),
             want,
-            "{second:?}"
+            "AMI {image:?}, snapshot {second:?}"
         );
     }
+    // A snapshot that no longer exists does not count.
+    let one: BTreeMap<String, Tags> = [("snap-1".to_owned(), applied.clone())].into();
+    assert_eq!(found_tags(&applied, &ids, &one, Some(&applied)), applied);
 }
 
 #[test]
