@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -24,28 +26,48 @@ STOP_TIMEOUT_SECONDS = 30
 HTTP_TIMEOUT_SECONDS = 30
 
 
-def start_standin(port_file: Path) -> subprocess.Popen:
+def log_of(port_file: Path) -> Path:
+    """Where a stand-in started for `port_file` writes its stderr."""
+    return port_file.with_name(port_file.name + ".log")
+
+
+def start_standin(port_file: Path, stdout: int = subprocess.DEVNULL) -> subprocess.Popen:
+    """Start a stand-in; stdout is discarded unless a test reads it (an unread
+    pipe could fill and block the server), stderr goes to `log_of(port_file)`."""
     env = dict(os.environ, PYTHONPATH=str(STANDIN_DIR))
-    return subprocess.Popen(
-        [sys.executable, "-m", "standin", "--host", "127.0.0.1", "--port", "0",
-         "--port-file", str(port_file)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    with open(log_of(port_file), "w", encoding="utf-8") as log:
+        # The child holds its own copy of the log's descriptor once started.
+        return subprocess.Popen(
+            [sys.executable, "-m", "standin", "--host", "127.0.0.1", "--port", "0",
+             "--port-file", str(port_file)],
+            env=env, stdout=stdout, stderr=log, text=True,
+        )
 
 
-def wait_for_port(proc: subprocess.Popen, port_file: Path) -> int:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+def wait_for_port(proc: subprocess.Popen, port_file: Path,
+                  timeout: float = STARTUP_TIMEOUT_SECONDS) -> int:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"stand-in exited early with {proc.returncode}")
+            raise RuntimeError(f"stand-in exited early with {proc.returncode}: {_log_tail(port_file)}")
         if port_file.exists():
             return int(port_file.read_text())
         time.sleep(0.02)
-    raise RuntimeError("stand-in did not write its port file in time")
+    raise RuntimeError(f"stand-in did not write its port file in {timeout} s: {_log_tail(port_file)}")
+
+
+def _log_tail(port_file: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log_of(port_file).read_text(encoding="utf-8").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
 
 
 def stop(proc: subprocess.Popen) -> int:
-    proc.terminate()
+    """SIGTERM, then SIGKILL if it has not exited within STOP_TIMEOUT_SECONDS;
+    the exit status. Safe to call again on a process that has already ended."""
+    if proc.poll() is None:
+        proc.terminate()
     try:
         return proc.wait(timeout=STOP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
@@ -53,15 +75,25 @@ def stop(proc: subprocess.Popen) -> int:
         return proc.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
-@pytest.fixture(scope="session")
-def endpoint(tmp_path_factory) -> str:
-    port_file = tmp_path_factory.mktemp("standin") / "port"
-    proc = start_standin(port_file)
+@contextlib.contextmanager
+def running_standin(port_file: Path, stdout: int = subprocess.DEVNULL,
+                    startup_timeout: float = STARTUP_TIMEOUT_SECONDS
+                    ) -> Iterator[tuple[subprocess.Popen, int]]:
+    """A started stand-in and its port, stopped on the way out however the block
+    ends: a failing test, a start-up that times out or exits early, Ctrl-C."""
+    proc = start_standin(port_file, stdout)
     try:
-        port = wait_for_port(proc, port_file)
-        yield f"http://127.0.0.1:{port}"
+        yield proc, wait_for_port(proc, port_file, startup_timeout)
     finally:
         stop(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def endpoint(tmp_path_factory) -> Iterator[str]:
+    with running_standin(tmp_path_factory.mktemp("standin") / "port") as (_, port):
+        yield f"http://127.0.0.1:{port}"
 
 
 def admin(endpoint: str, method: str, path: str, body: dict | None = None) -> dict:

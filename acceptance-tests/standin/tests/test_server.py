@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 import time
 
+import conftest
 import pytest
-from conftest import BAKE, PROD, STOP_TIMEOUT_SECONDS, start_standin, stop, wait_for_port
+from conftest import BAKE, PROD, STOP_TIMEOUT_SECONDS, running_standin, stop
 
 from helpers import error_code, make_ami
 
@@ -17,22 +19,41 @@ def test_cli_contract_port_file_stdout_and_sigterm(tmp_path):
     --port-file, prints the listening line and exits 0 on SIGTERM."""
     port_file = tmp_path / "port"
     started = time.monotonic()
-    proc = start_standin(port_file)
-    port = wait_for_port(proc, port_file)
-    # Reported, not asserted: how fast a busy machine starts Python is no contract.
-    print(f"stand-in wrote its port file after {time.monotonic() - started:.2f} s")
-    assert re.fullmatch(r"\d+\n", port_file.read_text())
-    assert stop(proc) == 0
-    assert proc.stdout.read().strip() == f"standin listening on http://127.0.0.1:{port}"
+    with running_standin(port_file, stdout=subprocess.PIPE) as (proc, port):
+        # Reported, not asserted: how fast a busy machine starts Python is no contract.
+        print(f"stand-in wrote its port file after {time.monotonic() - started:.2f} s")
+        assert re.fullmatch(r"\d+\n", port_file.read_text())
+        assert stop(proc) == 0
+        assert proc.stdout.read().strip() == f"standin listening on http://127.0.0.1:{port}"
 
 
 def test_cli_exits_cleanly_on_sigint(tmp_path):
     """Contract: SIGINT (Ctrl-C) stops the server with exit status 0."""
-    port_file = tmp_path / "port"
-    proc = start_standin(port_file)
-    wait_for_port(proc, port_file)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=STOP_TIMEOUT_SECONDS) == 0
+    with running_standin(tmp_path / "port") as (proc, _):
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=STOP_TIMEOUT_SECONDS) == 0
+
+
+def test_a_failure_inside_still_stops_the_server(tmp_path):
+    """Contract (test harness): running_standin stops its server however the
+    block ends, so a failing test leaves no stand-in behind."""
+    with pytest.raises(AssertionError, match="a failing test"):
+        with running_standin(tmp_path / "port") as (proc, _):
+            raise AssertionError("a failing test")
+    assert proc.returncode is not None
+
+
+def test_a_start_up_timeout_still_stops_the_server(tmp_path, monkeypatch):
+    """Contract (test harness): a stand-in that does not come up in time is
+    stopped, not left running, and the error says so."""
+    started = []
+    real_start = conftest.start_standin
+    monkeypatch.setattr(conftest, "start_standin",
+                        lambda *args, **kwargs: started.append(real_start(*args, **kwargs)) or started[-1])
+    with pytest.raises(RuntimeError, match="did not write its port file"):
+        with running_standin(tmp_path / "port", startup_timeout=0):
+            pytest.fail("the block must not run when start-up timed out")
+    assert started[0].returncode is not None
 
 
 def test_twelve_digit_access_key_acts_as_that_account(aws):
