@@ -11,11 +11,14 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
+from moto.ec2.models.amis import Ami
 from moto.ec2.responses import EC2Response
 from moto.ec2.utils import generic_filter
 
 from .errors import ec2_error
-from .sharing import explicitly_launchable, visible_images, visible_snapshots
+from .sharing import explicitly_launchable, image_snapshot_ids, visible_images, visible_snapshots
+
+_moto_ami_filter_value = Ami.get_filter_value
 
 
 def _selves(values: list[str], account: str) -> list[str]:
@@ -89,6 +92,15 @@ def describe_snapshots(self: EC2Response) -> ActionResult:
     return ActionResult({"Snapshots": snapshots})
 
 
+def ami_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
+    """DescribeImages filter `block-device-mapping.snapshot-id` (the snapshot
+    behind any EBS mapping), which moto does not know."""
+    if filter_name == "block-device-mapping.snapshot-id":
+        return image_snapshot_ids(self)
+    return _moto_ami_filter_value(self, filter_name, method_name)
+
+
 def install() -> None:
+    Ami.get_filter_value = ami_filter_value
     EC2Response.describe_images = describe_images
     EC2Response.describe_snapshots = describe_snapshots
