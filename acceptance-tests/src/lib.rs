@@ -20,6 +20,7 @@
 
 mod aws;
 mod commands;
+pub mod copies;
 mod fault;
 mod process;
 mod provider;

@@ -312,7 +312,8 @@ fn interrupt_check(terraform: Terraform) {
         !text.contains("plugin crashed") && !text.contains("connection refused"),
         "{text}"
     );
-    assert!(took < Duration::from_secs(30), "stopping took {took:?}");
+    // Bounded by the 60 s wait above, far below the resource's own wait: it stopped early.
+    assert!(!out.timed_out, "Terraform did not exit after Ctrl-C:\n{text}");
     eprintln!(
         "{}: Ctrl-C to exit: {:.2}s",
         terraform.label(),

@@ -1,0 +1,238 @@
+//! Fixtures for tests of `imagecopier_encrypted_ami_copy`: a bake AMI in ACCOUNT_A shared with
+//! the copy accounts (as the bake account would share it, through the SDK), KMS keys in the copy
+//! accounts, and a copy configuration applied in ACCOUNT_B.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{
+    CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
+    LaunchPermissionModifications,
+};
+use serde_json::{json, Value};
+
+use crate::{
+    image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
+    REGION,
+};
+
+/// The copy resource every configuration here declares.
+pub const ADDRESS: &str = "imagecopier_encrypted_ami_copy.app";
+/// The tags of the bake AMI, as `copy_config` carries them.
+pub const SOURCE_TAGS: &[(&str, &str)] = &[("Name", "app-source"), ("team", "images")];
+
+/// A bake AMI shared with `targets`, snapshots included.
+pub fn shared_source(standin: &StandIn, targets: &[&str]) -> SeededAmi {
+    let ami = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    let bake = standin.ec2(ACCOUNT_A);
+    let c = bake.client();
+    for target in targets {
+        let launch = LaunchPermissionModifications::builder()
+            .add(LaunchPermission::builder().user_id(*target).build())
+            .build();
+        bake.block_on(
+            c.modify_image_attribute()
+                .image_id(&ami.image_id)
+                .launch_permission(launch)
+                .send(),
+        )
+        .expect("sharing the AMI");
+        for snapshot in &ami.snapshot_ids {
+            let volume = CreateVolumePermissionModifications::builder()
+                .add(CreateVolumePermission::builder().user_id(*target).build())
+                .build();
+            bake.block_on(
+                c.modify_snapshot_attribute()
+                    .snapshot_id(snapshot)
+                    .create_volume_permission(volume)
+                    .send(),
+            )
+            .expect("sharing the snapshot");
+        }
+    }
+    ami
+}
+
+/// Calls KMS (a JSON protocol) at the stand-in as `account`; the stand-in reads the account from
+/// the access key in the credential scope and does not check signatures.
+pub fn kms(standin: &StandIn, account: &str, action: &str, body: Value) -> Value {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={account}/20260101/{REGION}/kms/aws4_request, SignedHeaders=host, Signature=00"
+    );
+    let mut response = ureq::post(standin.endpoint())
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header("X-Amz-Target", &format!("TrentService.{action}"))
+        .header("Authorization", &auth)
+        .send(body.to_string())
+        .unwrap_or_else(|err| panic!("KMS {action}: {err}"));
+    let text = response.body_mut().read_to_string().expect("KMS answer");
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("KMS {action}: {err}: {text}"))
+}
+
+/// A customer-managed key in `account` with alias `alias`; returns its ARN.
+pub fn create_key(standin: &StandIn, account: &str, alias: &str) -> String {
+    let created = kms(
+        standin,
+        account,
+        "CreateKey",
+        json!({ "Description": "ami copies" }),
+    );
+    let arn = created["KeyMetadata"]["Arn"]
+        .as_str()
+        .expect("key ARN")
+        .to_string();
+    let key_id = created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("key id")
+        .to_string();
+    kms(
+        standin,
+        account,
+        "CreateAlias",
+        json!({ "AliasName": alias, "TargetKeyId": key_id }),
+    );
+    arn
+}
+
+/// A workdir acting as `account`; the harness declares the provider's source address in
+/// `versions.tf`, so `main.tf` can hold exactly what an example or a user would write.
+pub fn workdir(standin: &StandIn, account: &str) -> Workdir {
+    Workdir::new(&Terraform::default())
+        .with_standin(standin, account)
+        .with_timeout(Duration::from_secs(240))
+}
+
+/// A copy of `source` with `kms_key_id`, the source's tags, `Stage = PROD`, and `extra` arguments.
+pub fn copy_config(source: &str, kms_key_id: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "imagecopier_encrypted_ami_copy" "app" {{
+  source_ami_id = "{source}"
+  kms_key_id    = "{kms_key_id}"
+  source_tags   = {{ Name = "app-source", team = "images" }}
+  tags          = {{ Stage = "PROD" }}
+  {extra}
+}}
+"#
+    )
+}
+
+/// The value of tag `key` on snapshot `snapshot_id`, as its owner sees it.
+pub fn snapshot_tag(ec2: &Ec2, snapshot_id: &str, key: &str) -> Option<String> {
+    let out = ec2
+        .block_on(
+            ec2.client()
+                .describe_snapshots()
+                .snapshot_ids(snapshot_id)
+                .send(),
+        )
+        .expect("DescribeSnapshots");
+    let snapshot = out.snapshots().first().cloned()?;
+    snapshot
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+/// The ids of every snapshot the account of `ec2` owns.
+pub fn owned_snapshots(ec2: &Ec2) -> Vec<String> {
+    let out = ec2
+        .block_on(ec2.client().describe_snapshots().owner_ids("self").send())
+        .expect("DescribeSnapshots");
+    out.snapshots()
+        .iter()
+        .filter_map(|s| s.snapshot_id().map(str::to_string))
+        .collect()
+}
+
+/// Checks the copy `image_id` in `account`: encrypted with `key_arn`, tagged on AMI and snapshots
+/// with `Name = name`, `team = images`, `Stage = PROD` and the two facts.
+pub fn assert_copy(
+    standin: &StandIn,
+    account: &str,
+    image_id: &str,
+    (source, name): (&str, &str),
+    key_arn: &str,
+) {
+    let ec2 = standin.ec2(account);
+    let image = ec2.describe_image(image_id).expect("the copy exists");
+    assert_eq!(image.state().map(|s| s.as_str()), Some("available"));
+    assert_eq!(image.owner_id(), Some(account));
+    let wanted = [
+        ("Name", name),
+        ("team", "images"),
+        ("Stage", "PROD"),
+        ("Encrypted", "true"),
+        ("CopiedFromAMI", source),
+    ];
+    for (key, value) in wanted {
+        assert_eq!(
+            image_tag(&image, key),
+            Some(value),
+            "AMI tag {key}: {image:?}"
+        );
+    }
+    let snapshots = snapshot_ids(&image);
+    assert!(!snapshots.is_empty());
+    for snapshot_id in &snapshots {
+        let out = ec2
+            .block_on(
+                ec2.client()
+                    .describe_snapshots()
+                    .snapshot_ids(snapshot_id)
+                    .send(),
+            )
+            .expect("DescribeSnapshots");
+        let snapshot = &out.snapshots()[0];
+        assert_eq!(snapshot.encrypted(), Some(true), "{snapshot:?}");
+        assert_eq!(snapshot.kms_key_id(), Some(key_arn), "{snapshot:?}");
+        for (key, value) in wanted {
+            assert_eq!(
+                snapshot_tag(&ec2, snapshot_id, key).as_deref(),
+                Some(value),
+                "snapshot tag {key}"
+            );
+        }
+    }
+}
+
+/// A copy into ACCOUNT_B of a source shared with it, configured (with `extra` arguments) but not
+/// applied; returns (stand-in, workdir, source, key ARN).
+pub fn configured_copy(extra: &str) -> (StandIn, Workdir, SeededAmi, String) {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let key_arn = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&source.image_id, "alias/ami", extra));
+    (standin, wd, source, key_arn)
+}
+
+/// One apply of a copy into ACCOUNT_B; returns (stand-in, workdir, source, key ARN, copy id).
+pub fn applied_copy(extra: &str) -> (StandIn, Workdir, SeededAmi, String, String) {
+    let (standin, wd, source, key_arn) = configured_copy(extra);
+    wd.apply();
+    let id = wd.resource_values(ADDRESS)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    (standin, wd, source, key_arn, id)
+}
+
+/// Waits until account B owns a copy in `state`; returns its id.
+pub fn wait_for_copy_state(ec2: &Ec2, state: &str, timeout: Duration) -> Option<(String, Instant)> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let found = ec2
+            .owned_images()
+            .into_iter()
+            .find(|i| i.state().map(|s| s.as_str()) == Some(state))
+            .and_then(|i| i.image_id().map(str::to_string));
+        if let Some(id) = found {
+            return Some((id, Instant::now()));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
