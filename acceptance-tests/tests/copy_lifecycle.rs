@@ -1,0 +1,389 @@
+//! End-to-end tests of the copy's lifecycle under what users do to it: re-creating it many times,
+//! interrupting a re-creation, a snapshot that something else holds at destroy, a copy
+//! deregistered by hand, tags edited by hand on one snapshot, and an API storm. Each checks the
+//! promise: nothing orphaned, nothing duplicated, the next apply converges.
+
+use std::time::{Duration, Instant};
+
+use acceptance_tests::copies::*;
+use acceptance_tests::{
+    snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
+};
+use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, Tag};
+
+const REPLACE: &str = "-replace=imagecopier_encrypted_ami_copy.app";
+const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
+
+/// `terraform apply -replace=<the copy>`, asserting success.
+fn apply_replace(wd: &Workdir) -> acceptance_tests::RunOutput {
+    let mut args = APPLY.to_vec();
+    args.push(REPLACE);
+    wd.run(&args).assert_success()
+}
+
+/// `text` with every run of whitespace as one space: Terraform wraps diagnostics to the terminal.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn state_id(wd: &Workdir) -> String {
+    wd.resource_values(ADDRESS)["id"]
+        .as_str()
+        .expect("id in state")
+        .to_string()
+}
+
+/// Account B owns exactly the copy `id` and its snapshots: no other AMI, no other snapshot.
+#[track_caller]
+fn assert_census(ec2: &Ec2, id: &str, context: &str) {
+    let images = ec2.owned_images();
+    let ids: Vec<&str> = images.iter().filter_map(|i| i.image_id()).collect();
+    assert_eq!(ids, vec![id], "owned AMIs {context}");
+    let mut expected = snapshot_ids(&images[0]);
+    let mut owned = owned_snapshots(ec2);
+    expected.sort();
+    owned.sort();
+    assert_eq!(owned, expected, "owned snapshots {context}: orphans or losses");
+}
+
+#[test]
+fn replace_many_times() {
+    // Each re-creation of the same copy makes exactly one new copy with one CopyImage call: an
+    // earlier attempt's ClientToken is never replayed (EC2 would answer with the old, long
+    // deregistered AMI and the create would first wait for it to vanish).
+    let (standin, wd, _source, _key, first) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    assert_census(&ec2, &first, "after the first apply");
+    let mut seen = vec![first];
+    let mut times = Vec::new();
+    for round in 1..=10 {
+        standin.clear_calls();
+        let started = Instant::now();
+        let output = apply_replace(&wd);
+        times.push(started.elapsed().as_secs_f64());
+        let id = state_id(&wd);
+        assert!(!seen.contains(&id), "round {round}: {id} again\n{output}");
+        assert_eq!(
+            standin.calls()[ACCOUNT_B].get("CopyImage"),
+            Some(&1),
+            "round {round}: one CopyImage per re-creation\n{output}"
+        );
+        assert!(!output.combined().contains("is gone"), "{output}");
+        assert_census(&ec2, &id, &format!("after re-creation {round}"));
+        seen.push(id);
+    }
+    let shown: Vec<String> = times.iter().map(|t| format!("{t:.1}")).collect();
+    println!("replace_many_times: apply -replace took {} s", shown.join(", "));
+    wd.assert_plan_empty();
+}
+
+/// Starts `apply -replace` of a 40 s copy and returns once the new copy is pending in AWS.
+fn interrupted_replace(
+    standin: &StandIn,
+    wd: &Workdir,
+    old: &str,
+) -> (acceptance_tests::RunningProcess, String) {
+    standin.set_copy_duration(40.0);
+    let mut args = APPLY.to_vec();
+    args.push(REPLACE);
+    let apply = wd.spawn(&args);
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let new = loop {
+        let pending = ec2.owned_images().into_iter().find(|i| {
+            i.state().map(|s| s.as_str()) == Some("pending") && i.image_id() != Some(old)
+        });
+        if let Some(id) = pending.and_then(|i| i.image_id().map(str::to_string)) {
+            break id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the re-creation never started: {}",
+            apply.stderr_so_far()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Let the provider reach its wait loop.
+    std::thread::sleep(Duration::from_secs(2));
+    (apply, new)
+}
+
+#[test]
+fn interrupted_replace_sigint() {
+    let (standin, wd, _source, _key, old) = applied_copy("");
+    standin.clear_calls();
+    let (mut apply, new) = interrupted_replace(&standin, &wd, &old);
+    apply.send_sigint_to_group();
+    let output = apply.wait_with_timeout(Duration::from_secs(90));
+    assert!(!output.timed_out, "{output}");
+    // The new copy, which exists and is pending, is what state records: never the old id.
+    let values = wd.resource_values(ADDRESS);
+    assert_eq!(values["id"], new.as_str(), "{output}");
+    assert_eq!(values["state"], "pending", "{output}");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    assert!(ec2.describe_image(&old).is_none(), "the old copy is gone");
+    let next = wd.apply();
+    assert_census(&ec2, &new, "after the next apply");
+    assert_eq!(
+        standin.calls()[ACCOUNT_B].get("CopyImage"),
+        Some(&1),
+        "copied twice: {next}"
+    );
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn interrupted_replace_sigkill() {
+    let (standin, wd, _source, _key, old) = applied_copy("");
+    standin.clear_calls();
+    let (mut apply, new) = interrupted_replace(&standin, &wd, &old);
+    let killed = std::process::Command::new("kill")
+        .args(["-s", "KILL", &apply.pid().to_string()])
+        .status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    let output = apply.wait_with_timeout(Duration::from_secs(30));
+    assert_eq!(output.signal, Some(9), "{output}");
+    // The destroy half of the replacement was saved; the create was not.
+    assert!(
+        wd.state_list().is_empty(),
+        "{:?}\n{output}",
+        wd.state_list()
+    );
+    let next = wd.apply();
+    let ec2 = standin.ec2(ACCOUNT_B);
+    assert_eq!(state_id(&wd), new, "the interrupted copy was not adopted: {next}");
+    assert_census(&ec2, &new, "after the next apply");
+    assert_eq!(
+        standin.calls()[ACCOUNT_B].get("CopyImage"),
+        Some(&1),
+        "copied twice: {next}"
+    );
+    // Adoption is said, not hidden behind "Creation complete after 0s".
+    let text = flat(&next.combined());
+    assert!(
+        text.contains("Adopted an existing EC2 AMI copy")
+            && text.contains(&new)
+            && text.contains("interrupted before it could record it in state"),
+        "{next}"
+    );
+    wd.assert_plan_empty();
+}
+
+/// Registers, in account B, another AMI that uses `snapshot_id`, as a user making a launchable
+/// image from the copy's root volume would; returns its id.
+fn register_from_snapshot(ec2: &Ec2, snapshot_id: &str) -> String {
+    let mapping = BlockDeviceMapping::builder()
+        .device_name("/dev/sda1")
+        .ebs(EbsBlockDevice::builder().snapshot_id(snapshot_id).build())
+        .build();
+    ec2.block_on(
+        ec2.client()
+            .register_image()
+            .name("made-by-hand-from-the-copy")
+            .root_device_name("/dev/sda1")
+            .block_device_mappings(mapping)
+            .send(),
+    )
+    .expect("RegisterImage")
+    .image_id()
+    .expect("image id")
+    .to_string()
+}
+
+#[test]
+fn destroy_snapshot_in_use() {
+    let (standin, wd, _source, _key, id) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let image = ec2.describe_image(&id).expect("copy");
+    let held = snapshot_ids(&image)[0].clone();
+    let blocker = register_from_snapshot(&ec2, &held);
+
+    let failed = wd.try_destroy().assert_failure();
+    let text = failed.combined();
+    assert!(
+        text.contains(&held) && text.contains(&blocker) && text.contains("InvalidSnapshot.InUse"),
+        "the error names the snapshot and what holds it: {failed}"
+    );
+    // The copy is its AMI and its snapshots: while one remains, it stays in state, and a plan
+    // shows the copy must be made anew.
+    assert_eq!(wd.state_list(), vec![ADDRESS.to_string()], "{failed}");
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("must be replaced") && plan.stdout.contains("\"deregistered\""),
+        "{plan}"
+    );
+    wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"])
+        .assert_success();
+    let values = wd.resource_values(ADDRESS);
+    assert_eq!(values["state"], "deregistered", "{values}");
+    assert_eq!(values["snapshot_ids"], serde_json::json!([held]), "{values}");
+
+    // Still held: destroy fails again, saying the same.
+    let again = wd.try_destroy().assert_failure();
+    assert!(again.combined().contains(&blocker), "{again}");
+
+    // The blocker goes (its snapshot stays, as DeregisterImage leaves it); destroy finishes.
+    ec2.block_on(ec2.client().deregister_image().image_id(&blocker).send())
+        .expect("DeregisterImage");
+    wd.destroy();
+    assert!(wd.state_list().is_empty());
+    assert!(ec2.owned_images().is_empty(), "{:?}", ec2.owned_images());
+    assert!(
+        owned_snapshots(&ec2).is_empty(),
+        "{:?}",
+        owned_snapshots(&ec2)
+    );
+}
+
+#[test]
+fn disappears_leaving_snapshots() {
+    // Deregistered by hand, without its snapshots: the plan replaces the copy (showing why), and
+    // the apply deletes the old snapshots it still owns before making the new copy.
+    let (standin, wd, _source, _key, id) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let old_snapshots = snapshot_ids(&ec2.describe_image(&id).expect("copy"));
+    ec2.block_on(ec2.client().deregister_image().image_id(&id).send())
+        .expect("DeregisterImage");
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("must be replaced") && plan.stdout.contains("\"deregistered\""),
+        "{plan}"
+    );
+    let output = wd.apply();
+    let new = state_id(&wd);
+    assert_ne!(new, id);
+    assert_census(&ec2, &new, "after the recreating apply");
+    let owned = owned_snapshots(&ec2);
+    assert!(
+        old_snapshots.iter().all(|s| !owned.contains(s)),
+        "old snapshots orphaned: {old_snapshots:?}\n{output}"
+    );
+    wd.assert_plan_empty();
+}
+
+fn tag_snapshot(ec2: &Ec2, snapshot_id: &str, key: &str, value: &str) {
+    ec2.block_on(
+        ec2.client()
+            .create_tags()
+            .resources(snapshot_id)
+            .tags(Tag::builder().key(key).value(value).build())
+            .send(),
+    )
+    .expect("CreateTags");
+}
+
+#[test]
+fn snapshot_tag_drift() {
+    let (standin, wd, _source, _key, id) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let snapshot_id = snapshot_ids(&ec2.describe_image(&id).expect("copy"))[0].clone();
+
+    // A tag only one snapshot has: the plan shows it going, apply removes it.
+    tag_snapshot(&ec2, &snapshot_id, "AddedByHand", "yes");
+    assert_eq!(wd.plan_detailed_exitcode(), PLAN_HAS_CHANGES);
+    let plan = wd.plan();
+    assert!(
+        flat(&plan.stdout).contains(r#"- "AddedByHand" = "yes" -> null"#),
+        "the extra snapshot tag is not in the plan: {plan}"
+    );
+    wd.apply();
+    assert_eq!(snapshot_tag(&ec2, &snapshot_id, "AddedByHand"), None);
+    wd.assert_plan_empty();
+
+    // An edited value shows what was found, not only what will be written.
+    tag_snapshot(&ec2, &snapshot_id, "team", "edited-by-hand");
+    let plan = wd.plan();
+    assert!(
+        flat(&plan.stdout).contains(r#"~ "team" = "edited-by-hand" -> "images""#),
+        "the plan does not show the value found: {plan}"
+    );
+    wd.apply();
+    assert_eq!(
+        snapshot_tag(&ec2, &snapshot_id, "team").as_deref(),
+        Some("images")
+    );
+    wd.assert_plan_empty();
+}
+
+#[test]
+fn api_storm() {
+    // STS throttles 30% of calls, EC2 30%, and 5% of every call fails with HTTP 500: the bake
+    // account's share and two copies made through assumed roles converge in one apply.
+    let standin = StandIn::start();
+    let source = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    create_key(&standin, ACCOUNT_C, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_A);
+    let src = &source.image_id;
+    wd.write_main(&format!(
+        r#"
+provider "imagecopier" {{
+  assume_role {{ role_arn = "arn:aws:iam::{ACCOUNT_A}:role/ami-publisher" }}
+}}
+provider "imagecopier" {{
+  alias = "b"
+  assume_role {{ role_arn = "arn:aws:iam::{ACCOUNT_B}:role/ami-importer" }}
+}}
+provider "imagecopier" {{
+  alias = "c"
+  assume_role {{ role_arn = "arn:aws:iam::{ACCOUNT_C}:role/ami-importer" }}
+}}
+resource "imagecopier_ami_share" "app" {{
+  image_id    = "{src}"
+  account_ids = ["{ACCOUNT_B}", "{ACCOUNT_C}"]
+}}
+resource "imagecopier_encrypted_ami_copy" "b" {{
+  provider      = imagecopier.b
+  source_ami_id = imagecopier_ami_share.app.image_id
+  kms_key_id    = "alias/ami"
+  source_tags   = imagecopier_ami_share.app.image_tags
+}}
+resource "imagecopier_encrypted_ami_copy" "c" {{
+  provider      = imagecopier.c
+  source_ami_id = imagecopier_ami_share.app.image_id
+  kms_key_id    = "alias/ami"
+  source_tags   = imagecopier_ami_share.app.image_tags
+}}
+"#
+    ));
+    standin.set_copy_duration(2.0);
+    standin.inject_fault(&Fault::error("*", "InternalError", 500).rate(0.05));
+    for action in ["AssumeRole", "GetCallerIdentity"] {
+        standin.inject_fault(&Fault::error(action, "Throttling", 400).rate(0.3));
+    }
+    for action in [
+        "DescribeImages",
+        "DescribeImageAttribute",
+        "DescribeSnapshots",
+        "DescribeSnapshotAttribute",
+        "ModifyImageAttribute",
+        "ModifySnapshotAttribute",
+        "GetEbsDefaultKmsKeyId",
+        "CopyImage",
+        "CreateTags",
+    ] {
+        standin.inject_fault(&Fault::error(action, "RequestLimitExceeded", 503).rate(0.3));
+    }
+    let output = wd.apply();
+    standin.clear_faults();
+    let calls = standin.calls();
+    println!("api_storm: calls per account during the apply: {calls:?}");
+    for account in [ACCOUNT_B, ACCOUNT_C] {
+        let ec2 = standin.ec2(account);
+        let images = ec2.owned_images();
+        assert_eq!(images.len(), 1, "{account}: {images:?}\n{output}");
+        assert_eq!(
+            images[0].state().map(|s| s.as_str()),
+            Some("available"),
+            "{account}"
+        );
+        let id = images[0].image_id().expect("id").to_string();
+        assert_census(&ec2, &id, account);
+    }
+    let sts_calls: u64 = calls
+        .values()
+        .map(|c| c.get("AssumeRole").copied().unwrap_or(0))
+        .sum();
+    assert!(sts_calls >= 3, "the storm never reached STS: {calls:?}");
+    wd.assert_plan_empty();
+}
