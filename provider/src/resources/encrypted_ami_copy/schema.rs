@@ -72,15 +72,17 @@ pub fn schema() -> Schema {
         "tags_all",
         string_map(),
         "The tags on the copy and on every one of its snapshots: `default_tags`, then `source_tags`, then `tags`, \
-         then `Encrypted = \"true\"` and `CopiedFromAMI = <source_ami_id>`. A tag edited or removed on the AMI \
-         or any snapshot shows here as drift and is repaired by apply.",
+         then `Encrypted = \"true\"` and `CopiedFromAMI = <source_ami_id>`. A tag edited, added or removed on the AMI \
+         or any snapshot shows here as drift, with the value found, and is repaired by apply.",
     ))
     .attribute(Attribute::computed("snapshot_ids", Type::list(Type::String), "The copy's EBS snapshots."))
     .attribute(Attribute::computed(
         "state",
         Type::String,
         "The copy's state: `available` after a complete apply; `pending` when an apply was interrupted or timed \
-         out while the copy was still running (the next apply waits for it).",
+         out while the copy was still running (the next apply waits for it); `deregistered` when the AMI is \
+         gone but some of its snapshots remain (the next plan replaces the copy, and the replacement or a \
+         destroy deletes them).",
     ))
     .attribute(Attribute::computed("owner_id", Type::String, "The account that owns the copy."))
     .attribute(Attribute::computed("creation_date", Type::String, "When the copy was created (ISO 8601)."))
