@@ -235,4 +235,3 @@ pub fn wait_for_copy_state(ec2: &Ec2, state: &str, timeout: Duration) -> Option<
     }
     None
 }
-

@@ -113,6 +113,29 @@ impl StandIn {
         self.admin("POST", "/_standin/faults", Some(fault.to_json()));
     }
 
+    /// How often each injected fault fired, in the order they were added: `(action, error code or
+    /// "" for latency-only faults, calls answered)`.
+    pub fn faults_fired(&self) -> Vec<(String, String, u64)> {
+        let body = self.admin("GET", "/_standin/faults", None);
+        let listed: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("parsing GET /_standin/faults: {err}: {body}"));
+        listed["faults"]
+            .as_array()
+            .map(|faults| {
+                faults
+                    .iter()
+                    .map(|f| {
+                        (
+                            f["action"].as_str().unwrap_or_default().to_string(),
+                            f["error_code"].as_str().unwrap_or_default().to_string(),
+                            f["fired"].as_u64().unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Removes every injected fault.
     pub fn clear_faults(&self) {
         self.admin("DELETE", "/_standin/faults", None);

@@ -43,7 +43,10 @@ fn assert_census(ec2: &Ec2, id: &str, context: &str) {
     let mut owned = owned_snapshots(ec2);
     expected.sort();
     owned.sort();
-    assert_eq!(owned, expected, "owned snapshots {context}: orphans or losses");
+    assert_eq!(
+        owned, expected,
+        "owned snapshots {context}: orphans or losses"
+    );
 }
 
 #[test]
@@ -73,7 +76,10 @@ fn replace_many_times() {
         seen.push(id);
     }
     let shown: Vec<String> = times.iter().map(|t| format!("{t:.1}")).collect();
-    println!("replace_many_times: apply -replace took {} s", shown.join(", "));
+    println!(
+        "replace_many_times: apply -replace took {} s",
+        shown.join(", ")
+    );
     wd.assert_plan_empty();
 }
 
@@ -151,7 +157,11 @@ fn interrupted_replace_sigkill() {
     );
     let next = wd.apply();
     let ec2 = standin.ec2(ACCOUNT_B);
-    assert_eq!(state_id(&wd), new, "the interrupted copy was not adopted: {next}");
+    assert_eq!(
+        state_id(&wd),
+        new,
+        "the interrupted copy was not adopted: {next}"
+    );
     assert_census(&ec2, &new, "after the next apply");
     assert_eq!(
         standin.calls()[ACCOUNT_B].get("CopyImage"),
@@ -212,11 +222,21 @@ fn destroy_snapshot_in_use() {
         plan.stdout.contains("must be replaced") && plan.stdout.contains("\"deregistered\""),
         "{plan}"
     );
-    wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"])
-        .assert_success();
+    wd.run(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ])
+    .assert_success();
     let values = wd.resource_values(ADDRESS);
     assert_eq!(values["state"], "deregistered", "{values}");
-    assert_eq!(values["snapshot_ids"], serde_json::json!([held]), "{values}");
+    assert_eq!(
+        values["snapshot_ids"],
+        serde_json::json!([held]),
+        "{values}"
+    );
 
     // Still held: destroy fails again, saying the same.
     let again = wd.try_destroy().assert_failure();
@@ -347,6 +367,11 @@ resource "imagecopier_encrypted_ami_copy" "c" {{
 "#
     ));
     standin.set_copy_duration(2.0);
+    // The first calls of each STS action are throttled for certain, so the storm surely reaches
+    // the credentials path; after that the rates decide.
+    for action in ["AssumeRole", "GetCallerIdentity"] {
+        standin.inject_fault(&Fault::error(action, "Throttling", 400).count(2));
+    }
     standin.inject_fault(&Fault::error("*", "InternalError", 500).rate(0.05));
     for action in ["AssumeRole", "GetCallerIdentity"] {
         standin.inject_fault(&Fault::error(action, "Throttling", 400).rate(0.3));
@@ -365,9 +390,15 @@ resource "imagecopier_encrypted_ami_copy" "c" {{
         standin.inject_fault(&Fault::error(action, "RequestLimitExceeded", 503).rate(0.3));
     }
     let output = wd.apply();
+    let fired = standin.faults_fired();
     standin.clear_faults();
     let calls = standin.calls();
     println!("api_storm: calls per account during the apply: {calls:?}");
+    println!("api_storm: faults fired (action, code, calls): {fired:?}");
+    assert!(
+        fired[..2].iter().all(|(_, _, n)| *n == 2),
+        "the certain STS throttles did not all fire: {fired:?}"
+    );
     for account in [ACCOUNT_B, ACCOUNT_C] {
         let ec2 = standin.ec2(account);
         let images = ec2.owned_images();

@@ -313,7 +313,10 @@ fn interrupt_check(terraform: Terraform) {
         "{text}"
     );
     // Bounded by the 60 s wait above, far below the resource's own wait: it stopped early.
-    assert!(!out.timed_out, "Terraform did not exit after Ctrl-C:\n{text}");
+    assert!(
+        !out.timed_out,
+        "Terraform did not exit after Ctrl-C:\n{text}"
+    );
     eprintln!(
         "{}: Ctrl-C to exit: {:.2}s",
         terraform.label(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Callable
 
@@ -38,7 +39,7 @@ def _add_fault(body: dict) -> dict:
         raise BadRequest("action is required")
     if body.get("account") is not None and not is_account_id(body["account"]):
         raise BadRequest("account must be a 12-digit account id")
-    known = set(Fault.__dataclass_fields__)
+    known = set(Fault.__dataclass_fields__) - {"fired"}
     unknown = set(body) - known
     if unknown:
         raise BadRequest(f"unknown fault fields: {sorted(unknown)}")
@@ -46,6 +47,11 @@ def _add_fault(body: dict) -> dict:
     with LOCK:
         state.STATE.faults.append(fault)
         return {"faults": len(state.STATE.faults)}
+
+
+def _list_faults(_: dict) -> dict:
+    with LOCK:
+        return {"faults": [dataclasses.asdict(f) for f in state.STATE.faults]}
 
 
 def _clear_faults(_: dict) -> dict:
@@ -98,6 +104,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("POST", "/_standin/config"): _config,
     ("GET", "/_standin/config"): _config,
     ("POST", "/_standin/faults"): _add_fault,
+    ("GET", "/_standin/faults"): _list_faults,
     ("DELETE", "/_standin/faults"): _clear_faults,
     ("GET", "/_standin/calls"): _calls,
     ("DELETE", "/_standin/calls"): _clear_calls,

@@ -33,6 +33,7 @@ class Fault:
     latency_seconds: float = 0.0
     drop_connection: bool = False
     message: str | None = None
+    fired: int = 0  # how many calls this fault has answered or delayed, for GET /_standin/faults
 
     def matches(self, action: str, account: str) -> bool:
         if self.action not in (action, "*"):
@@ -47,6 +48,7 @@ class Fault:
             return False
         if self.count is not None:
             self.count -= 1
+        self.fired += 1
         return True
 
 

@@ -132,6 +132,21 @@ def test_fault_rate_zero_never_fires_and_delete_clears(aws, ctl):
     aws("ec2", PROD).describe_images(Owners=["self"])
 
 
+def test_faults_report_how_often_they_fired(aws, ctl):
+    """Contract: GET /_standin/faults lists the faults in order, each with `fired`, the calls it
+    answered; a fault whose `count` ran out stays listed with its total."""
+    ctl("POST", "faults", {"action": "DescribeImages", "error_code": "RequestLimitExceeded",
+                           "http_status": 503, "count": 2})
+    ctl("POST", "faults", {"action": "DescribeSnapshots", "error_code": "Boom", "rate": 0.0})
+    aws("ec2", PROD, retries=5).describe_images(Owners=["self"])
+    aws("ec2", PROD).describe_snapshots(OwnerIds=["self"])
+    listed = ctl("GET", "faults")["faults"]
+    assert [(f["action"], f["fired"], f["count"]) for f in listed] == [
+        ("DescribeImages", 2, 0), ("DescribeSnapshots", 0, None)]
+    ctl("DELETE", "faults")
+    assert ctl("GET", "faults") == {"faults": []}
+
+
 def test_fault_latency_then_pass_through(aws, ctl):
     """Contract: a fault with only latency_seconds delays the real answer."""
     ctl("POST", "faults", {"action": "DescribeImages", "latency_seconds": 0.4, "count": 1})
