@@ -21,13 +21,14 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import ec2_copy, ec2_describe, ec2_fixes, images, lifecycle
+    from . import deprecation, ec2_copy, ec2_describe, ec2_fixes, images, lifecycle
 
     images.install()
     lifecycle.install()
     ec2_describe.install()
     ec2_copy.install()
     ec2_fixes.install()
+    deprecation.install()
     _installed = True
 
 

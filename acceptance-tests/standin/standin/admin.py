@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Any, Callable
 
 from . import lifecycle, state
@@ -32,6 +33,21 @@ def _config(body: dict) -> dict:
                 raise BadRequest("copy_duration_seconds must be >= 0")
             state.STATE.copy_duration_seconds = value
         return {"copy_duration_seconds": state.STATE.copy_duration_seconds}
+
+
+def _clock(body: dict) -> dict:
+    """Move the stand-in's wall clock forward (never back), so a deprecation
+    time set in the future (AWS refuses past ones) can be made to pass."""
+    with LOCK:
+        if "advance_seconds" in body:
+            value = float(body["advance_seconds"])
+            if not (math.isfinite(value) and value >= 0):
+                raise BadRequest("advance_seconds must be a finite number >= 0")
+            state.STATE.clock_offset_seconds += value
+        return {
+            "now": state.wall_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "offset_seconds": state.STATE.clock_offset_seconds,
+        }
 
 
 def _add_fault(body: dict) -> dict:
@@ -103,6 +119,8 @@ ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("POST", "/_standin/reset"): _reset,
     ("POST", "/_standin/config"): _config,
     ("GET", "/_standin/config"): _config,
+    ("POST", "/_standin/clock"): _clock,
+    ("GET", "/_standin/clock"): _clock,
     ("POST", "/_standin/faults"): _add_fault,
     ("GET", "/_standin/faults"): _list_faults,
     ("DELETE", "/_standin/faults"): _clear_faults,

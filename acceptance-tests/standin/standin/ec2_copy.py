@@ -71,6 +71,8 @@ def copy_image(self: EC2Response) -> ActionResult:
 
     if not source_id.startswith("ami-"):
         raise MalformedAMIIdError([source_id])
+    # By id, so a deprecated source is found like any other: deprecation only
+    # hides an AMI from other accounts' listings ("Deprecate an Amazon EC2 AMI").
     source = find_image(account, source_region, source_id)
     if source is None:
         raise InvalidAMIIdError(source_id)

@@ -1,8 +1,14 @@
 """DescribeImages and DescribeSnapshots that see what other accounts shared.
 
 Semantics follow the AWS EC2 API Reference for DescribeImages (ImageIds,
-Owners, ExecutableUsers, Filters) and DescribeSnapshots (SnapshotIds,
-OwnerIds, RestorableByUserIds, Filters). moto's id/malformed handling is kept.
+Owners, ExecutableUsers, IncludeDeprecated, Filters) and DescribeSnapshots
+(SnapshotIds, OwnerIds, RestorableByUserIds, Filters). moto's id/malformed
+handling is kept.
+
+Deprecated AMIs (EC2 User Guide, "Deprecate an Amazon EC2 AMI"): a listing
+leaves out other accounts' deprecated AMIs unless IncludeDeprecated=true; the
+owner always sees its own, and asking by ImageIds returns them whatever
+IncludeDeprecated says.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from moto.ec2.models.amis import Ami
 from moto.ec2.responses import EC2Response
 from moto.ec2.utils import generic_filter
 
+from .deprecation import hidden_from
 from .errors import ec2_error
 from .sharing import explicitly_launchable, image_snapshot_ids, visible_images, visible_snapshots
+from .state import wall_now
 
 _moto_ami_filter_value = Ami.get_filter_value
 
@@ -31,6 +39,7 @@ def describe_images(self: EC2Response) -> ActionResult:
     ami_ids: list[str] = self._get_param("ImageIds", [])
     owners = _selves(self._get_param("Owners", []), account)
     exec_users = _selves(self._get_param("ExecutableUsers", []), account)
+    include_deprecated = self._get_bool_param("IncludeDeprecated", False)
     images = visible_images(account, self.region, backend)
 
     if ami_ids:
@@ -41,6 +50,9 @@ def describe_images(self: EC2Response) -> ActionResult:
         deleted = [i for i in ami_ids if i in backend.deleted_amis]
         if not images and not deleted:
             raise InvalidAMIIdError(ami_ids)
+    elif not include_deprecated:
+        now = wall_now()
+        images = [ami for ami in images if not hidden_from(ami, account, now)]
     if exec_users:
         # "all" selects public images; an account id selects explicit grants.
         images = [

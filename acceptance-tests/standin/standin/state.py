@@ -2,7 +2,7 @@
 
 moto keeps AWS resources; this module keeps only what moto has no notion of:
 test configuration, injected faults, call counts, organization membership,
-in-flight copies and CopyImage idempotency tokens. `reset()` empties it all.
+in-flight copies, CopyImage idempotency tokens and the clock offset. `reset()` empties it all.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 DEFAULT_COPY_DURATION_SECONDS = 0.5
@@ -81,6 +82,9 @@ class State:
         default_factory=dict
     )
     fail_next_copy: dict[str, str] | None = None
+    # How far the stand-in's wall clock (`wall_now`) runs ahead of real time;
+    # moved only by POST /_standin/clock.
+    clock_offset_seconds: float = 0.0
 
     def count_call(self, account: str, action: str) -> None:
         self.calls[account][action] += 1
@@ -107,3 +111,9 @@ def reset() -> None:
 
 def now() -> float:
     return time.monotonic()
+
+
+def wall_now() -> datetime:
+    """UTC date and time as the stand-in sees it: real time plus the clock offset.
+    Only time-of-day behaviour (AMI deprecation) reads it; copy timing does not."""
+    return datetime.now(timezone.utc) + timedelta(seconds=STATE.clock_offset_seconds)
