@@ -80,12 +80,12 @@ fn demo_runs_end_to_end_and_shows_the_drift() {
         }
     }
     // The drift plan shows both drifts: the prod account back in the share, and the Team tag
-    // (which no longer has one value on the copy and all its snapshots) written back.
+    // written back, with the value found on the copy shown next to the one restored.
     let drift_plan = section(&stdout, "drift detected", "Drift detected:");
+    let flat = drift_plan.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         drift_plan.contains(&format!("+ \"{ACCOUNT_B}\""))
-            && drift_plan.contains("\"Team\"")
-            && drift_plan.contains("= \"platform\""),
+            && flat.contains(r#"~ "Team" = "edited-by-hand" -> "platform""#),
         "the drift plan does not show the revoked account and the edited tag\n{transcript}"
     );
     assert!(
