@@ -7,9 +7,12 @@
 
 pub mod aws;
 pub mod duration;
+pub mod log;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
+pub mod shared;
 pub mod validate;
 
 pub use protocol::server::serve;
+pub use provider::ImageCopierProvider;

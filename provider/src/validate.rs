@@ -12,6 +12,17 @@ pub fn account_id(value: &str) -> Result<(), String> {
     }
 }
 
+/// An AMI id: `ami-` and 8 or 17 lowercase hex digits, as EC2 issues them.
+pub fn ami_id(value: &str) -> Result<(), String> {
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    match value.strip_prefix("ami-") {
+        Some(hex) if matches!(hex.len(), 8 | 17) && hex.bytes().all(lower_hex) => Ok(()),
+        _ => Err(format!(
+            "must be an AMI ID such as \"ami-0123456789abcdef0\", got {value:?}"
+        )),
+    }
+}
+
 /// An AWS region name such as `eu-west-1` or `us-gov-west-1`.
 pub fn region(value: &str) -> Result<(), String> {
     let parts: Vec<&str> = value.split('-').collect();
@@ -76,6 +87,21 @@ mod tests {
             ("", false),
         ] {
             assert_eq!(account_id(value).is_ok(), ok, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn ami_ids() {
+        for (value, ok) in [
+            ("ami-12345678", true),
+            ("ami-0123456789abcdef0", true),
+            ("ami-0123456789ABCDEF0", false),
+            ("ami-1234567", false),
+            ("ami-0123456789abcdef", false),
+            ("snap-0123456789abcdef0", false),
+            ("", false),
+        ] {
+            assert_eq!(ami_id(value).is_ok(), ok, "{value}");
         }
     }
 

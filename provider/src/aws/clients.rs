@@ -38,13 +38,15 @@ const IDENTITY_THROTTLED_PAUSE: std::time::Duration = std::time::Duration::from_
 ///
 /// Clients share one credentials cache, so assumed-role credentials are
 /// fetched once and renewed before they expire, for all of them.
+///
+/// The SDK clients stay inside the AWS layer: resources call its operations
+/// (finders, waiters, changes) with an `AwsClients`, never the SDK itself.
+#[derive(Clone)]
 pub struct AwsClients {
-    /// EC2 in the provider's region.
-    pub ec2: aws_sdk_ec2::Client,
-    /// KMS in the provider's region.
-    pub kms: aws_sdk_kms::Client,
-    /// STS in the provider's region.
-    pub sts: aws_sdk_sts::Client,
+    /// EC2 in the clients' region.
+    pub(super) ec2: aws_sdk_ec2::Client,
+    /// KMS in the clients' region.
+    pub(super) kms: aws_sdk_kms::Client,
     /// The account the credentials act in (after `assume_role`).
     pub account_id: String,
     /// The partition of that account: `aws`, `aws-cn`, `aws-us-gov`, ...
@@ -55,6 +57,7 @@ pub struct AwsClients {
     pub caller_arn: String,
     sdk_config: SdkConfig,
     ec2_endpoint: Option<String>,
+    kms_endpoint: Option<String>,
 }
 
 /// Written by hand so the credentials provider inside the SDK config, which
@@ -72,16 +75,25 @@ impl fmt::Debug for AwsClients {
 }
 
 impl AwsClients {
-    /// An EC2 client for `region`, with the same credentials, retries and
-    /// endpoint override (used for a copy's `source_region`).
-    pub fn ec2_for_region(&self, region: &str) -> aws_sdk_ec2::Client {
+    /// The same clients acting in `region` (a copy's `source_region`): EC2
+    /// and KMS there, with the same credentials, retries and endpoint
+    /// overrides. The account, partition and caller stay as they are.
+    pub fn in_region(&self, region: &str) -> AwsClients {
         if region == self.region {
-            return self.ec2.clone();
+            return self.clone();
         }
-        let mut builder = aws_sdk_ec2::config::Builder::from(&self.sdk_config)
-            .region(Region::new(region.to_owned()));
-        builder.set_endpoint_url(self.ec2_endpoint.clone());
-        aws_sdk_ec2::Client::from_conf(builder.build())
+        let region_config = Region::new(region.to_owned());
+        let mut ec2 =
+            aws_sdk_ec2::config::Builder::from(&self.sdk_config).region(region_config.clone());
+        ec2.set_endpoint_url(self.ec2_endpoint.clone());
+        let mut kms = aws_sdk_kms::config::Builder::from(&self.sdk_config).region(region_config);
+        kms.set_endpoint_url(self.kms_endpoint.clone());
+        AwsClients {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            region: region.to_owned(),
+            ..self.clone()
+        }
     }
 }
 
@@ -153,7 +165,7 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
     let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk_config);
     ec2.set_endpoint_url(ec2_endpoint.clone());
     let mut kms = aws_sdk_kms::config::Builder::from(&sdk_config);
-    kms.set_endpoint_url(kms_endpoint);
+    kms.set_endpoint_url(kms_endpoint.clone());
     let mut sts = aws_sdk_sts::config::Builder::from(&sdk_config);
     sts.set_endpoint_url(sts_endpoint);
     let sts = aws_sdk_sts::Client::from_conf(sts.build());
@@ -202,13 +214,13 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
     Ok(AwsClients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         kms: aws_sdk_kms::Client::from_conf(kms.build()),
-        sts,
         account_id,
         partition,
         region,
         caller_arn,
         sdk_config,
         ec2_endpoint,
+        kms_endpoint,
     })
 }
 

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use aws_sdk_ec2::types::Filter;
-use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
+use super::clients::AwsClients;
 use super::errors::{is_throttling, AwsError};
+use super::image::images_using_snapshot;
 
 /// Pause between attempts to delete a snapshot EC2 still calls in use
 /// (deregistration takes a moment to release it).
@@ -17,8 +17,9 @@ const SNAPSHOT_IN_USE: &str = "InvalidSnapshot.InUse";
 
 /// Deregisters `image_id`, asking EC2 to delete its snapshots too. An image
 /// that is already gone counts as deregistered.
-pub async fn deregister_image(client: &Client, image_id: &str) -> Result<(), AwsError> {
-    let result = client
+pub async fn deregister_image(clients: &AwsClients, image_id: &str) -> Result<(), AwsError> {
+    let result = clients
+        .ec2
         .deregister_image()
         .image_id(image_id)
         .delete_associated_snapshots(true)
@@ -40,12 +41,13 @@ pub async fn deregister_image(client: &Client, image_id: &str) -> Result<(), Aws
 /// Deletes `snapshot_id` until `deadline`: NotFound means done, InUse and
 /// throttling are retried. Returns the last error if the deadline passes.
 pub async fn delete_snapshot_until(
-    client: &Client,
+    clients: &AwsClients,
     snapshot_id: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
     loop {
-        let result = client
+        let result = clients
+            .ec2
             .delete_snapshot()
             .snapshot_id(snapshot_id)
             .send()
@@ -62,7 +64,7 @@ pub async fn delete_snapshot_until(
             // at once. Held by nothing visible: deregistration is still
             // releasing it, which does pass.
             Some(SNAPSHOT_IN_USE) => {
-                let holders = images_using_snapshot(client, snapshot_id).await?;
+                let holders = images_using_snapshot(clients, snapshot_id).await?;
                 if !holders.is_empty() {
                     return Err(super::copy::failure(
                         &format!("deleting EC2 snapshot ({snapshot_id})"),
@@ -88,30 +90,4 @@ pub async fn delete_snapshot_until(
             _ => return Err(err),
         }
     }
-}
-
-/// The caller's AMIs whose block device mappings use `snapshot_id` (the
-/// `block-device-mapping.snapshot-id` filter of DescribeImages), by id.
-pub async fn images_using_snapshot(
-    client: &Client,
-    snapshot_id: &str,
-) -> Result<Vec<String>, AwsError> {
-    let output = client
-        .describe_images()
-        .owners("self")
-        .filters(
-            Filter::builder()
-                .name("block-device-mapping.snapshot-id")
-                .values(snapshot_id)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("calling EC2 DescribeImages", err))?;
-    Ok(output
-        .images()
-        .iter()
-        .filter(|image| image.state().is_none_or(|s| s.as_str() != "deregistered"))
-        .filter_map(|image| image.image_id().map(str::to_owned))
-        .collect())
 }

@@ -236,6 +236,23 @@ impl AwsError {
     }
 }
 
+/// Turns a finder's typed NotFound into `Ok(None)`, for callers to whom a
+/// missing object is a state to act on rather than a failure.
+pub trait Optional<T> {
+    /// `Ok(Some(found))`, `Ok(None)` for [`AwsError::is_not_found`], else the error.
+    fn optional(self) -> Result<Option<T>, AwsError>;
+}
+
+impl<T> Optional<T> for Result<T, AwsError> {
+    fn optional(self) -> Result<Option<T>, AwsError> {
+        match self {
+            Ok(found) => Ok(Some(found)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
 /// The AWS error code of a failed SDK call, if AWS answered with one.
 pub fn error_code<E, R>(err: &SdkError<E, R>) -> Option<&str>
 where

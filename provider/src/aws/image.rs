@@ -7,44 +7,56 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::ImageState;
+use aws_sdk_ec2::types::{Filter, ImageState};
 
+use super::clients::AwsClients;
 use super::errors::AwsError;
+use super::tags::tags_from_sdk;
 
 /// AWS error codes that mean "no such AMI". `InvalidAMIID.Unavailable` is
 /// what EC2 answers for an AMI that was deregistered a while ago.
 const IMAGE_NOT_FOUND_CODES: &[&str] = &["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"];
 
-/// An AMI as DescribeImages reports it, with what the resources use.
+/// An AMI as DescribeImages reports it, with what the resources use. Text
+/// that AWS leaves out is empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Image {
     /// `ami-...`.
     pub id: String,
     /// The AMI name (unique per account and region).
-    pub name: Option<String>,
-    /// The description, if any.
-    pub description: Option<String>,
+    pub name: String,
+    /// The description.
+    pub description: String,
     /// The account that owns the AMI.
     pub owner_id: String,
     /// `pending`, `available`, `failed`, `disabled`, ... (never `deregistered`:
-    /// the finder reports that as not found).
+    /// the finders report that as not found).
     pub state: String,
     /// Why the AMI is in its state, as "<code>: <message>", when AWS says.
-    pub state_reason: Option<String>,
+    pub state_reason: String,
     /// Whether anyone may launch it.
     pub public: bool,
-    /// Tags visible to the caller. Other accounts' tags are never visible.
+    /// Tags visible to the caller, `aws:` keys left out. Other accounts'
+    /// tags are never visible.
     pub tags: BTreeMap<String, String>,
     /// The EBS snapshots behind the AMI, in block device mapping order.
     pub snapshot_ids: Vec<String>,
     /// Whether any EBS block device mapping is encrypted.
     pub encrypted: bool,
     /// For a copy: the AMI it was copied from.
-    pub source_image_id: Option<String>,
+    pub source_image_id: String,
     /// For a copy: the region of the AMI it was copied from.
-    pub source_image_region: Option<String>,
+    pub source_image_region: String,
     /// When the AMI was created (ISO 8601, as AWS reports it).
-    pub creation_date: Option<String>,
+    pub creation_date: String,
+    /// `x86_64`, `arm64`, ...
+    pub architecture: String,
+    /// `/dev/xvda`, ...
+    pub root_device_name: String,
+    /// `hvm` or `paravirtual`.
+    pub virtualization_type: String,
+    /// `Linux/UNIX`, `Windows`, ...
+    pub platform_details: String,
 }
 
 impl Image {
@@ -54,16 +66,19 @@ impl Image {
     }
 }
 
-/// Looks up one AMI by id. A missing AMI, an empty answer, a deregistered
-/// AMI and an answer about another AMI are all [`AwsError::is_not_found`].
-pub async fn find_image_by_id(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Image, AwsError> {
+/// Looks up one AMI by id in the clients' region. A missing AMI, an empty
+/// answer, a deregistered AMI and an answer about another AMI are all
+/// [`AwsError::is_not_found`].
+pub async fn find_image_by_id(clients: &AwsClients, id: &str) -> Result<Image, AwsError> {
     let context = "calling EC2 DescribeImages";
     let what = format!("EC2 AMI ({id})");
-    let output = ec2
+    let output = clients
+        .ec2
         .describe_images()
         .image_ids(id)
-        // Deprecated AMIs still exist and can still be shared; without this
-        // flag DescribeImages hides them from everyone but their owner.
+        // Deprecated AMIs still exist and can still be shared and copied;
+        // without this flag DescribeImages hides them from everyone but
+        // their owner.
         .include_deprecated(true)
         .send()
         .await;
@@ -91,42 +106,75 @@ pub async fn find_image_by_id(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Ima
     }
 }
 
-/// EC2 tags as a map. A tag without a key cannot exist; one without a value
-/// has the empty value, as the console shows it.
-pub(crate) fn tags_from_sdk(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect()
+/// The caller's own AMI named `name` (names are unique per account and
+/// region), in any state but deregistered.
+pub async fn find_own_image_by_name(
+    clients: &AwsClients,
+    name: &str,
+) -> Result<Option<Image>, AwsError> {
+    Ok(find_own_images(clients, "name", name)
+        .await?
+        .into_iter()
+        .find(|image| image.name == name))
+}
+
+/// The caller's AMIs, but deregistered ones, that DescribeImages filter
+/// `filter` with `value` selects.
+pub async fn find_own_images(
+    clients: &AwsClients,
+    filter: &str,
+    value: &str,
+) -> Result<Vec<Image>, AwsError> {
+    let output = clients
+        .ec2
+        .describe_images()
+        .owners("self")
+        .filters(Filter::builder().name(filter).values(value).build())
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling EC2 DescribeImages", err))?;
+    Ok(output
+        .images()
+        .iter()
+        .filter(|image| image.state() != Some(&ImageState::Deregistered))
+        .map(image_from_sdk)
+        .collect())
+}
+
+/// The caller's AMIs whose block device mappings use `snapshot_id` (the
+/// `block-device-mapping.snapshot-id` filter of DescribeImages), by id.
+pub async fn images_using_snapshot(
+    clients: &AwsClients,
+    snapshot_id: &str,
+) -> Result<Vec<String>, AwsError> {
+    let images = find_own_images(clients, "block-device-mapping.snapshot-id", snapshot_id).await?;
+    Ok(images.into_iter().map(|image| image.id).collect())
 }
 
 /// Converts the SDK's image into ours.
 fn image_from_sdk(image: &aws_sdk_ec2::types::Image) -> Image {
+    let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
     let mappings = image.block_device_mappings();
     let ebs = mappings.iter().filter_map(|m| m.ebs());
     Image {
-        id: image.image_id().unwrap_or_default().to_owned(),
-        name: image.name().map(str::to_owned),
-        description: image.description().map(str::to_owned),
-        owner_id: image.owner_id().unwrap_or_default().to_owned(),
-        state: image
-            .state()
-            .map(|s| s.as_str().to_owned())
+        id: text(image.image_id()),
+        name: text(image.name()),
+        description: text(image.description()),
+        owner_id: text(image.owner_id()),
+        state: text(image.state().map(ImageState::as_str)),
+        state_reason: image
+            .state_reason()
+            .map(|r| {
+                match (
+                    r.code().unwrap_or_default(),
+                    r.message().unwrap_or_default(),
+                ) {
+                    ("", message) => message.to_owned(),
+                    (code, "") => code.to_owned(),
+                    (code, message) => format!("{code}: {message}"),
+                }
+            })
             .unwrap_or_default(),
-        state_reason: image.state_reason().map(|r| {
-            match (
-                r.code().unwrap_or_default(),
-                r.message().unwrap_or_default(),
-            ) {
-                ("", message) => message.to_owned(),
-                (code, "") => code.to_owned(),
-                (code, message) => format!("{code}: {message}"),
-            }
-        }),
         public: image.public().unwrap_or(false),
         tags: tags_from_sdk(image.tags()),
         snapshot_ids: ebs
@@ -135,9 +183,13 @@ fn image_from_sdk(image: &aws_sdk_ec2::types::Image) -> Image {
             .map(str::to_owned)
             .collect(),
         encrypted: ebs.clone().any(|e| e.encrypted() == Some(true)),
-        source_image_id: image.source_image_id().map(str::to_owned),
-        source_image_region: image.source_image_region().map(str::to_owned),
-        creation_date: image.creation_date().map(str::to_owned),
+        source_image_id: text(image.source_image_id()),
+        source_image_region: text(image.source_image_region()),
+        creation_date: text(image.creation_date()),
+        architecture: text(image.architecture().map(|a| a.as_str())),
+        root_device_name: text(image.root_device_name()),
+        virtualization_type: text(image.virtualization_type().map(|v| v.as_str())),
+        platform_details: text(image.platform_details()),
     }
 }
 
@@ -160,6 +212,12 @@ mod tests {
                     .build(),
             )
             .tags(Tag::builder().key("Name").value("app").build())
+            .tags(
+                Tag::builder()
+                    .key("aws:cloudformation:stack-name")
+                    .value("x")
+                    .build(),
+            )
             .block_device_mappings(
                 BlockDeviceMapping::builder()
                     .device_name("/dev/xvda")
@@ -182,9 +240,13 @@ mod tests {
         assert_eq!(image.id, "ami-12345678");
         assert_eq!(image.state, "failed");
         assert!(!image.is_available());
-        assert_eq!(image.state_reason.as_deref(), Some("Client.Error: boom"));
+        assert_eq!(image.state_reason, "Client.Error: boom");
         assert_eq!(image.snapshot_ids, vec!["snap-1".to_owned()]);
         assert!(image.encrypted);
-        assert_eq!(image.tags.get("Name").map(String::as_str), Some("app"));
+        assert_eq!(
+            image.tags.keys().collect::<Vec<_>>(),
+            vec!["Name"],
+            "aws: keys left out"
+        );
     }
 }

@@ -1,8 +1,7 @@
 //! KMS DescribeKey: turning any key form into the key's ARN and telling
 //! whether the key can encrypt a copy at all.
 
-use aws_sdk_kms::Client;
-
+use super::clients::AwsClients;
 use super::errors::AwsError;
 
 /// What DescribeKey tells about a key.
@@ -25,8 +24,9 @@ impl KeyFacts {
 }
 
 /// Describes `key_id` (key id, key ARN, alias name or alias ARN).
-pub async fn describe_key(client: &Client, key_id: &str) -> Result<KeyFacts, AwsError> {
-    let output = client
+pub async fn describe_key(clients: &AwsClients, key_id: &str) -> Result<KeyFacts, AwsError> {
+    let output = clients
+        .kms
         .describe_key()
         .key_id(key_id)
         .send()
@@ -56,11 +56,44 @@ pub async fn describe_key(client: &Client, key_id: &str) -> Result<KeyFacts, Aws
 
 /// The account's default key for EBS encryption (EC2 GetEbsDefaultKmsKeyId),
 /// which a copy without `kms_key_id` is encrypted with.
-pub async fn ebs_default_key_id(ec2: &aws_sdk_ec2::Client) -> Result<String, AwsError> {
-    let output = ec2
+pub async fn ebs_default_key_id(clients: &AwsClients) -> Result<String, AwsError> {
+    let output = clients
+        .ec2
         .get_ebs_default_kms_key_id()
         .send()
         .await
         .map_err(|err| AwsError::from_sdk("calling EC2 GetEbsDefaultKmsKeyId", err))?;
     Ok(output.kms_key_id().unwrap_or("alias/aws/ebs").to_owned())
+}
+
+/// Whether `key_id` (an id, ARN, alias or alias ARN) is an AWS-managed KMS
+/// key, such as the default `aws/ebs` key. Snapshots encrypted with one cannot
+/// be shared with other accounts, because its key policy cannot be changed.
+/// KMS says so in KeyManager; aliases under `alias/aws/` are reserved for
+/// AWS-managed keys, so one of those is taken as proof too.
+pub async fn is_aws_managed_key(clients: &AwsClients, key_id: &str) -> Result<bool, AwsError> {
+    let kms = &clients.kms;
+    let output = kms
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling KMS DescribeKey", err))?;
+    let Some(metadata) = output.key_metadata() else {
+        return Ok(false);
+    };
+    if metadata.key_manager() == Some(&aws_sdk_kms::types::KeyManagerType::Aws) {
+        return Ok(true);
+    }
+    let aliases = kms
+        .list_aliases()
+        .key_id(metadata.key_id())
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("calling KMS ListAliases", err))?;
+    Ok(aliases
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .any(|name| name.starts_with("alias/aws/")))
 }

@@ -22,5 +22,5 @@ pub use config::{
     AssumeRole, Endpoints, ProviderSettings, ASSUME_ROLE_DURATION_RANGE, DEFAULT_MAX_RETRIES,
     DEFAULT_SESSION_NAME,
 };
-pub use errors::{error_code, is_throttling, AwsError, ErrorKind};
+pub use errors::{error_code, is_throttling, AwsError, ErrorKind, Optional};
 pub use identity::{check_account, partition_from_arn};

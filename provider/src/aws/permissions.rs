@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::{
     LaunchPermissionModifications, PermissionGroup, SnapshotAttributeName,
 };
 
+use super::clients::AwsClients;
 use super::errors::AwsError;
 
 /// Most principals changed in one ModifyImageAttribute or
@@ -68,10 +69,11 @@ pub enum Change {
 
 /// Reads an AMI's launch permissions.
 pub async fn read_launch_grants(
-    ec2: &aws_sdk_ec2::Client,
+    clients: &AwsClients,
     image_id: &str,
 ) -> Result<LaunchGrants, AwsError> {
-    let output = ec2
+    let output = clients
+        .ec2
         .describe_image_attribute()
         .image_id(image_id)
         .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
@@ -99,7 +101,7 @@ pub async fn read_launch_grants(
 /// Grants or revokes launch permissions, in calls of at most
 /// [`MAX_PRINCIPALS_PER_CALL`] principals. Does nothing for an empty set.
 pub async fn modify_launch_grants(
-    ec2: &aws_sdk_ec2::Client,
+    clients: &AwsClients,
     image_id: &str,
     change: Change,
     grants: &LaunchGrants,
@@ -140,7 +142,9 @@ pub async fn modify_launch_grants(
             }
         }
         .build();
-        ec2.modify_image_attribute()
+        clients
+            .ec2
+            .modify_image_attribute()
             .image_id(image_id)
             .launch_permission(modifications)
             .send()
@@ -152,10 +156,11 @@ pub async fn modify_launch_grants(
 
 /// Reads a snapshot's createVolumePermission.
 pub async fn read_volume_grants(
-    ec2: &aws_sdk_ec2::Client,
+    clients: &AwsClients,
     snapshot_id: &str,
 ) -> Result<VolumeGrants, AwsError> {
-    let output = ec2
+    let output = clients
+        .ec2
         .describe_snapshot_attribute()
         .snapshot_id(snapshot_id)
         .attribute(SnapshotAttributeName::CreateVolumePermission)
@@ -182,7 +187,7 @@ pub async fn read_volume_grants(
 /// [`MAX_PRINCIPALS_PER_CALL`] principals. Only removal can name the group
 /// `all`: making a snapshot public is not something this provider does.
 pub async fn modify_volume_grants(
-    ec2: &aws_sdk_ec2::Client,
+    clients: &AwsClients,
     snapshot_id: &str,
     change: Change,
     accounts: &BTreeSet<String>,
@@ -209,7 +214,9 @@ pub async fn modify_volume_grants(
             }
         }
         .build();
-        ec2.modify_snapshot_attribute()
+        clients
+            .ec2
+            .modify_snapshot_attribute()
             .snapshot_id(snapshot_id)
             .attribute(SnapshotAttributeName::CreateVolumePermission)
             .create_volume_permission(modifications)

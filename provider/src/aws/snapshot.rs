@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use super::clients::AwsClients;
 use super::errors::AwsError;
-use super::image::tags_from_sdk;
+use super::tags::tags_from_sdk;
 
 /// AWS error code for a snapshot id that does not exist (or is not visible).
 const SNAPSHOT_NOT_FOUND_CODE: &str = "InvalidSnapshot.NotFound";
@@ -32,11 +33,8 @@ pub struct Snapshot {
 }
 
 /// Looks up one snapshot; a missing one is [`AwsError::is_not_found`].
-pub async fn find_snapshot_by_id(
-    ec2: &aws_sdk_ec2::Client,
-    id: &str,
-) -> Result<Snapshot, AwsError> {
-    let found = describe(ec2, &[id.to_owned()]).await;
+pub async fn find_snapshot_by_id(clients: &AwsClients, id: &str) -> Result<Snapshot, AwsError> {
+    let found = describe(clients, &[id.to_owned()]).await;
     match found {
         Ok(snapshots) => snapshots.into_iter().find(|s| s.id == id).ok_or_else(|| {
             AwsError::not_found(
@@ -58,20 +56,20 @@ pub async fn find_snapshot_by_id(
 /// `ids`. Missing ones are simply absent, so a caller can tell what is left
 /// (after a deregistration, say) by comparing ids.
 pub async fn find_snapshots_by_ids(
-    ec2: &aws_sdk_ec2::Client,
+    clients: &AwsClients,
     ids: &[String],
 ) -> Result<Vec<Snapshot>, AwsError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let found = match describe(ec2, ids).await {
+    let found = match describe(clients, ids).await {
         Ok(found) => found,
         // EC2 refuses the whole request when one id is missing; ask one by
         // one so the others are still reported.
         Err(err) if err.code() == Some(SNAPSHOT_NOT_FOUND_CODE) && ids.len() > 1 => {
             let mut found = Vec::new();
             for id in ids {
-                match find_snapshot_by_id(ec2, id).await {
+                match find_snapshot_by_id(clients, id).await {
                     Ok(snapshot) => found.push(snapshot),
                     Err(err) if err.is_not_found() => {}
                     Err(err) => return Err(err),
@@ -88,39 +86,21 @@ pub async fn find_snapshots_by_ids(
         .collect())
 }
 
-/// Whether `key_id` (an id, ARN, alias or alias ARN) is an AWS-managed KMS
-/// key, such as the default `aws/ebs` key. Snapshots encrypted with one cannot
-/// be shared with other accounts, because its key policy cannot be changed.
-/// KMS says so in KeyManager; aliases under `alias/aws/` are reserved for
-/// AWS-managed keys, so one of those is taken as proof too.
-pub async fn is_aws_managed_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<bool, AwsError> {
-    let output = kms
-        .describe_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("calling KMS DescribeKey", err))?;
-    let Some(metadata) = output.key_metadata() else {
-        return Ok(false);
-    };
-    if metadata.key_manager() == Some(&aws_sdk_kms::types::KeyManagerType::Aws) {
-        return Ok(true);
-    }
-    let aliases = kms
-        .list_aliases()
-        .key_id(metadata.key_id())
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("calling KMS ListAliases", err))?;
-    Ok(aliases
-        .aliases()
-        .iter()
-        .filter_map(|a| a.alias_name())
-        .any(|name| name.starts_with("alias/aws/")))
+/// Tags of each snapshot in `snapshot_ids` that still exists, by id.
+pub async fn snapshot_tags(
+    clients: &AwsClients,
+    snapshot_ids: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
+    Ok(find_snapshots_by_ids(clients, snapshot_ids)
+        .await?
+        .into_iter()
+        .map(|snapshot| (snapshot.id, snapshot.tags))
+        .collect())
 }
 
-async fn describe(ec2: &aws_sdk_ec2::Client, ids: &[String]) -> Result<Vec<Snapshot>, AwsError> {
-    let output = ec2
+async fn describe(clients: &AwsClients, ids: &[String]) -> Result<Vec<Snapshot>, AwsError> {
+    let output = clients
+        .ec2
         .describe_snapshots()
         .set_snapshot_ids(Some(ids.to_vec()))
         .send()

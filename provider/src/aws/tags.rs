@@ -4,48 +4,24 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::Tag;
-use aws_sdk_ec2::Client;
 
-use super::copy::tag_map;
+use super::clients::AwsClients;
 use super::errors::AwsError;
 
-/// Tags of each snapshot in `snapshot_ids` that still exists, by id.
-pub async fn snapshot_tags(
-    client: &Client,
-    snapshot_ids: &[String],
-) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
-    if snapshot_ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let result = client
-        .describe_snapshots()
-        .set_snapshot_ids(Some(snapshot_ids.to_vec()))
-        .send()
-        .await;
-    match result {
-        Ok(output) => Ok(output
-            .snapshots()
-            .iter()
-            .filter_map(|s| Some((s.snapshot_id()?.to_owned(), tag_map(s.tags()))))
-            .collect()),
-        // One missing snapshot fails the whole call; ask one by one so the
-        // others still report.
-        Err(err) => {
-            let err = AwsError::from_sdk("calling EC2 DescribeSnapshots", err);
-            if err.code() != Some("InvalidSnapshot.NotFound") || snapshot_ids.len() == 1 {
-                return if err.code() == Some("InvalidSnapshot.NotFound") {
-                    Ok(BTreeMap::new())
-                } else {
-                    Err(err)
-                };
-            }
-            let mut found = BTreeMap::new();
-            for id in snapshot_ids {
-                found.extend(Box::pin(snapshot_tags(client, std::slice::from_ref(id))).await?);
-            }
-            Ok(found)
-        }
-    }
+/// EC2 tags as a map, the one conversion the layer has. A tag without a key
+/// cannot exist; one without a value has the empty value, as the console
+/// shows it. `aws:` keys are left out: AWS reserves them, nobody can set or
+/// remove them, and no copy can carry them.
+pub(crate) fn tags_from_sdk(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .collect()
 }
 
 /// The changes that bring `current` to `wanted`: tags to set (new or with
@@ -71,7 +47,7 @@ pub fn tag_changes(
 /// exactly `wanted`: removals first, so a failure half way never leaves a
 /// tag that should be gone.
 pub async fn sync_tags(
-    client: &Client,
+    clients: &AwsClients,
     resource_id: &str,
     current: &BTreeMap<String, String>,
     wanted: &BTreeMap<String, String>,
@@ -82,7 +58,8 @@ pub async fn sync_tags(
             .iter()
             .map(|k| Tag::builder().key(k).build())
             .collect();
-        client
+        clients
+            .ec2
             .delete_tags()
             .resources(resource_id)
             .set_tags(Some(keys))
@@ -97,7 +74,8 @@ pub async fn sync_tags(
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
-        client
+        clients
+            .ec2
             .create_tags()
             .resources(resource_id)
             .set_tags(Some(tags))
@@ -113,6 +91,19 @@ pub async fn sync_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_tags_are_left_out() {
+        let tags = [
+            Tag::builder()
+                .key("aws:cloudformation:stack-name")
+                .value("x")
+                .build(),
+            Tag::builder().key("Name").value("app").build(),
+            Tag::builder().key("Empty").build(),
+        ];
+        assert_eq!(tags_from_sdk(&tags), map(&[("Name", "app"), ("Empty", "")]));
+    }
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -8,13 +8,14 @@
 
 use std::time::Duration;
 
-use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::copy::{describe_image, ImageFacts};
-use super::errors::{is_throttling, AwsError};
-use crate::protocol::log;
+use super::clients::AwsClients;
+use super::errors::{is_throttling, AwsError, Optional};
+use super::image::{find_image_by_id, Image};
+use super::snapshot::find_snapshots_by_ids;
+use crate::log;
 
 /// The first look at a new copy.
 pub const FIRST_POLL_DELAY: Duration = Duration::from_secs(1);
@@ -30,16 +31,16 @@ pub const NOT_FOUND_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaitOutcome {
     /// The image is available.
-    Available(ImageFacts),
+    Available(Image),
     /// The copy ended in `failed` (or another terminal state that is not
     /// available); `state_reason` says why.
-    Failed(ImageFacts),
+    Failed(Image),
     /// The image does not exist (deregistered, or never became visible).
     Gone,
     /// Terraform asked the provider to stop; the last state seen, if any.
-    Stopped(Option<ImageFacts>),
+    Stopped(Option<Image>),
     /// The deadline passed; the last state seen, if any.
-    TimedOut(Option<ImageFacts>),
+    TimedOut(Option<Image>),
 }
 
 /// The next pause of the poll loop after `previous`.
@@ -49,31 +50,31 @@ pub fn next_poll_delay(previous: Duration) -> Duration {
 
 /// One look at the image: `Ok(None)` when it does not exist. Throttling is
 /// reported as an error whose code [`is_throttling`] recognises.
-pub async fn image_status(client: &Client, image_id: &str) -> Result<Option<ImageFacts>, AwsError> {
-    describe_image(client, image_id).await
+pub async fn image_status(clients: &AwsClients, image_id: &str) -> Result<Option<Image>, AwsError> {
+    find_image_by_id(clients, image_id).await.optional()
 }
 
 /// Waits until `image_id` is available, failed or gone, `deadline` passes or
 /// `stop` is cancelled. Throttled polls are simply retried after the next
 /// pause. Each pending look logs the snapshots' progress.
 pub async fn wait_image_available(
-    client: &Client,
+    clients: &AwsClients,
     image_id: &str,
     deadline: Instant,
     stop: &CancellationToken,
 ) -> Result<WaitOutcome, AwsError> {
     let started = Instant::now();
     let mut delay = FIRST_POLL_DELAY;
-    let mut last_seen: Option<ImageFacts> = None;
+    let mut last_seen: Option<Image> = None;
     loop {
         if stop.is_cancelled() {
             return Ok(WaitOutcome::Stopped(last_seen));
         }
-        match image_status(client, image_id).await {
+        match image_status(clients, image_id).await {
             Ok(Some(facts)) => match facts.state.as_str() {
                 "available" => return Ok(WaitOutcome::Available(facts)),
                 "pending" | "transient" => {
-                    log_progress(client, &facts).await;
+                    log_progress(clients, &facts).await;
                     last_seen = Some(facts);
                 }
                 _ => return Ok(WaitOutcome::Failed(facts)),
@@ -105,30 +106,18 @@ pub async fn wait_image_available(
 
 /// Logs each snapshot's copy progress. Only informative: a failure to read
 /// the snapshots must not fail the wait.
-async fn log_progress(client: &Client, facts: &ImageFacts) {
-    if facts.snapshot_ids.is_empty() {
+async fn log_progress(clients: &AwsClients, image: &Image) {
+    if image.snapshot_ids.is_empty() {
         log::info(
             "waiting for EC2 AMI copy",
-            &[("image_id", &facts.image_id), ("state", &facts.state)],
+            &[("image_id", &image.id), ("state", &image.state)],
         );
         return;
     }
-    let progress = match client
-        .describe_snapshots()
-        .set_snapshot_ids(Some(facts.snapshot_ids.clone()))
-        .send()
-        .await
-    {
-        Ok(output) => output
-            .snapshots()
+    let progress = match find_snapshots_by_ids(clients, &image.snapshot_ids).await {
+        Ok(snapshots) => snapshots
             .iter()
-            .map(|s| {
-                format!(
-                    "{} {}",
-                    s.snapshot_id().unwrap_or_default(),
-                    s.progress().unwrap_or("?")
-                )
-            })
+            .map(|s| format!("{} {}", s.id, s.progress.as_deref().unwrap_or("?")))
             .collect::<Vec<_>>()
             .join(", "),
         Err(_) => "unknown".to_owned(),
@@ -136,8 +125,8 @@ async fn log_progress(client: &Client, facts: &ImageFacts) {
     log::info(
         "waiting for EC2 AMI copy",
         &[
-            ("image_id", &facts.image_id),
-            ("state", &facts.state),
+            ("image_id", &image.id),
+            ("state", &image.state),
             ("snapshot_progress", &progress),
         ],
     );

@@ -14,14 +14,14 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
 
-use super::log;
+use crate::log;
 
 /// A TLS handshake that has not finished by then is a stuck or foreign client.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One client connection.
 #[derive(Debug)]
-pub enum Conn {
+pub(super) enum Conn {
     /// No AutoMTLS was requested.
     Plain(TcpStream),
     /// The usual case: mutual TLS with Terraform.
@@ -30,7 +30,7 @@ pub enum Conn {
 
 /// Accepts connections until `shutdown`, finishing TLS handshakes off the
 /// accept loop so that one slow client cannot block another.
-pub fn incoming(
+pub(super) fn incoming(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,

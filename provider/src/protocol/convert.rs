@@ -9,7 +9,7 @@ use super::value::{Type, Value};
 
 /// Our schema as Terraform reads it. Descriptions are Markdown, like the
 /// registry docs generated from them.
-pub fn schema_to_proto(schema: &Schema) -> pb::Schema {
+pub(super) fn schema_to_proto(schema: &Schema) -> pb::Schema {
     pb::Schema {
         version: schema.version,
         block: Some(block_to_proto(&schema.block)),
@@ -60,7 +60,7 @@ fn nested_to_proto(nested: &NestedBlock) -> pb::schema::NestedBlock {
 }
 
 /// Diagnostics as Terraform shows them.
-pub fn diagnostics_to_proto(diagnostics: &Diagnostics) -> Vec<pb::Diagnostic> {
+pub(super) fn diagnostics_to_proto(diagnostics: &Diagnostics) -> Vec<pb::Diagnostic> {
     diagnostics.0.iter().map(diagnostic_to_proto).collect()
 }
 
@@ -78,7 +78,7 @@ fn diagnostic_to_proto(diagnostic: &Diagnostic) -> pb::Diagnostic {
 }
 
 /// An attribute path on the wire.
-pub fn path_to_proto(path: &AttrPath) -> pb::AttributePath {
+pub(super) fn path_to_proto(path: &AttrPath) -> pb::AttributePath {
     use pb::attribute_path::step::Selector;
     let steps = path
         .0
@@ -95,7 +95,7 @@ pub fn path_to_proto(path: &AttrPath) -> pb::AttributePath {
 }
 
 /// Decodes a value Terraform sent; an absent or empty value is null.
-pub fn decode(
+pub(super) fn decode(
     value: Option<&pb::DynamicValue>,
     ty: &Type,
     what: &str,
@@ -120,7 +120,11 @@ pub fn decode(
 }
 
 /// Encodes a value for Terraform.
-pub fn encode(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostics> {
+pub(super) fn encode(
+    value: &Value,
+    ty: &Type,
+    what: &str,
+) -> Result<pb::DynamicValue, Diagnostics> {
     msgpack::encode(value, ty)
         .map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() })
         .map_err(|err| {

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 use super::convert::{decode, diagnostics_to_proto, encode, path_to_proto, schema_to_proto};
 use super::diagnostics::{Diagnostic, Diagnostics};
 use super::resource::{ApplyRequest, PlanRequest, ProviderService, Resource};
-use super::value::Type;
+use super::value::{Type, Value};
 
 struct Entry {
     resource: Arc<dyn Resource>,
@@ -22,7 +22,7 @@ struct Entry {
 }
 
 /// Serves a [`ProviderService`] as Terraform's `Provider` gRPC service.
-pub struct Adapter<P> {
+pub(super) struct Adapter<P> {
     provider: Arc<P>,
     provider_schema: pb::Schema,
     provider_type: Type,
@@ -39,7 +39,7 @@ impl<P> std::fmt::Debug for Adapter<P> {
 
 impl<P: ProviderService> Adapter<P> {
     /// Builds the adapter; schemas are converted once, up front.
-    pub fn new(provider: Arc<P>) -> Self {
+    pub(super) fn new(provider: Arc<P>) -> Self {
         let schema = provider.schema();
         let resources = provider
             .resources()
@@ -242,13 +242,12 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             let state = decode(request.current_state.as_ref(), &entry.ty, "current state")?;
             let response = entry.resource.read(state, request.private).await;
             let mut diagnostics = response.diagnostics;
-            let new_state = match encode(&response.new_state, &entry.ty, "refreshed state") {
-                Ok(value) => Some(value),
-                Err(diags) => {
-                    diagnostics.extend(diags);
-                    None
-                }
-            };
+            let new_state = encode_or_report(
+                &response.new_state,
+                &entry.ty,
+                "refreshed state",
+                &mut diagnostics,
+            );
             Ok::<_, Diagnostics>(pb::read_resource::Response {
                 new_state,
                 diagnostics: diagnostics_to_proto(&diagnostics),
@@ -256,12 +255,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             })
         }
         .await;
-        Ok(Response::new(result.unwrap_or_else(|diags| {
-            pb::read_resource::Response {
-                diagnostics: diagnostics_to_proto(&diags),
-                ..Default::default()
-            }
-        })))
+        respond(result)
     }
 
     async fn plan_resource_change(
@@ -286,13 +280,12 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             let planned_state = if diagnostics.has_errors() {
                 None
             } else {
-                match encode(&response.planned_state, &entry.ty, "planned state") {
-                    Ok(value) => Some(value),
-                    Err(diags) => {
-                        diagnostics.extend(diags);
-                        None
-                    }
-                }
+                encode_or_report(
+                    &response.planned_state,
+                    &entry.ty,
+                    "planned state",
+                    &mut diagnostics,
+                )
             };
             Ok::<_, Diagnostics>(pb::plan_resource_change::Response {
                 planned_state,
@@ -306,12 +299,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             })
         }
         .await;
-        Ok(Response::new(result.unwrap_or_else(|diags| {
-            pb::plan_resource_change::Response {
-                diagnostics: diagnostics_to_proto(&diags),
-                ..Default::default()
-            }
-        })))
+        respond(result)
     }
 
     async fn apply_resource_change(
@@ -331,13 +319,12 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             let mut diagnostics = response.diagnostics;
             // The new state is returned even alongside errors: it records
             // what already exists in AWS, so nothing is orphaned.
-            let new_state = match encode(&response.new_state, &entry.ty, "new state") {
-                Ok(value) => Some(value),
-                Err(diags) => {
-                    diagnostics.extend(diags);
-                    None
-                }
-            };
+            let new_state = encode_or_report(
+                &response.new_state,
+                &entry.ty,
+                "new state",
+                &mut diagnostics,
+            );
             Ok::<_, Diagnostics>(pb::apply_resource_change::Response {
                 new_state,
                 private: response.private,
@@ -345,12 +332,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             })
         }
         .await;
-        Ok(Response::new(result.unwrap_or_else(|diags| {
-            pb::apply_resource_change::Response {
-                diagnostics: diagnostics_to_proto(&diags),
-                ..Default::default()
-            }
-        })))
+        respond(result)
     }
 
     async fn import_resource_state(
@@ -379,12 +361,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             })
         }
         .await;
-        Ok(Response::new(result.unwrap_or_else(|diags| {
-            pb::import_resource_state::Response {
-                diagnostics: diagnostics_to_proto(&diags),
-                ..Default::default()
-            }
-        })))
+        respond(result)
     }
 
     async fn move_resource_state(
@@ -425,6 +402,55 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+/// A response that carries diagnostics, so that a request failing before
+/// its handler could answer becomes a response holding only those.
+trait Answer: Default {
+    fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>);
+}
+
+macro_rules! answers {
+    ($($response:ty),* $(,)?) => {
+        $(impl Answer for $response {
+            fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>) {
+                self.diagnostics = diagnostics;
+            }
+        })*
+    };
+}
+
+answers!(
+    pb::read_resource::Response,
+    pb::plan_resource_change::Response,
+    pb::apply_resource_change::Response,
+    pb::import_resource_state::Response,
+);
+
+/// The handler's response, or one with only the diagnostics it failed with.
+fn respond<T: Answer>(result: Result<T, Diagnostics>) -> Result<Response<T>, Status> {
+    Ok(Response::new(result.unwrap_or_else(|diags| {
+        let mut response = T::default();
+        response.set_diagnostics(diagnostics_to_proto(&diags));
+        response
+    })))
+}
+
+/// `value` encoded for Terraform; `None`, with the reason added to
+/// `diagnostics`, when it cannot be.
+fn encode_or_report(
+    value: &Value,
+    ty: &Type,
+    what: &str,
+    diagnostics: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    match encode(value, ty, what) {
+        Ok(value) => Some(value),
+        Err(diags) => {
+            diagnostics.extend(diags);
+            None
+        }
     }
 }
 

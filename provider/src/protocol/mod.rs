@@ -3,9 +3,9 @@
 //! Invariant: protobuf types never leave this module. Resources see typed
 //! models ([`typed`]), the provider sees [`resource::ProviderService`].
 
+pub mod declare;
 pub mod diagnostics;
 pub mod json;
-pub mod log;
 pub mod managed;
 pub mod msgpack;
 pub mod resource;

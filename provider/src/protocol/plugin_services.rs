@@ -11,7 +11,7 @@ use tfplugin_proto::plugin::{
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::log;
+use crate::log;
 
 /// A response stream that sends nothing and ends when the server shuts down,
 /// so graceful shutdown is never held up by a stream that stays open.
@@ -26,7 +26,7 @@ fn silent_until<T: Send + 'static>(shutdown: CancellationToken) -> Silent<T> {
 
 /// Answers go-plugin's controller: `Shutdown` stops the whole server.
 #[derive(Debug, Clone)]
-pub struct Controller {
+pub(super) struct Controller {
     /// Cancelled to stop serving and exit.
     pub shutdown: CancellationToken,
 }
@@ -43,7 +43,7 @@ impl GrpcController for Controller {
 /// go-plugin's stdio forwarding. We log to stderr directly, where go-plugin
 /// picks the lines up, so this stream only exists to be well-behaved.
 #[derive(Debug, Clone)]
-pub struct Stdio {
+pub(super) struct Stdio {
     /// Ends the stream on shutdown.
     pub shutdown: CancellationToken,
 }
@@ -63,7 +63,7 @@ impl GrpcStdio for Stdio {
 /// go-plugin's connection broker. Providers never dial back to Terraform,
 /// but the client may open the stream, so we accept it and stay silent.
 #[derive(Debug, Clone)]
-pub struct Broker {
+pub(super) struct Broker {
     /// Ends the stream on shutdown.
     pub shutdown: CancellationToken,
 }

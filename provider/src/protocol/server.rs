@@ -20,10 +20,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::conn::incoming;
 use super::grpc::Adapter;
-use super::log;
 use super::plugin_services::{Broker, Controller, Stdio};
 use super::resource::ProviderService;
 use super::tls::plugin_tls;
+use crate::log;
 
 /// The cookie Terraform sets so that plugins refuse to run outside it.
 const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
@@ -35,8 +35,10 @@ const PROTOCOL_VERSION: u32 = 6;
 /// allows 64 MiB on its side.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
-/// Runs the provider plugin until Terraform shuts it down.
-pub fn serve() -> ExitCode {
+/// Runs `provider` as a Terraform plugin until Terraform shuts it down. The
+/// binary builds the provider and hands it here, so this layer knows only
+/// the [`ProviderService`] trait.
+pub fn serve<P: ProviderService>(provider: P) -> ExitCode {
     if std::env::var(MAGIC_COOKIE_KEY).as_deref() != Ok(MAGIC_COOKIE_VALUE) {
         eprintln!(
             "This binary is a plugin for Terraform and is not meant to be run by hand.\n\
@@ -54,8 +56,7 @@ pub fn serve() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let provider = Arc::new(crate::provider::ImageCopierProvider::new());
-    let result = runtime.block_on(run(provider));
+    let result = runtime.block_on(run(Arc::new(provider)));
     // Background tasks (signal listener, stalled connections) must not keep
     // the process alive once Terraform has asked it to go.
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -22,7 +22,7 @@ use rustls::{
 
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(super) enum TlsError {
     /// `PLUGIN_CLIENT_CERT` did not hold a PEM certificate.
     #[error("reading the client certificate Terraform passed in PLUGIN_CLIENT_CERT: {0}")]
     ClientCert(String),
@@ -36,7 +36,7 @@ pub enum TlsError {
 
 /// A server TLS configuration plus the DER certificate to announce.
 #[derive(Debug)]
-pub struct PluginTls {
+pub(super) struct PluginTls {
     /// The rustls configuration accepting only Terraform's client certificate.
     pub config: Arc<ServerConfig>,
     /// Our certificate, DER-encoded, for the handshake line.
@@ -44,7 +44,7 @@ pub struct PluginTls {
 }
 
 /// Builds the TLS configuration for the client certificate in `client_pem`.
-pub fn plugin_tls(client_pem: &str) -> Result<PluginTls, TlsError> {
+pub(super) fn plugin_tls(client_pem: &str) -> Result<PluginTls, TlsError> {
     let client_cert = CertificateDer::from_pem_slice(client_pem.as_bytes())
         .map_err(|e| TlsError::ClientCert(e.to_string()))?;
     let (server_cert, server_key) = generate_server_cert()?;

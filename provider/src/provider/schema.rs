@@ -9,7 +9,7 @@ fn string_set() -> Type {
 
 /// Schema of the provider block; names follow the aws provider so that
 /// platform teams can carry their configuration over.
-pub fn provider_schema() -> Schema {
+pub(super) fn provider_schema() -> Schema {
     let assume_role = Block::new("Assume an IAM role before making any call, as the aws provider does.")
         .attribute(Attribute::required(
             "role_arn",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::protocol::managed::Managed;
 use crate::protocol::resource::Resource;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
 /// Environment variable that turns on resources meant only for this
 /// project's own tests. They are never in the schema otherwise.

@@ -1,17 +1,18 @@
 //! Reading and changing the grants of one AMI through the AWS layer.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::aws::image::Image;
+use crate::aws::kms::is_aws_managed_key;
 use crate::aws::permissions::{self, Change};
 use crate::aws::snapshot::{self, Snapshot};
 use crate::aws::{AwsClients, AwsError};
-use crate::protocol::log;
+use crate::log;
+use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
-use super::grants::{observe, Actual, Changes, Managed};
-use super::model::AmiShareModel;
+use super::model::{set_like, set_of, AmiShareModel};
+use super::rules::{observe, Actual, Changes, Managed};
 
 /// Delays between the reads that confirm new grants. AWS is eventually
 /// consistent right after ModifyImageAttribute; about 10 s in all.
@@ -25,42 +26,46 @@ const CONSISTENCY_DELAYS: &[Duration] = &[
 ];
 
 /// The grants on `image` and its snapshots.
-pub async fn load_actual(ec2: &aws_sdk_ec2::Client, image: &Image) -> Result<Actual, AwsError> {
-    let launch = permissions::read_launch_grants(ec2, &image.id).await?;
+pub(super) async fn load_actual(clients: &AwsClients, image: &Image) -> Result<Actual, AwsError> {
+    let launch = permissions::read_launch_grants(clients, &image.id).await?;
     let mut volumes = Vec::with_capacity(image.snapshot_ids.len());
     for id in &image.snapshot_ids {
-        volumes.push((id.clone(), permissions::read_volume_grants(ec2, id).await?));
+        volumes.push((
+            id.clone(),
+            permissions::read_volume_grants(clients, id).await?,
+        ));
     }
     Ok(Actual { launch, volumes })
 }
 
 /// Makes the calls in `changes`: grants first, so that a failure half way
 /// never leaves a target with less than it had, then revocations.
-pub async fn apply_changes(
-    ec2: &aws_sdk_ec2::Client,
+pub(super) async fn apply_changes(
+    clients: &AwsClients,
     image_id: &str,
     changes: &Changes,
 ) -> Result<(), AwsError> {
     for (snapshot, accounts) in &changes.volume_add {
-        permissions::modify_volume_grants(ec2, snapshot, Change::Add, accounts, false).await?;
+        permissions::modify_volume_grants(clients, snapshot, Change::Add, accounts, false).await?;
     }
-    permissions::modify_launch_grants(ec2, image_id, Change::Add, &changes.launch_add).await?;
-    permissions::modify_launch_grants(ec2, image_id, Change::Remove, &changes.launch_remove)
+    permissions::modify_launch_grants(clients, image_id, Change::Add, &changes.launch_add).await?;
+    permissions::modify_launch_grants(clients, image_id, Change::Remove, &changes.launch_remove)
         .await?;
     for (snapshot, accounts, public) in &changes.volume_remove {
-        permissions::modify_volume_grants(ec2, snapshot, Change::Remove, accounts, *public).await?;
+        permissions::modify_volume_grants(clients, snapshot, Change::Remove, accounts, *public)
+            .await?;
     }
     Ok(())
 }
 
 /// Reads the grants until they show `desired` (AWS may lag right after a
 /// change), for a bounded time; returns the last reading either way.
-pub async fn settle(
-    ec2: &aws_sdk_ec2::Client,
+pub(super) async fn settle(
+    clients: &AwsClients,
     image: &Image,
     desired: &Managed,
 ) -> Result<(Actual, bool), AwsError> {
-    let mut actual = load_actual(ec2, image).await?;
+    let mut actual = load_actual(clients, image).await?;
     for delay in CONSISTENCY_DELAYS {
         if matches(desired, &actual) {
             return Ok((actual, true));
@@ -70,7 +75,7 @@ pub async fn settle(
             &[("image_id", &image.id)],
         );
         tokio::time::sleep(*delay).await;
-        actual = load_actual(ec2, image).await?;
+        actual = load_actual(clients, image).await?;
     }
     let ok = matches(desired, &actual);
     Ok((actual, ok))
@@ -82,15 +87,15 @@ fn matches(desired: &Managed, actual: &Actual) -> bool {
 }
 
 /// The snapshots behind `image` (those that exist).
-pub async fn snapshots(
-    ec2: &aws_sdk_ec2::Client,
+pub(super) async fn snapshots(
+    clients: &AwsClients,
     image: &Image,
 ) -> Result<Vec<Snapshot>, AwsError> {
-    snapshot::find_snapshots_by_ids(ec2, &image.snapshot_ids).await
+    snapshot::find_snapshots_by_ids(clients, &image.snapshot_ids).await
 }
 
 /// Fills the computed attributes from what AWS reports.
-pub fn fill_computed(
+pub(super) fn fill_computed(
     model: &mut AmiShareModel,
     image: &Image,
     snapshots: &[Snapshot],
@@ -110,23 +115,16 @@ pub fn fill_computed(
 }
 
 /// The attributes the image alone decides: its snapshots, name and user tags.
-pub fn fill_image_facts(model: &mut AmiShareModel, image: &Image) {
+pub(super) fn fill_image_facts(model: &mut AmiShareModel, image: &Image) {
     model.snapshot_ids = Field::Known(image.snapshot_ids.iter().cloned().collect());
-    model.image_name = image.name.clone().into();
-    model.image_tags = Field::Known(user_tags(&image.tags));
-}
-
-/// Tags without the `aws:` keys AWS reserves for itself, which no copy can carry.
-pub fn user_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    model.image_name = Some(image.name.clone()).filter(|n| !n.is_empty()).into();
+    // The AWS layer leaves out `aws:` keys, which no copy can carry.
+    model.image_tags = Field::Known(image.tags.clone());
 }
 
 /// Refuses an image this provider cannot share: owned by another account,
 /// or with a snapshot encrypted with an AWS-managed key. `Err` is the reason.
-pub async fn check_shareable(
+pub(super) async fn check_shareable(
     clients: &AwsClients,
     image: &Image,
 ) -> Result<Result<(), String>, AwsError> {
@@ -137,14 +135,14 @@ pub async fn check_shareable(
             image.id, image.owner_id, clients.account_id
         )));
     }
-    for snapshot in snapshots(&clients.ec2, image).await? {
+    for snapshot in snapshots(clients, image).await? {
         if !snapshot.encrypted {
             continue;
         }
         let managed = match &snapshot.kms_key_id {
             // Encrypted without a named key means the account's default, AWS-managed key.
             None => true,
-            Some(key) => snapshot::is_aws_managed_key(&clients.kms, key).await?,
+            Some(key) => is_aws_managed_key(clients, key).await?,
         };
         if managed {
             return Ok(Err(format!(
@@ -160,17 +158,45 @@ pub async fn check_shareable(
     Ok(Ok(()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aws_tags_are_left_out() {
-        let tags: BTreeMap<String, String> =
-            [("aws:cloudformation:stack-name", "x"), ("Name", "app")]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        assert_eq!(user_tags(&tags).keys().collect::<Vec<_>>(), vec!["Name"]);
+/// The principals a model manages; unknown sets count as empty (apply
+/// only sees known values, state only holds known values).
+pub(super) fn managed_of(model: &AmiShareModel) -> Managed {
+    Managed {
+        accounts: set_of(&model.account_ids).unwrap_or_default(),
+        organizations: set_of(&model.organization_arns).unwrap_or_default(),
+        organizational_units: set_of(&model.organizational_unit_arns).unwrap_or_default(),
+        share_snapshots: model.shares_snapshots().unwrap_or(true),
+        exclusive: model.is_exclusive().unwrap_or(false),
     }
+}
+
+/// An AWS failure as the diagnostic of `summary` (what was being done).
+pub(super) fn aws_error(summary: &str, err: &AwsError) -> Diagnostics {
+    Diagnostic::error(summary, err.to_string()).into()
+}
+
+/// `model` with its sets replaced by what exists (see [`observe`]) and its
+/// computed values refreshed.
+pub(super) fn observed_state(
+    model: &AmiShareModel,
+    image: &Image,
+    actual: &Actual,
+) -> AmiShareModel {
+    let seen = observe(&managed_of(model), actual);
+    let mut state = model.clone();
+    state.account_ids = set_like(&model.account_ids, &seen.accounts);
+    state.organization_arns = set_like(&model.organization_arns, &seen.organizations);
+    state.organizational_unit_arns =
+        set_like(&model.organizational_unit_arns, &seen.organizational_units);
+    fill_computed(&mut state, image, &[], actual);
+    // Without the snapshots at hand, keep what was known about encryption.
+    state.encrypted = model.encrypted.clone();
+    state.kms_key_ids = model.kms_key_ids.clone();
+    if state.encrypted.is_unknown() {
+        state.encrypted = Field::Known(image.encrypted);
+    }
+    if state.kms_key_ids.is_unknown() {
+        state.kms_key_ids = Field::Known(Default::default());
+    }
+    state
 }

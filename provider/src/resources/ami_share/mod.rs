@@ -1,39 +1,43 @@
 //! `imagecopier_ami_share`: shares an AMI and every EBS snapshot behind it
 //! with a set of accounts, organizations and OUs, as one declarative set.
 //!
-//! Layout: [`schema`] and [`model`] describe the resource; [`validate`] holds
-//! the static checks, [`plan`] the plan-time ones; [`grants`] is the set
-//! logic (pure, unit-tested); [`crud`] and [`aws_state`] do the AWS calls
-//! through `crate::aws`.
+//! Layout, the same for every resource: [`model`] declares the attributes;
+//! [`validate`] holds the static checks, [`plan`] the plan-time ones;
+//! [`rules`] is the set logic (pure, unit-tested); [`create`] (which is
+//! also update: both converge the grants), [`read`] (and import) and
+//! [`delete`] are the operations, and [`aws_state`] holds what they share
+//! for reading and changing grants through `crate::aws`.
 
 mod aws_state;
-mod crud;
-mod grants;
+mod create;
+mod delete;
 mod model;
 mod plan;
-mod schema;
+mod read;
+mod rules;
 mod validate;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::protocol::declare::Declared;
 use crate::protocol::diagnostics::Diagnostics;
 use crate::protocol::managed::{Applied, ManagedResource, Planned};
 use crate::protocol::schema::Schema;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
-pub use model::AmiShareModel;
+pub(super) use model::AmiShareModel;
 
 /// The resource.
 #[derive(Debug)]
-pub struct AmiShare {
+pub(super) struct AmiShare {
     shared: Arc<Shared>,
 }
 
 impl AmiShare {
     /// A resource bound to the provider's shared state.
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
     }
 }
@@ -47,7 +51,7 @@ impl ManagedResource for AmiShare {
     }
 
     fn schema(&self) -> Schema {
-        schema::schema()
+        Schema::new(0, AmiShareModel::block())
     }
 
     async fn validate(&self, config: &AmiShareModel) -> Diagnostics {
@@ -69,7 +73,7 @@ impl ManagedResource for AmiShare {
         _config: AmiShareModel,
     ) -> Applied<AmiShareModel> {
         match self.shared.clients() {
-            Ok(clients) => crud::converge(&clients, None, planned).await,
+            Ok(clients) => create::converge(&clients, None, planned).await,
             Err(diags) => Applied::failed(diags),
         }
     }
@@ -81,20 +85,20 @@ impl ManagedResource for AmiShare {
         _config: AmiShareModel,
     ) -> Applied<AmiShareModel> {
         match self.shared.clients() {
-            Ok(clients) => crud::converge(&clients, Some(&prior), planned).await,
+            Ok(clients) => create::converge(&clients, Some(&prior), planned).await,
             Err(diags) => Applied::partial(prior, diags),
         }
     }
 
     async fn delete(&self, prior: AmiShareModel) -> Result<(), Diagnostics> {
-        crud::delete(&*self.shared.clients()?, &prior).await
+        delete::delete(&*self.shared.clients()?, &prior).await
     }
 
     async fn read(&self, state: AmiShareModel) -> Result<Option<AmiShareModel>, Diagnostics> {
-        crud::read(&*self.shared.clients()?, &state).await
+        read::read(&*self.shared.clients()?, &state).await
     }
 
     async fn import(&self, id: &str) -> Result<AmiShareModel, Diagnostics> {
-        crud::import(&*self.shared.clients()?, id).await
+        read::import(&*self.shared.clients()?, id).await
     }
 }

@@ -1,10 +1,12 @@
-//! The typed model of `imagecopier_ami_share` and its conversions.
+//! The model of `imagecopier_ami_share`: every attribute declared once, and
+//! the string sets it keeps exactly as Terraform sent them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::protocol::declare::{model, AttributeType};
 use crate::protocol::diagnostics::{AttrPath, Diagnostic};
-use crate::protocol::typed::{Field, FromValue, IntoValue, ObjectReader, ObjectWriter};
-use crate::protocol::value::Value;
+use crate::protocol::typed::{Field, FromValue, IntoValue};
+use crate::protocol::value::{Type, Value};
 
 /// A set of strings from configuration, kept as Terraform sent it.
 ///
@@ -12,16 +14,16 @@ use crate::protocol::value::Value;
 /// another resource). Such a set must reach the plan unchanged, so the raw
 /// value is kept and [`StringSet::known`] says whether it can be used yet.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StringSet(Value);
+pub(crate) struct StringSet(Value);
 
 impl StringSet {
     /// A fully known set.
-    pub fn from_set(set: &BTreeSet<String>) -> Self {
+    pub(crate) fn from_set(set: &BTreeSet<String>) -> Self {
         Self(set.to_value())
     }
 
     /// The elements, when every one of them is known.
-    pub fn known(&self) -> Option<BTreeSet<String>> {
+    pub(crate) fn known(&self) -> Option<BTreeSet<String>> {
         match &self.0 {
             Value::Set(items) | Value::List(items) => items
                 .iter()
@@ -55,7 +57,7 @@ impl IntoValue for StringSet {
 }
 
 /// What a set attribute holds, for logic that needs plain values.
-pub fn set_of(field: &Field<StringSet>) -> Option<BTreeSet<String>> {
+pub(super) fn set_of(field: &Field<StringSet>) -> Option<BTreeSet<String>> {
     match field {
         Field::Known(set) => set.known(),
         Field::Null => Some(BTreeSet::new()),
@@ -65,7 +67,7 @@ pub fn set_of(field: &Field<StringSet>) -> Option<BTreeSet<String>> {
 
 /// A set value for state, written the way the prior value was: an empty
 /// set stays null when it was null, so an omitted argument shows no diff.
-pub fn set_like(prior: &Field<StringSet>, set: &BTreeSet<String>) -> Field<StringSet> {
+pub(super) fn set_like(prior: &Field<StringSet>, set: &BTreeSet<String>) -> Field<StringSet> {
     if set.is_empty() && !matches!(prior, Field::Known(_)) {
         Field::Null
     } else {
@@ -73,87 +75,64 @@ pub fn set_like(prior: &Field<StringSet>, set: &BTreeSet<String>) -> Field<Strin
     }
 }
 
-/// The resource's model.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AmiShareModel {
-    /// The AMI id.
-    pub id: Field<String>,
-    /// The AMI to share.
-    pub image_id: Field<String>,
-    /// Accounts with launch (and snapshot) permission.
-    pub account_ids: Field<StringSet>,
-    /// Organizations with launch permission.
-    pub organization_arns: Field<StringSet>,
-    /// Organizational units with launch permission.
-    pub organizational_unit_arns: Field<StringSet>,
-    /// Whether snapshots are shared with the accounts.
-    pub share_snapshots: Field<bool>,
-    /// Whether grants not in configuration are removed.
-    pub exclusive: Field<bool>,
-    /// The AMI's EBS snapshots.
-    pub snapshot_ids: Field<BTreeSet<String>>,
-    /// The AMI's name.
-    pub image_name: Field<String>,
-    /// The owner's user tags on the AMI.
-    pub image_tags: Field<BTreeMap<String, String>>,
-    /// Whether the snapshots are encrypted.
-    pub encrypted: Field<bool>,
-    /// The snapshots' KMS keys.
-    pub kms_key_ids: Field<BTreeSet<String>>,
-    /// Whether anyone may launch the AMI or use its snapshots.
-    pub public: Field<bool>,
+impl AttributeType for StringSet {
+    fn ty() -> Type {
+        Type::set(Type::String)
+    }
+}
+
+model! {
+    /// `imagecopier_ami_share` as Terraform sees it.
+    pub(crate) struct AmiShareModel(
+        "Shares an AMI owned by the provider's account with other accounts, organizations and \
+         organizational units: launch permission on the AMI and, for accounts, createVolumePermission \
+         on every EBS snapshot behind it, so that the targets can copy it. The whole set is managed as \
+         one resource; changes are applied in place."
+    ) {
+        id: String [computed, keep] "The AMI ID (same as `image_id`).",
+        image_id: String [required, replace]
+            "The AMI to share, owned by the provider's account (`ami-` followed by 8 or 17 hex digits). \
+             Changing it replaces the resource.",
+        account_ids: StringSet [optional]
+            "12-digit AWS account IDs that get launch permission on the AMI and (with `share_snapshots`) \
+             createVolumePermission on each of its snapshots.",
+        organization_arns: StringSet [optional]
+            "AWS Organizations organization ARNs (`arn:aws:organizations::<account>:organization/o-...`) \
+             that get launch permission. Snapshots cannot be shared with organizations.",
+        organizational_unit_arns: StringSet [optional]
+            "Organizational unit ARNs (`arn:aws:organizations::<account>:ou/o-.../ou-...`) that get \
+             launch permission. Snapshots cannot be shared with organizational units.",
+        share_snapshots: bool [optional, computed]
+            "Whether accounts in `account_ids` also get createVolumePermission on every EBS snapshot of \
+             the AMI, which they need to copy it. Defaults to `true`.",
+        exclusive: bool [optional, computed]
+            "When `true`, grants on the AMI (and, with `share_snapshots`, on its snapshots) that are not \
+             in this configuration, public access included, are shown as drift and removed. Defaults to \
+             `false`: other grants are left alone.",
+        snapshot_ids: BTreeSet<String> [computed, aws] "The EBS snapshots behind the AMI.",
+        image_name: String [computed, aws] "The AMI's name.",
+        image_tags: BTreeMap<String, String> [computed, aws]
+            "The AMI's tags as its owner sees them, without `aws:` keys. Other accounts cannot see these \
+             tags; pass them to `imagecopier_encrypted_ami_copy.source_tags` to carry them over.",
+        encrypted: bool [computed, aws] "Whether the AMI's EBS snapshots are encrypted.",
+        kms_key_ids: BTreeSet<String> [computed, aws]
+            "ARNs of the KMS keys that encrypt the AMI's snapshots. Target accounts need access to these \
+             keys to copy the AMI.",
+        public: bool [computed]
+            "Whether anyone may launch the AMI or create volumes from its snapshots. This resource never \
+             makes an AMI public; with `exclusive = true` it removes public access.",
+    }
 }
 
 impl AmiShareModel {
     /// `share_snapshots` with its default applied; `None` while unknown.
-    pub fn shares_snapshots(&self) -> Option<bool> {
+    pub(crate) fn shares_snapshots(&self) -> Option<bool> {
         self.share_snapshots.or_default_when_null(true)
     }
 
     /// `exclusive` with its default applied; `None` while unknown.
-    pub fn is_exclusive(&self) -> Option<bool> {
+    pub(crate) fn is_exclusive(&self) -> Option<bool> {
         self.exclusive.or_default_when_null(false)
-    }
-}
-
-impl FromValue for AmiShareModel {
-    fn from_value(value: &Value, path: &AttrPath) -> Result<Self, Diagnostic> {
-        let r = ObjectReader::new(value, path)?;
-        Ok(Self {
-            id: r.get("id")?,
-            image_id: r.get("image_id")?,
-            account_ids: r.get("account_ids")?,
-            organization_arns: r.get("organization_arns")?,
-            organizational_unit_arns: r.get("organizational_unit_arns")?,
-            share_snapshots: r.get("share_snapshots")?,
-            exclusive: r.get("exclusive")?,
-            snapshot_ids: r.get("snapshot_ids")?,
-            image_name: r.get("image_name")?,
-            image_tags: r.get("image_tags")?,
-            encrypted: r.get("encrypted")?,
-            kms_key_ids: r.get("kms_key_ids")?,
-            public: r.get("public")?,
-        })
-    }
-}
-
-impl IntoValue for AmiShareModel {
-    fn to_value(&self) -> Value {
-        ObjectWriter::new()
-            .set("id", &self.id)
-            .set("image_id", &self.image_id)
-            .set("account_ids", &self.account_ids)
-            .set("organization_arns", &self.organization_arns)
-            .set("organizational_unit_arns", &self.organizational_unit_arns)
-            .set("share_snapshots", &self.share_snapshots)
-            .set("exclusive", &self.exclusive)
-            .set("snapshot_ids", &self.snapshot_ids)
-            .set("image_name", &self.image_name)
-            .set("image_tags", &self.image_tags)
-            .set("encrypted", &self.encrypted)
-            .set("kms_key_ids", &self.kms_key_ids)
-            .set("public", &self.public)
-            .build()
     }
 }
 
@@ -172,6 +151,15 @@ mod tests {
             Field::from_value(&raw, &AttrPath::root("account_ids")).expect("a set");
         assert_eq!(set_of(&field), None);
         assert_eq!(field.to_value(), raw);
+    }
+
+    #[test]
+    fn every_attribute_is_documented() {
+        use crate::protocol::declare::Declared;
+        assert_eq!(
+            AmiShareModel::block().missing_descriptions(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

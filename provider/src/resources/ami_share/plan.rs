@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use crate::aws::image::{find_image_by_id, Image};
+use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
-use crate::protocol::log;
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
 use super::aws_state::{check_shareable, fill_image_facts};
 use super::model::AmiShareModel;
 
 /// Plans a create (`prior` is `None`) or an update.
-pub async fn plan(
+pub(super) async fn plan(
     shared: &Arc<Shared>,
     prior: Option<&AmiShareModel>,
     mut planned: AmiShareModel,
@@ -34,12 +34,7 @@ pub async fn plan(
     match prior {
         Some(prior) if same_image => {
             // Nothing about the image changes in place: keep what state says.
-            planned.id = prior.id.clone();
-            planned.snapshot_ids = prior.snapshot_ids.clone();
-            planned.image_name = prior.image_name.clone();
-            planned.image_tags = prior.image_tags.clone();
-            planned.encrypted = prior.encrypted.clone();
-            planned.kms_key_ids = prior.kms_key_ids.clone();
+            planned.keep_prior_values(prior);
             planned.public = match planned.is_exclusive() {
                 Some(true) => Field::Known(false),
                 Some(false) => prior.public.clone(),
@@ -47,15 +42,11 @@ pub async fn plan(
             };
         }
         _ => {
-            if prior.is_some() {
-                requires_replace.push(AttrPath::root("image_id"));
+            if let Some(prior) = prior {
+                requires_replace = planned.replaced_attributes(prior);
             }
             planned.id = planned.image_id.clone();
-            planned.snapshot_ids = Field::Unknown;
-            planned.image_name = Field::Unknown;
-            planned.image_tags = Field::Unknown;
-            planned.encrypted = Field::Unknown;
-            planned.kms_key_ids = Field::Unknown;
+            planned.forget_aws_values();
             planned.public = Field::Unknown;
             // What PR review wants to read, and what copies in the same
             // plan carry (image_tags), is known now; apply keeps these
@@ -83,7 +74,7 @@ async fn check_new_image(
     let Some(image_id) = planned.image_id.known() else {
         return Ok(None);
     };
-    if super::validate::image_id(image_id).is_err() {
+    if crate::validate::ami_id(image_id).is_err() {
         return Ok(None); // validate already reported it
     }
     let clients = match shared.clients() {
@@ -99,24 +90,22 @@ async fn check_new_image(
     let at_image = |summary: &str, detail: String| {
         Diagnostics::from(Diagnostic::error(summary, detail).at(AttrPath::root("image_id")))
     };
-    let image = find_image_by_id(&clients.ec2, image_id)
-        .await
-        .map_err(|err| {
-            if err.is_not_found() {
-                at_image(
-                    "AMI not found",
-                    format!(
-                        "EC2 AMI ({image_id}) does not exist in account {} region {}: {err}",
-                        clients.account_id, clients.region
-                    ),
-                )
-            } else {
-                at_image(
-                    "reading EC2 AMI",
-                    format!("reading EC2 AMI ({image_id}): {err}"),
-                )
-            }
-        })?;
+    let image = find_image_by_id(&clients, image_id).await.map_err(|err| {
+        if err.is_not_found() {
+            at_image(
+                "AMI not found",
+                format!(
+                    "EC2 AMI ({image_id}) does not exist in account {} region {}: {err}",
+                    clients.account_id, clients.region
+                ),
+            )
+        } else {
+            at_image(
+                "reading EC2 AMI",
+                format!("reading EC2 AMI ({image_id}): {err}"),
+            )
+        }
+    })?;
     match check_shareable(&clients, &image).await {
         Ok(Ok(())) => Ok(Some(image)),
         Ok(Err(reason)) => Err(at_image("AMI cannot be shared", reason)),

@@ -7,7 +7,7 @@ use crate::aws::permissions::{LaunchGrants, VolumeGrants};
 
 /// The principals a configuration (or a state) manages.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Managed {
+pub(super) struct Managed {
     /// Accounts: launch permission, and snapshot permission with `share_snapshots`.
     pub accounts: BTreeSet<String>,
     /// Organizations: launch permission.
@@ -22,7 +22,7 @@ pub struct Managed {
 
 /// The grants that exist on an AMI and its snapshots.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Actual {
+pub(super) struct Actual {
     /// Launch permission on the AMI.
     pub launch: LaunchGrants,
     /// createVolumePermission, per snapshot id.
@@ -33,7 +33,7 @@ impl Actual {
     /// Accounts that hold launch permission and, when `share_snapshots`,
     /// createVolumePermission on every snapshot: the accounts that can
     /// actually copy the AMI.
-    pub fn fully_shared_accounts(&self, share_snapshots: bool) -> BTreeSet<String> {
+    pub(super) fn fully_shared_accounts(&self, share_snapshots: bool) -> BTreeSet<String> {
         self.launch
             .accounts
             .iter()
@@ -46,7 +46,7 @@ impl Actual {
 
     /// Whether anyone may launch the AMI or, when snapshots are considered,
     /// create volumes from one of its snapshots.
-    pub fn public(&self, share_snapshots: bool) -> bool {
+    pub(super) fn public(&self, share_snapshots: bool) -> bool {
         self.launch.public || (share_snapshots && self.volumes.iter().any(|(_, v)| v.public))
     }
 
@@ -67,7 +67,7 @@ impl Actual {
 /// an account, incomplete) is left out, so the plan adds it back. With
 /// `exclusive`, every other principal with a grant is put in, so the plan
 /// removes it.
-pub fn observe(managed: &Managed, actual: &Actual) -> Managed {
+pub(super) fn observe(managed: &Managed, actual: &Actual) -> Managed {
     let full = actual.fully_shared_accounts(managed.share_snapshots);
     let mut accounts: BTreeSet<String> = managed.accounts.intersection(&full).cloned().collect();
     let launch = &actual.launch;
@@ -106,7 +106,7 @@ pub fn observe(managed: &Managed, actual: &Actual) -> Managed {
 
 /// The calls that take `actual` to `desired`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Changes {
+pub(super) struct Changes {
     /// Launch permissions to grant.
     pub launch_add: LaunchGrants,
     /// Launch permissions to revoke (public access included, with `exclusive`).
@@ -119,7 +119,7 @@ pub struct Changes {
 
 impl Changes {
     /// True when no call is needed.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.launch_add.is_empty()
             && self.launch_remove.is_empty()
             && self.volume_add.is_empty()
@@ -131,7 +131,7 @@ impl Changes {
 /// managed and `desired` no longer has (or, with `exclusive`, everything not
 /// desired). Only grants that exist are revoked and only missing ones are
 /// granted, so the same call is safe to repeat.
-pub fn changes(desired: &Managed, prior: &Managed, actual: &Actual) -> Changes {
+pub(super) fn changes(desired: &Managed, prior: &Managed, actual: &Actual) -> Changes {
     let minus = |a: &BTreeSet<String>, b: &BTreeSet<String>| -> BTreeSet<String> {
         a.difference(b).cloned().collect()
     };

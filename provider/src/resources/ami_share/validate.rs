@@ -7,15 +7,16 @@ use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
 use super::model::{set_of, AmiShareModel, StringSet};
 use crate::protocol::typed::Field;
+use crate::validate::ami_id;
 
 /// Checks one identifier's format; `Err` holds the reason.
 type FormatCheck = fn(&str) -> Result<(), String>;
 
 /// Every static problem with `config`, each naming its attribute.
-pub fn validate(config: &AmiShareModel) -> Diagnostics {
+pub(super) fn validate(config: &AmiShareModel) -> Diagnostics {
     let mut diags = Diagnostics::new();
     if let Some(id) = config.image_id.known() {
-        if let Err(reason) = image_id(id) {
+        if let Err(reason) = ami_id(id) {
             diags.push(invalid("image_id", &reason));
         }
     }
@@ -67,23 +68,13 @@ fn invalid(attribute: &str, reason: &str) -> Diagnostic {
     .at(AttrPath::root(attribute))
 }
 
-/// `ami-` followed by 8 or 17 lowercase hex digits.
-pub fn image_id(value: &str) -> Result<(), String> {
-    match value.strip_prefix("ami-") {
-        Some(hex) if matches!(hex.len(), 8 | 17) && hex.bytes().all(is_lower_hex) => Ok(()),
-        _ => Err(format!(
-            "must be an AMI ID such as \"ami-0123456789abcdef0\", got {value:?}"
-        )),
-    }
-}
-
 /// A 12-digit account id.
-pub fn account_id(value: &str) -> Result<(), String> {
+pub(super) fn account_id(value: &str) -> Result<(), String> {
     crate::validate::account_id(value)
 }
 
 /// `arn:<partition>:organizations::<account>:organization/o-<10 to 32 chars>`.
-pub fn organization_arn(value: &str) -> Result<(), String> {
+pub(super) fn organization_arn(value: &str) -> Result<(), String> {
     let ok = organizations_resource(value)
         .and_then(|r| r.strip_prefix("organization/"))
         .is_some_and(is_org_id);
@@ -98,7 +89,7 @@ pub fn organization_arn(value: &str) -> Result<(), String> {
 }
 
 /// `arn:<partition>:organizations::<account>:ou/o-<org>/ou-<root>-<suffix>`.
-pub fn organizational_unit_arn(value: &str) -> Result<(), String> {
+pub(super) fn organizational_unit_arn(value: &str) -> Result<(), String> {
     let ok = organizations_resource(value)
         .and_then(|r| r.strip_prefix("ou/"))
         .and_then(|r| r.split_once('/'))
@@ -126,10 +117,6 @@ fn organizations_resource(value: &str) -> Option<&str> {
         && region.is_empty()
         && crate::validate::account_id(account).is_ok();
     ok.then_some(*resource)
-}
-
-fn is_lower_hex(b: u8) -> bool {
-    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
 }
 
 fn is_lower_alnum(s: &str) -> bool {
@@ -164,13 +151,13 @@ mod tests {
     fn formats() {
         type Check = fn(&str) -> Result<(), String>;
         let cases: &[(Check, &str, bool)] = &[
-            (image_id, "ami-12345678", true),
-            (image_id, "ami-0123456789abcdef0", true),
-            (image_id, "ami-0123456789ABCDEF0", false),
-            (image_id, "ami-1234567", false),
-            (image_id, "ami-0123456789abcdef", false),
-            (image_id, "snap-12345678", false),
-            (image_id, "", false),
+            (ami_id, "ami-12345678", true),
+            (ami_id, "ami-0123456789abcdef0", true),
+            (ami_id, "ami-0123456789ABCDEF0", false),
+            (ami_id, "ami-1234567", false),
+            (ami_id, "ami-0123456789abcdef", false),
+            (ami_id, "snap-12345678", false),
+            (ami_id, "", false),
             (account_id, "222222222222", true),
             (account_id, "2222", false),
             (

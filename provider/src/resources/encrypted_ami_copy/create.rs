@@ -10,22 +10,21 @@
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::copy::{copy_image, find_own_image_by_name, CopyRequest, ImageFacts};
+use crate::aws::copy::{copy_image, CopyRequest};
+use crate::aws::image::{find_own_image_by_name, Image};
 use crate::aws::wait::{next_poll_delay, wait_image_available, WaitOutcome, FIRST_POLL_DELAY};
 use crate::aws::{is_throttling, AwsClients, AwsError};
+use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
-use crate::protocol::log;
 use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
+use super::aws_state::{failed_copy, record_copy, sync_all_tags};
 use super::model::{CopyModel, Tags};
-use super::read::record_copy;
-use super::remove::failed_copy;
 use super::rules::{client_token, merge_tags, new_attempt, TAG_COPIED_FROM};
 use super::source::wait_source_copyable;
-use super::timeout;
-use super::update::sync_all_tags;
+use super::{summary, timeout};
 
 /// Copy attempts before giving up: a new one is started only each time the
 /// copy the previous one started is found gone before it became available.
@@ -41,7 +40,7 @@ struct Started {
 }
 
 /// Creates the copy; see the module documentation.
-pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyModel> {
+pub(super) async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyModel> {
     let clients = match shared.clients() {
         Ok(clients) => clients,
         Err(diags) => return Applied::failed(diags),
@@ -52,10 +51,11 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
         planned.name.known().cloned(),
     ) else {
         return Applied::failed(Diagnostic::error(
-            "Creating EC2 AMI copy",
+            summary("creating", &planned),
             "source_ami_id, source_region and name must be known at apply. This is a bug.",
         ));
     };
+    let creating = summary("creating", &planned);
     let tags_all = planned.tags_all.known().cloned().unwrap_or_else(|| {
         let known = |f: &Field<Tags>| f.known().cloned().unwrap_or_default();
         merge_tags(
@@ -81,10 +81,7 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
         tags: tags_all.clone(),
     };
     let fail = |err: AwsError| {
-        Applied::failed(Diagnostic::error(
-            "Creating EC2 AMI copy",
-            err.context(&what).to_string(),
-        ))
+        Applied::failed(Diagnostic::error(&creating, err.context(&what).to_string()))
     };
     for attempt in 0..MAX_COPY_ATTEMPTS {
         request.client_token = client_token(
@@ -104,7 +101,7 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
             Ok(Some(started)) => started,
             Ok(None) => {
                 return Applied::failed(Diagnostic::error(
-                    "Creating EC2 AMI copy",
+                    &creating,
                     format!("{what}: stopped before the copy started (Terraform interrupted, or the create timeout passed); nothing was created"),
                 ))
             }
@@ -118,21 +115,21 @@ pub async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyMode
                 ("adopted", &started.adopted.to_string()),
             ],
         );
-        let outcome =
-            match wait_image_available(&clients.ec2, &started.image_id, deadline, &stop).await {
-                Ok(outcome) => outcome,
-                Err(err) => {
-                    planned.id = Field::Known(started.image_id.clone());
-                    return pending(
-                        planned,
-                        &clients,
-                        None,
-                        &tags_all,
-                        Diagnostic::error("Creating EC2 AMI copy", err.context(&what).to_string()),
-                    )
-                    .await;
-                }
-            };
+        let outcome = match wait_image_available(&clients, &started.image_id, deadline, &stop).await
+        {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                planned.id = Field::Known(started.image_id.clone());
+                return pending(
+                    planned,
+                    &clients,
+                    None,
+                    &tags_all,
+                    Diagnostic::error(&creating, err.context(&what).to_string()),
+                )
+                .await;
+            }
+        };
         match outcome {
             WaitOutcome::Available(facts) => {
                 return finish(planned, &clients, facts, &tags_all, started.adopted, &what).await
@@ -196,7 +193,7 @@ async fn start_or_adopt(
         if stop.is_cancelled() || Instant::now() >= deadline {
             return Ok(None);
         }
-        let found = find_own_image_by_name(&clients.ec2, &request.name).await;
+        let found = find_own_image_by_name(clients, &request.name).await;
         if let (Ok(None), false) = (&found, source_copyable) {
             let (source, region) = (&request.source_image_id, &request.source_region);
             wait_source_copyable(clients, source, region, deadline, stop)
@@ -208,7 +205,7 @@ async fn start_or_adopt(
             Ok(Some(existing)) => {
                 return adopt(existing, request).map(Some).map_err(NotStarted::Aws)
             }
-            Ok(None) => copy_image(&clients.ec2, request).await.map(|image_id| {
+            Ok(None) => copy_image(clients, request).await.map(|image_id| {
                 Some(Started {
                     image_id,
                     adopted: false,
@@ -242,15 +239,15 @@ async fn start_or_adopt(
 }
 
 /// Adopts `existing` if it is a copy of the same source, else refuses.
-fn adopt(existing: ImageFacts, request: &CopyRequest) -> Result<Started, AwsError> {
+fn adopt(existing: Image, request: &CopyRequest) -> Result<Started, AwsError> {
     let source = &request.source_image_id;
     if existing.source_image_id == *source || existing.tags.get(TAG_COPIED_FROM) == Some(source) {
         log::info(
             "adopting the copy an earlier run started",
-            &[("image_id", &existing.image_id)],
+            &[("image_id", &existing.id)],
         );
         return Ok(Started {
-            image_id: existing.image_id,
+            image_id: existing.id,
             adopted: true,
         });
     }
@@ -260,7 +257,7 @@ fn adopt(existing: ImageFacts, request: &CopyRequest) -> Result<Started, AwsErro
         &format!(
             "AMI name {:?} is already used by {} in this account, which is not a copy of {source}; set another name, \
              or import that AMI",
-            request.name, existing.image_id
+            request.name, existing.id
         ),
     ))
 }
@@ -269,20 +266,21 @@ fn adopt(existing: ImageFacts, request: &CopyRequest) -> Result<Started, AwsErro
 async fn finish(
     mut planned: CopyModel,
     clients: &AwsClients,
-    facts: ImageFacts,
+    facts: Image,
     tags_all: &Tags,
     adopted: bool,
     what: &str,
 ) -> Applied<CopyModel> {
-    planned.id = Field::Known(facts.image_id.clone());
+    let creating = summary("creating", &planned);
+    planned.id = Field::Known(facts.id.clone());
     if adopted {
         if let Err(err) = sync_all_tags(clients, &facts, tags_all).await {
-            record_copy(&mut planned, &clients.ec2, &facts).await;
+            record_copy(&mut planned, clients, &facts).await;
             planned.tags_all = Field::Known(facts.tags.clone());
             return Applied::partial(
                 planned,
                 Diagnostic::error(
-                    "Creating EC2 AMI copy",
+                    creating,
                     err.context(what)
                         .context("tagging the adopted copy")
                         .to_string(),
@@ -290,7 +288,7 @@ async fn finish(
             );
         }
     }
-    record_copy(&mut planned, &clients.ec2, &facts).await;
+    record_copy(&mut planned, clients, &facts).await;
     planned.tags_all = Field::Known(tags_all.clone());
     if !adopted {
         return Applied::ok(planned);
@@ -303,7 +301,7 @@ async fn finish(
             "{what}: found {} named {:?}, a copy of the same source started by an earlier apply that was \
              interrupted before it could record it in state (or made outside Terraform with that name). It is \
              now managed by this resource; nothing was copied again.",
-            facts.image_id, facts.name
+            facts.id, facts.name
         ),
     );
     Applied {
@@ -317,17 +315,17 @@ async fn finish(
 async fn pending(
     mut planned: CopyModel,
     clients: &AwsClients,
-    last: Option<ImageFacts>,
+    last: Option<Image>,
     tags_all: &Tags,
     diagnostic: Diagnostic,
 ) -> Applied<CopyModel> {
-    let facts = last.unwrap_or_else(|| ImageFacts {
-        image_id: planned.id.known().cloned().unwrap_or_default(),
+    let facts = last.unwrap_or_else(|| Image {
+        id: planned.id.known().cloned().unwrap_or_default(),
         state: "pending".to_owned(),
         owner_id: clients.account_id.clone(),
-        ..ImageFacts::default()
+        ..Image::default()
     });
-    record_copy(&mut planned, &clients.ec2, &facts).await;
+    record_copy(&mut planned, clients, &facts).await;
     planned.state = Field::Known("pending".to_owned());
     planned.tags_all = Field::Known(tags_all.clone());
     Applied::partial(planned, Diagnostics::from(diagnostic))

@@ -2,22 +2,26 @@
 //! this provider's account, with the source's tags carried across, that is
 //! never orphaned nor duplicated by an interrupted apply.
 //!
-//! Files: `schema.rs` (attributes), `model.rs` (typed model), `rules.rs`
-//! (pure rules), `source.rs` (can this account copy the source), `plan.rs`,
-//! `create.rs`, `update.rs` (update in place), `remove.rs` (delete, and a
-//! failed copy's clean-up), `read.rs` (read and import).
+//! Layout, the same for every resource: `model.rs` declares the attributes;
+//! `validate.rs` holds the static checks, `plan.rs` the plan-time ones;
+//! `rules.rs` is the pure logic (tags, names, tokens, key forms);
+//! `create.rs`, `read.rs` (and import), `update.rs` and `delete.rs` are the
+//! operations, and `aws_state.rs` holds what they share for reading and
+//! changing a copy through `crate::aws`. `source.rs` answers the one
+//! question only a copy asks: can this account copy the source?
 
+mod aws_state;
 mod create;
+mod delete;
 mod model;
 mod plan;
 mod read;
-mod remove;
 mod rules;
-mod schema;
 mod source;
 #[cfg(test)]
 mod tests;
 mod update;
+mod validate;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,23 +29,23 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::duration::parse_duration;
-use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::declare::Declared;
+use crate::protocol::diagnostics::Diagnostics;
 use crate::protocol::managed::{Applied, ManagedResource, Planned};
 use crate::protocol::schema::Schema;
-use crate::protocol::typed::Field;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
-pub use model::CopyModel;
+pub(super) use model::CopyModel;
 
 /// The resource.
 #[derive(Debug)]
-pub struct EncryptedAmiCopy {
+pub(super) struct EncryptedAmiCopy {
     shared: Arc<Shared>,
 }
 
 impl EncryptedAmiCopy {
     /// A resource bound to the provider's shared state.
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
     }
 }
@@ -55,11 +59,11 @@ impl ManagedResource for EncryptedAmiCopy {
     }
 
     fn schema(&self) -> Schema {
-        schema::schema()
+        Schema::new(0, CopyModel::block())
     }
 
     async fn validate(&self, config: &CopyModel) -> Diagnostics {
-        validate(config)
+        validate::validate(config)
     }
 
     async fn plan(
@@ -85,7 +89,7 @@ impl ManagedResource for EncryptedAmiCopy {
     }
 
     async fn delete(&self, prior: CopyModel) -> Result<(), Diagnostics> {
-        remove::delete(&self.shared, prior).await
+        delete::delete(&self.shared, prior).await
     }
 
     async fn read(&self, state: CopyModel) -> Result<Option<CopyModel>, Diagnostics> {
@@ -97,57 +101,14 @@ impl ManagedResource for EncryptedAmiCopy {
     }
 }
 
-/// Static checks of the configuration; unknown values are skipped.
-pub fn validate(config: &CopyModel) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let mut check =
-        |attribute: &str, field: &Field<String>, rule: fn(&str) -> Result<(), String>| {
-            if let Some(value) = field.known() {
-                if let Err(reason) = rule(value) {
-                    let path = AttrPath::root(attribute);
-                    diags.push(
-                        Diagnostic::error(
-                            format!("Invalid {attribute}"),
-                            format!("{attribute} {reason}."),
-                        )
-                        .at(path),
-                    );
-                }
-            }
-        };
-    check("source_ami_id", &config.source_ami_id, rules::ami_id);
-    check(
-        "source_region",
-        &config.source_region,
-        crate::validate::region,
-    );
-    check("name", &config.name, rules::ami_name);
-    check("kms_key_id", &config.kms_key_id, |v| {
-        rules::key_form(v).map(|_| ())
-    });
-    if let Some(tags) = config.source_tags.known() {
-        diags.extend(rules::validate_tags("source_tags", tags));
+/// A diagnostic's summary, worded as the aws provider words them: what was
+/// being done, to which copy, named by its AMI id or, before it has one, by
+/// its name.
+fn summary(verb: &str, model: &CopyModel) -> String {
+    match model.id.known().or(model.name.known()) {
+        Some(id) => format!("{verb} EC2 AMI copy ({id})"),
+        None => format!("{verb} EC2 AMI copy"),
     }
-    if let Some(tags) = config.tags.known() {
-        diags.extend(rules::validate_tags("tags", tags));
-    }
-    if let Some(timeouts) = config.timeouts.known() {
-        for (name, value) in [("create", &timeouts.create), ("delete", &timeouts.delete)] {
-            if let Some(text) = value.known() {
-                if parse_duration(text).is_none() {
-                    let path = AttrPath::root("timeouts").attr(name);
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid timeout",
-                            format!("timeouts.{name} must be a duration such as \"60m\" or \"1h30m\", got {text:?}."),
-                        )
-                        .at(path),
-                    );
-                }
-            }
-        }
-    }
-    diags
 }
 
 /// The `timeouts.create` or `timeouts.delete` duration, or its default.
@@ -164,9 +125,9 @@ fn timeout(model: &CopyModel, create: bool) -> Duration {
         })
         .and_then(|text| parse_duration(text));
     let default = if create {
-        rules::DEFAULT_CREATE_TIMEOUT
+        model::DEFAULT_CREATE_TIMEOUT
     } else {
-        rules::DEFAULT_DELETE_TIMEOUT
+        model::DEFAULT_DELETE_TIMEOUT
     };
     configured
         .or_else(|| parse_duration(default))

@@ -1,167 +1,81 @@
-//! The resource's typed model and its conversion from and to Terraform values.
+//! The resource's model: every attribute declared once, with its type,
+//! description (as the registry docs show it) and plan behaviour.
 
 use std::collections::BTreeMap;
 
-use crate::protocol::diagnostics::{AttrPath, Diagnostic};
-use crate::protocol::typed::{Field, FromValue, IntoValue, ObjectReader, ObjectWriter};
-use crate::protocol::value::Value;
+use crate::protocol::declare::model;
 
 /// Tag maps as the model holds them.
-pub type Tags = BTreeMap<String, String>;
+pub(super) type Tags = BTreeMap<String, String>;
 
-/// `imagecopier_encrypted_ami_copy` as Terraform sees it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CopyModel {
-    /// The copy's AMI id.
-    pub id: Field<String>,
-    /// The AMI copied from.
-    pub source_ami_id: Field<String>,
-    /// Its region; defaults to the provider's.
-    pub source_region: Field<String>,
-    /// The copy's name; deterministic default.
-    pub name: Field<String>,
-    /// The copy's description.
-    pub description: Field<String>,
-    /// The KMS key as the configuration names it.
-    pub kms_key_id: Field<String>,
-    /// The KMS key's ARN.
-    pub kms_key_arn: Field<String>,
-    /// Tags carried over from the source account.
-    pub source_tags: Field<Tags>,
-    /// Extra tags.
-    pub tags: Field<Tags>,
-    /// Every tag on the copy and its snapshots.
-    pub tags_all: Field<Tags>,
-    /// The copy's snapshots.
-    pub snapshot_ids: Field<Vec<String>>,
-    /// The copy's state.
-    pub state: Field<String>,
-    /// The account owning the copy.
-    pub owner_id: Field<String>,
-    /// When the copy was created.
-    pub creation_date: Field<String>,
-    /// CPU architecture.
-    pub architecture: Field<String>,
-    /// Root device name.
-    pub root_device_name: Field<String>,
-    /// Virtualization type.
-    pub virtualization_type: Field<String>,
-    /// Platform details.
-    pub platform_details: Field<String>,
-    /// The timeouts block.
-    pub timeouts: Field<Timeouts>,
-}
+/// Default `timeouts.create`: longer than the aws provider's 40m, because
+/// large cross-region copies exceed it; a timeout no longer taints anyway.
+pub(super) const DEFAULT_CREATE_TIMEOUT: &str = "60m";
+/// Default `timeouts.delete`.
+pub(super) const DEFAULT_DELETE_TIMEOUT: &str = "30m";
 
-/// The `timeouts` block.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Timeouts {
-    /// How long create (and an update finishing an interrupted copy) may wait.
-    pub create: Field<String>,
-    /// How long delete may wait for snapshots to go.
-    pub delete: Field<String>,
-}
-
-impl FromValue for Timeouts {
-    fn from_value(value: &Value, path: &AttrPath) -> Result<Self, Diagnostic> {
-        let r = ObjectReader::new(value, path)?;
-        Ok(Self {
-            create: r.get("create")?,
-            delete: r.get("delete")?,
-        })
+model! {
+    /// `imagecopier_encrypted_ami_copy` as Terraform sees it.
+    pub(crate) struct CopyModel(
+        "An encrypted copy, owned by this provider's account, of an AMI shared with it (usually by \
+         `imagecopier_ami_share` in the bake account). The source's tags travel with it through `source_tags` \
+         and are written, with `Encrypted = \"true\"` and `CopiedFromAMI`, onto the copy and each of its snapshots."
+    ) {
+        id: String [computed, aws] "The copy's AMI id.",
+        source_ami_id: String [required, replace]
+            "The AMI to copy, `ami-...`. It must be shared with this account, snapshots included. Changing it \
+             replaces the copy.",
+        source_region: String [optional, computed, replace]
+            "The source AMI's region. Default: the provider's region. Changing it replaces the copy.",
+        name: String [optional, computed, replace]
+            "The copy's AMI name, unique in the account and region. Default: `<source_ami_id>-encrypted-<hash of \
+             source_region and kms_key_id>`, known at plan time. Changing it replaces the copy.",
+        description: String [optional, computed]
+            "The copy's description. Updated in place. When not set, the copy keeps the description EC2 gives it \
+             (the stand-in, like the console, carries the source's), and a plan shows no change for it.",
+        // Not `replace`: forms of the same key are the same key (see plan.rs).
+        kms_key_id: String [optional]
+            "The KMS key to encrypt with: key id, key ARN, alias name (`alias/ami`) or alias ARN. Default: the \
+             account's default EBS key. Forms naming the same key are equivalent; changing to another key replaces \
+             the copy.",
+        kms_key_arn: String [computed, keep] "The ARN of the key the copy is encrypted with.",
+        source_tags: Tags [optional]
+            "Tags carried over from the source account (AWS never shows one account's tags to another), typically \
+             `imagecopier_ami_share.<name>.image_tags`. Updated in place.",
+        tags: Tags [optional]
+            "Extra tags; they win over `source_tags` and the provider's `default_tags`. `aws:` keys, `Encrypted` \
+             and `CopiedFromAMI` are not allowed. Updated in place.",
+        tags_all: Tags [computed]
+            "The tags on the copy and on every one of its snapshots: `default_tags`, then `source_tags`, then \
+             `tags`, then `Encrypted = \"true\"` and `CopiedFromAMI = <source_ami_id>`. A tag edited, added or \
+             removed on the AMI or any snapshot shows here as drift, with the value found, and is repaired by apply.",
+        snapshot_ids: Vec<String> [computed, aws] "The copy's EBS snapshots.",
+        state: String [computed, aws]
+            "The copy's state: `available` after a complete apply; `pending` when an apply was interrupted or \
+             timed out while the copy was still running (the next apply waits for it); `deregistered` when the AMI \
+             is gone but some of its snapshots remain (the next plan replaces the copy, and the replacement or a \
+             destroy deletes them).",
+        owner_id: String [computed, aws] "The account that owns the copy.",
+        creation_date: String [computed, aws] "When the copy was created (ISO 8601).",
+        architecture: String [computed, aws] "The CPU architecture, e.g. `x86_64`.",
+        root_device_name: String [computed, aws] "The root device, e.g. `/dev/xvda`.",
+        virtualization_type: String [computed, aws] "`hvm` or `paravirtual`.",
+        platform_details: String [computed, aws] "The platform, e.g. `Linux/UNIX`.",
+        timeouts: Timeouts []
+            "How long operations may take, as Go durations such as `60m` or `1h30m`.",
     }
 }
 
-impl IntoValue for Timeouts {
-    fn to_value(&self) -> Value {
-        ObjectWriter::new()
-            .set("create", &self.create)
-            .set("delete", &self.delete)
-            .build()
-    }
-}
-
-impl FromValue for CopyModel {
-    fn from_value(value: &Value, path: &AttrPath) -> Result<Self, Diagnostic> {
-        let r = ObjectReader::new(value, path)?;
-        Ok(Self {
-            id: r.get("id")?,
-            source_ami_id: r.get("source_ami_id")?,
-            source_region: r.get("source_region")?,
-            name: r.get("name")?,
-            description: r.get("description")?,
-            kms_key_id: r.get("kms_key_id")?,
-            kms_key_arn: r.get("kms_key_arn")?,
-            source_tags: r.get("source_tags")?,
-            tags: r.get("tags")?,
-            tags_all: r.get("tags_all")?,
-            snapshot_ids: r.get("snapshot_ids")?,
-            state: r.get("state")?,
-            owner_id: r.get("owner_id")?,
-            creation_date: r.get("creation_date")?,
-            architecture: r.get("architecture")?,
-            root_device_name: r.get("root_device_name")?,
-            virtualization_type: r.get("virtualization_type")?,
-            platform_details: r.get("platform_details")?,
-            timeouts: r.get("timeouts")?,
-        })
-    }
-}
-
-impl IntoValue for CopyModel {
-    fn to_value(&self) -> Value {
-        ObjectWriter::new()
-            .set("id", &self.id)
-            .set("source_ami_id", &self.source_ami_id)
-            .set("source_region", &self.source_region)
-            .set("name", &self.name)
-            .set("description", &self.description)
-            .set("kms_key_id", &self.kms_key_id)
-            .set("kms_key_arn", &self.kms_key_arn)
-            .set("source_tags", &self.source_tags)
-            .set("tags", &self.tags)
-            .set("tags_all", &self.tags_all)
-            .set("snapshot_ids", &self.snapshot_ids)
-            .set("state", &self.state)
-            .set("owner_id", &self.owner_id)
-            .set("creation_date", &self.creation_date)
-            .set("architecture", &self.architecture)
-            .set("root_device_name", &self.root_device_name)
-            .set("virtualization_type", &self.virtualization_type)
-            .set("platform_details", &self.platform_details)
-            .set("timeouts", &self.timeouts)
-            .build()
-    }
-}
-
-impl CopyModel {
-    /// Sets every value AWS decides to unknown, as a plan for a new copy does.
-    pub fn forget_aws_values(&mut self) {
-        for field in [
-            &mut self.id,
-            &mut self.state,
-            &mut self.owner_id,
-            &mut self.creation_date,
-            &mut self.architecture,
-            &mut self.root_device_name,
-            &mut self.virtualization_type,
-            &mut self.platform_details,
-        ] {
-            *field = Field::Unknown;
-        }
-        self.snapshot_ids = Field::Unknown;
-    }
-
-    /// Copies the values AWS decides from `prior`, for an in-place update.
-    pub fn keep_aws_values(&mut self, prior: &CopyModel) {
-        self.id = prior.id.clone();
-        self.state = prior.state.clone();
-        self.owner_id = prior.owner_id.clone();
-        self.creation_date = prior.creation_date.clone();
-        self.architecture = prior.architecture.clone();
-        self.root_device_name = prior.root_device_name.clone();
-        self.virtualization_type = prior.virtualization_type.clone();
-        self.platform_details = prior.platform_details.clone();
-        self.snapshot_ids = prior.snapshot_ids.clone();
-        self.kms_key_arn = prior.kms_key_arn.clone();
+model! {
+    /// The `timeouts` block.
+    pub(crate) struct Timeouts("How long operations may take.") {
+        create: String [optional] format!(
+            "How long create (and an apply that finishes an interrupted copy) waits for the copy to become \
+             available. Default `{DEFAULT_CREATE_TIMEOUT}`. When it passes, the copy is kept in state as \
+             `pending` with a warning, and the next apply waits for it."
+        ),
+        delete: String [optional] format!(
+            "How long destroy waits for the copy's snapshots to be deleted. Default `{DEFAULT_DELETE_TIMEOUT}`."
+        ),
     }
 }

@@ -9,14 +9,14 @@ use crate::aws::AwsClients;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
 use super::model::CopyModel;
 use super::rules::{default_name, merge_tags, same_key_locally, DEREGISTERED};
 use super::source::check_source;
 
 /// Plans a create (`prior` is `None`) or an update.
-pub async fn plan(
+pub(super) async fn plan(
     shared: &Shared,
     prior: Option<&CopyModel>,
     mut p: CopyModel,
@@ -45,12 +45,9 @@ pub async fn plan(
 
     let mut requires_replace = Vec::new();
     if let Some(prior) = prior {
-        if p.source_ami_id != prior.source_ami_id {
-            requires_replace.push(AttrPath::root("source_ami_id"));
-        }
-        if p.source_region != prior.source_region {
-            requires_replace.push(AttrPath::root("source_region"));
-        }
+        // source_ami_id, source_region and a configured name; a default
+        // name is decided below, once it is known whether this replaces.
+        requires_replace = p.replaced_attributes(prior);
         if key_changed && !same_key(prior, &config.kms_key_id, &key_arn) {
             requires_replace.push(AttrPath::root("kms_key_id"));
         }
@@ -72,10 +69,9 @@ pub async fn plan(
             _ => planned_default_name(&p, config),
         };
     }
-    if let Some(prior) = prior {
-        if p.name != prior.name {
-            requires_replace.push(AttrPath::root("name"));
-        }
+    let name = AttrPath::root("name");
+    if prior.is_some_and(|prior| p.name != prior.name) && !requires_replace.contains(&name) {
+        requires_replace.push(name);
     }
     p.tags_all = planned_tags_all(shared, &p);
     // Not configured: what EC2 gives the copy, known only after the create.
@@ -89,10 +85,8 @@ pub async fn plan(
     let mut warnings = Diagnostics::new();
     match prior {
         Some(prior) if requires_replace.is_empty() => {
-            p.keep_aws_values(prior);
-            if key_changed {
-                p.kms_key_arn = prior.kms_key_arn.clone();
-            }
+            // A key changed to another form of the same key keeps its ARN.
+            p.keep_prior_values(prior);
             // An interrupted apply left the copy pending: this update waits
             // for it, and the plan shows that it will.
             if prior.state.known().is_some_and(|s| s != "available") {
@@ -184,7 +178,7 @@ async fn resolve_key(
         Field::Unknown => Ok(Field::Unknown),
         Field::Known(key) => {
             let path = AttrPath::root("kms_key_id");
-            let facts = describe_key(&clients.kms, key).await.map_err(|err| {
+            let facts = describe_key(clients, key).await.map_err(|err| {
                 Diagnostics::from(
                     Diagnostic::error(
                         "KMS key not usable",
@@ -207,11 +201,11 @@ async fn resolve_key(
             Ok(Field::Known(facts.arn))
         }
         Field::Null => {
-            let default_key = match ebs_default_key_id(&clients.ec2).await {
+            let default_key = match ebs_default_key_id(clients).await {
                 Ok(key) => key,
                 Err(_) => return Ok(Field::Unknown),
             };
-            Ok(describe_key(&clients.kms, &default_key)
+            Ok(describe_key(clients, &default_key)
                 .await
                 .map(|facts| Field::Known(facts.arn))
                 .unwrap_or(Field::Unknown))

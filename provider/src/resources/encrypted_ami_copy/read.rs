@@ -1,34 +1,42 @@
 //! Refresh and import: what AWS says about the copy, as the model.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::aws::copy::{describe_image, describe_snapshots, ImageFacts};
-use crate::aws::tags::snapshot_tags;
-use crate::aws::AwsError;
+use crate::aws::image::find_image_by_id;
+use crate::aws::snapshot::snapshot_tags;
+use crate::aws::{AwsClients, AwsError, Optional};
+use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
-use crate::protocol::log;
 use crate::protocol::typed::Field;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
+use super::aws_state::{key_arn, set_facts};
 use super::model::{CopyModel, Tags};
-use super::rules::{DEREGISTERED, TAG_COPIED_FROM, TAG_ENCRYPTED};
+use super::rules::{found_tags, DEREGISTERED, TAG_COPIED_FROM, TAG_ENCRYPTED};
+use super::summary;
 
 /// Refreshes `state`; `None` when the copy is gone (deregistered or missing).
-pub async fn read(shared: &Shared, mut state: CopyModel) -> Result<Option<CopyModel>, Diagnostics> {
+pub(super) async fn read(
+    shared: &Shared,
+    mut state: CopyModel,
+) -> Result<Option<CopyModel>, Diagnostics> {
     let Some(id) = state.id.known().cloned() else {
         return Ok(None);
     };
     let clients = shared.clients()?;
+    let reading = summary("reading", &state);
     let context = |err: AwsError| {
         Diagnostics::from(Diagnostic::error(
-            "Reading EC2 AMI copy",
+            &reading,
             err.context(format!("reading EC2 AMI ({id})")).to_string(),
         ))
     };
-    let Some(facts) = describe_image(&clients.ec2, &id).await.map_err(context)? else {
-        return remains(&clients.ec2, state).await.map_err(context);
+    let Some(facts) = find_image_by_id(&clients, &id)
+        .await
+        .optional()
+        .map_err(context)?
+    else {
+        return remains(&clients, state).await.map_err(context);
     };
-    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids)
+    let snapshots = snapshot_tags(&clients, &facts.snapshot_ids)
         .await
         .map_err(context)?;
     if !facts.description.is_empty() || state.description.known().is_some() {
@@ -42,7 +50,7 @@ pub async fn read(shared: &Shared, mut state: CopyModel) -> Result<Option<CopyMo
         state.tags_all.known(),
     ));
     if state.kms_key_arn.known().is_none() {
-        state.kms_key_arn = key_arn(&clients.ec2, &facts).await;
+        state.kms_key_arn = key_arn(&clients, &facts).await;
     }
     set_facts(&mut state, &facts);
     Ok(Some(state))
@@ -53,11 +61,11 @@ pub async fn read(shared: &Shared, mut state: CopyModel) -> Result<Option<CopyMo
 /// (the plan replaces it, and the replacement's delete, or a destroy,
 /// removes them); with none left, the copy is gone.
 async fn remains(
-    ec2: &aws_sdk_ec2::Client,
+    clients: &AwsClients,
     mut state: CopyModel,
 ) -> Result<Option<CopyModel>, AwsError> {
     let in_state = state.snapshot_ids.known().cloned().unwrap_or_default();
-    let existing = snapshot_tags(ec2, &in_state).await?;
+    let existing = snapshot_tags(clients, &in_state).await?;
     let remaining: Vec<String> = in_state
         .into_iter()
         .filter(|id| existing.contains_key(id))
@@ -81,14 +89,15 @@ async fn remains(
 /// SourceImageRegion or else the CopiedFromAMI tag. All tags except the
 /// two facts and the provider's default tags go to `tags`; `kms_key_id` is
 /// the key's ARN (see the docs for how other forms plan).
-pub async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics> {
+pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics> {
     let clients = shared.clients()?;
     let path = AttrPath::root("id");
-    let facts = describe_image(&clients.ec2, id)
+    let facts = find_image_by_id(&clients, id)
         .await
+        .optional()
         .map_err(|err| {
             Diagnostics::from(Diagnostic::error(
-                "Importing EC2 AMI copy",
+                format!("importing EC2 AMI copy ({id})"),
                 err.context(format!("reading EC2 AMI ({id})")).to_string(),
             ))
         })?
@@ -101,10 +110,13 @@ pub async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics>
                 ),
             ))
         })?;
-    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids)
+    let snapshots = snapshot_tags(&clients, &facts.snapshot_ids)
         .await
         .map_err(|err| {
-            Diagnostics::from(Diagnostic::error("Importing EC2 AMI copy", err.to_string()))
+            Diagnostics::from(Diagnostic::error(
+                format!("importing EC2 AMI copy ({id})"),
+                err.to_string(),
+            ))
         })?;
     // What the AMI carries is what an import takes as intended; the next
     // refresh compares each snapshot with it.
@@ -137,7 +149,7 @@ pub async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics>
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let key_arn = key_arn(&clients.ec2, &facts).await;
+    let key_arn = key_arn(&clients, &facts).await;
     let mut model = CopyModel {
         source_ami_id: Field::Known(source),
         source_region: Field::Known(region),
@@ -160,95 +172,4 @@ pub async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics>
     }
     set_facts(&mut model, &facts);
     Ok(model)
-}
-
-/// Copies what AWS decides into the model.
-pub fn set_facts(model: &mut CopyModel, facts: &ImageFacts) {
-    let text = |s: &str| Field::Known(s.to_owned());
-    model.id = text(&facts.image_id);
-    model.state = text(&facts.state);
-    model.owner_id = text(&facts.owner_id);
-    model.creation_date = text(&facts.creation_date);
-    model.architecture = text(&facts.architecture);
-    model.root_device_name = text(&facts.root_device_name);
-    model.virtualization_type = text(&facts.virtualization_type);
-    model.platform_details = text(&facts.platform_details);
-    model.snapshot_ids = Field::Known(facts.snapshot_ids.clone());
-    // Planned unknown when not configured: what EC2 gave the copy.
-    if model.description.is_unknown() {
-        model.description = if facts.description.is_empty() {
-            Field::Null
-        } else {
-            Field::Known(facts.description.clone())
-        };
-    }
-}
-
-/// The ARN of the key the copy's snapshots are encrypted with; unknown only
-/// when AWS does not say (no snapshots yet).
-pub async fn key_arn(ec2: &aws_sdk_ec2::Client, facts: &ImageFacts) -> Field<String> {
-    match describe_snapshots(ec2, &facts.snapshot_ids).await {
-        Ok(snapshots) => snapshots
-            .iter()
-            .map(|s| s.kms_key_id.clone())
-            .find(|k| !k.is_empty())
-            .map_or(Field::Unknown, Field::Known),
-        Err(_) => Field::Unknown,
-    }
-}
-
-/// [`set_facts`], and the key's ARN when the plan could not know it (the
-/// default EBS key, or a key DescribeKey could not resolve at plan time).
-pub async fn record_copy(model: &mut CopyModel, ec2: &aws_sdk_ec2::Client, facts: &ImageFacts) {
-    set_facts(model, facts);
-    if model.kms_key_arn.is_unknown() {
-        model.kms_key_arn = Field::Known(
-            key_arn(ec2, facts)
-                .await
-                .known()
-                .cloned()
-                .unwrap_or_default(),
-        );
-    }
-}
-
-/// The tags found on the AMI and its snapshots, as one map that shows every
-/// difference from `expected` (the tags last applied, `tags_all` in state).
-///
-/// A key on which the AMI and every snapshot agree has that value. A key on
-/// which they disagree takes the first value (AMI first, then snapshots in
-/// mapping order) that differs from the expected one, absent included. So
-/// an edited tag shows the value found (`"edited" -> "platform"`), an extra
-/// tag on a single snapshot shows as one to remove, a tag missing from one
-/// snapshot as one to add, and apply brings every object back. Snapshots
-/// that no longer exist are left out (destroy deals with them).
-pub fn found_tags(
-    image: &Tags,
-    snapshot_ids: &[String],
-    snapshots: &BTreeMap<String, Tags>,
-    expected: Option<&Tags>,
-) -> Tags {
-    let objects: Vec<&Tags> = std::iter::once(image)
-        .chain(snapshot_ids.iter().filter_map(|id| snapshots.get(id)))
-        .collect();
-    let keys: BTreeSet<&String> = objects.iter().flat_map(|tags| tags.keys()).collect();
-    let mut found = Tags::new();
-    for key in keys {
-        let values: Vec<Option<&String>> = objects.iter().map(|tags| tags.get(key)).collect();
-        let agreed = values.iter().all(|v| *v == values[0]);
-        let wanted = expected.and_then(|e| e.get(key));
-        let value = if agreed {
-            values[0]
-        } else {
-            values
-                .iter()
-                .copied()
-                .find(|v| *v != wanted)
-                .unwrap_or(values[0])
-        };
-        if let Some(value) = value {
-            found.insert(key.clone(), value.clone());
-        }
-    }
-    found
 }

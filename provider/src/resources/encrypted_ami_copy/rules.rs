@@ -2,27 +2,24 @@
 //! and idempotency tokens, and telling whether two key forms name the same
 //! KMS key. No AWS here, so all of it is unit-tested table by table.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use sha2::{Digest, Sha256};
 
 use super::model::Tags;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
 /// The tag saying the copy is encrypted; always `"true"`.
-pub const TAG_ENCRYPTED: &str = "Encrypted";
+pub(super) const TAG_ENCRYPTED: &str = "Encrypted";
 /// The tag naming the AMI the copy was made from.
-pub const TAG_COPIED_FROM: &str = "CopiedFromAMI";
+pub(super) const TAG_COPIED_FROM: &str = "CopiedFromAMI";
 /// The `state` of a copy whose AMI is gone while some of its snapshots
 /// remain: it is still in state, so that nothing is orphaned, and only a
 /// replacement (or destroy) can follow.
-pub const DEREGISTERED: &str = "deregistered";
-/// Default `timeouts.create`: longer than the aws provider's 40m, because
-/// large cross-region copies exceed it; a timeout no longer taints anyway.
-pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
-/// Default `timeouts.delete`.
-pub const DEFAULT_DELETE_TIMEOUT: &str = "30m";
+pub(super) const DEREGISTERED: &str = "deregistered";
 
 /// `tags_all`: default tags, then source tags, then tags, then the two facts.
-pub fn merge_tags(
+pub(super) fn merge_tags(
     default_tags: &Tags,
     source_tags: &Tags,
     tags: &Tags,
@@ -40,7 +37,7 @@ pub fn merge_tags(
 /// Problems with the keys of tag map `attribute`. `aws:` keys are reserved by
 /// AWS; in `tags` the two fact keys are reserved by this resource (in
 /// `source_tags` they are data from the source, and the facts win).
-pub fn validate_tags(attribute: &str, tags: &Tags) -> Diagnostics {
+pub(super) fn validate_tags(attribute: &str, tags: &Tags) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for key in tags.keys() {
         let path = AttrPath::root(attribute).key(key);
@@ -73,22 +70,8 @@ pub fn validate_tags(attribute: &str, tags: &Tags) -> Diagnostics {
     diags
 }
 
-/// An AMI id: `ami-` and 8 or 17 hex digits.
-pub fn ami_id(value: &str) -> Result<(), String> {
-    let ok = value.strip_prefix("ami-").is_some_and(|hex| {
-        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "must be an AMI id such as \"ami-0123456789abcdef0\", got {value:?}"
-        ))
-    }
-}
-
 /// An AMI name: 3 to 128 of letters, digits and `()[] ./-'@_`.
-pub fn ami_name(value: &str) -> Result<(), String> {
+pub(super) fn ami_name(value: &str) -> Result<(), String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "()[] ./-'@_".contains(c);
     if (3..=128).contains(&value.len()) && value.chars().all(allowed) {
         Ok(())
@@ -101,7 +84,7 @@ pub fn ami_name(value: &str) -> Result<(), String> {
 
 /// The ways a KMS key can be named.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyForm {
+pub(super) enum KeyForm {
     /// A key id (UUID or `mrk-...`).
     Id(String),
     /// `arn:<partition>:kms:<region>:<account>:key/<id>`.
@@ -113,7 +96,7 @@ pub enum KeyForm {
 }
 
 /// Parses a key reference, or says why it is not one.
-pub fn key_form(value: &str) -> Result<KeyForm, String> {
+pub(super) fn key_form(value: &str) -> Result<KeyForm, String> {
     let bad = || {
         format!("must be a KMS key id, key ARN, alias name (alias/...) or alias ARN, got {value:?}")
     };
@@ -164,7 +147,7 @@ fn is_key_id(id: &str) -> bool {
 /// without AWS: `Some(true)` for the same text, a key id and its key ARN, or
 /// an alias and its alias ARN; `None` when only DescribeKey can tell (an
 /// alias against a key ARN, or either unparseable).
-pub fn same_key_locally(a: &str, b: &str) -> Option<bool> {
+pub(super) fn same_key_locally(a: &str, b: &str) -> Option<bool> {
     if a == b {
         return Some(true);
     }
@@ -207,7 +190,11 @@ pub fn same_key_locally(a: &str, b: &str) -> Option<bool> {
 /// The default AMI name: readable (the source id) and unique per source,
 /// region and key, so that two copies of one source with different keys
 /// never collide, and stable so that a rerun finds the copy it started.
-pub fn default_name(source_ami_id: &str, source_region: &str, kms_key_id: Option<&str>) -> String {
+pub(super) fn default_name(
+    source_ami_id: &str,
+    source_region: &str,
+    kms_key_id: Option<&str>,
+) -> String {
     let digest = hash(&[source_region, kms_key_id.unwrap_or("")]);
     format!("{source_ami_id}-encrypted-{}", &digest[..10])
 }
@@ -223,7 +210,7 @@ pub fn default_name(source_ami_id: &str, source_region: &str, kms_key_id: Option
 /// after a lost answer), which then return the copy already started. An
 /// attempt cut short by a kill is found again by the copy's unique name, not
 /// by its token: EC2 refuses a second AMI with the same name.
-pub fn client_token(
+pub(super) fn client_token(
     account: &str,
     region: &str,
     source_ami_id: &str,
@@ -245,7 +232,7 @@ pub fn client_token(
 }
 
 /// A value unique to one copy attempt, for [`client_token`]: 128 random bits.
-pub fn new_attempt() -> String {
+pub(super) fn new_attempt() -> String {
     format!("{:032x}", fastrand::u128(..))
 }
 
@@ -257,4 +244,45 @@ fn hash(parts: &[&str]) -> String {
         hasher.update([0u8]);
     }
     hex::encode(hasher.finalize())
+}
+
+/// The tags found on the AMI and its snapshots, as one map that shows every
+/// difference from `expected` (the tags last applied, `tags_all` in state).
+///
+/// A key on which the AMI and every snapshot agree has that value. A key on
+/// which they disagree takes the first value (AMI first, then snapshots in
+/// mapping order) that differs from the expected one, absent included. So
+/// an edited tag shows the value found (`"edited" -> "platform"`), an extra
+/// tag on a single snapshot shows as one to remove, a tag missing from one
+/// snapshot as one to add, and apply brings every object back. Snapshots
+/// that no longer exist are left out (destroy deals with them).
+pub(super) fn found_tags(
+    image: &Tags,
+    snapshot_ids: &[String],
+    snapshots: &BTreeMap<String, Tags>,
+    expected: Option<&Tags>,
+) -> Tags {
+    let objects: Vec<&Tags> = std::iter::once(image)
+        .chain(snapshot_ids.iter().filter_map(|id| snapshots.get(id)))
+        .collect();
+    let keys: BTreeSet<&String> = objects.iter().flat_map(|tags| tags.keys()).collect();
+    let mut found = Tags::new();
+    for key in keys {
+        let values: Vec<Option<&String>> = objects.iter().map(|tags| tags.get(key)).collect();
+        let agreed = values.iter().all(|v| *v == values[0]);
+        let wanted = expected.and_then(|e| e.get(key));
+        let value = if agreed {
+            values[0]
+        } else {
+            values
+                .iter()
+                .copied()
+                .find(|v| *v != wanted)
+                .unwrap_or(values[0])
+        };
+        if let Some(value) = value {
+            found.insert(key.clone(), value.clone());
+        }
+    }
+    found
 }

@@ -12,20 +12,21 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::copy::{describe_image, describe_snapshots};
+use crate::aws::image::find_image_by_id;
 use crate::aws::kms::describe_key;
+use crate::aws::snapshot::find_snapshots_by_ids;
 use crate::aws::wait::{next_poll_delay, FIRST_POLL_DELAY};
-use crate::aws::AwsClients;
+use crate::aws::{AwsClients, Optional};
+use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
-use crate::protocol::log;
 
 /// How long apply waits for a grant made moments ago (by a share earlier in
 /// the same apply) to become visible to this account.
-pub const SHARE_VISIBLE_WAIT: Duration = Duration::from_secs(60);
+pub(super) const SHARE_VISIBLE_WAIT: Duration = Duration::from_secs(60);
 
 /// What stands in the way of copying the source.
 #[derive(Debug, Default)]
-pub struct SourceProblems {
+pub(super) struct SourceProblems {
     /// Problems a share can still fix (not visible, snapshots unreadable).
     pub unshared: Vec<(String, String)>,
     /// Problems nothing in Terraform can fix, and failed lookups.
@@ -34,12 +35,12 @@ pub struct SourceProblems {
 
 impl SourceProblems {
     /// Nothing in the way.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.unshared.is_empty() && self.fatal.is_empty()
     }
 
     /// Plan-time diagnostics: unshared as warnings, the rest as errors.
-    pub fn for_plan(self) -> Diagnostics {
+    pub(super) fn for_plan(self) -> Diagnostics {
         let path = AttrPath::root("source_ami_id");
         let mut diags = Diagnostics::new();
         for (summary, detail) in self.unshared {
@@ -61,7 +62,7 @@ impl SourceProblems {
     }
 
     /// Apply-time diagnostics: every problem is an error.
-    pub fn for_apply(self) -> Diagnostics {
+    pub(super) fn for_apply(self) -> Diagnostics {
         let path = AttrPath::root("source_ami_id");
         let mut diags = Diagnostics::new();
         for (summary, detail) in self.unshared.into_iter().chain(self.fatal) {
@@ -72,11 +73,17 @@ impl SourceProblems {
 }
 
 /// Checks the source once. A source this account owns needs no share.
-pub async fn check_source(clients: &AwsClients, source: &str, region: &str) -> SourceProblems {
+pub(super) async fn check_source(
+    clients: &AwsClients,
+    source: &str,
+    region: &str,
+) -> SourceProblems {
     let mut problems = SourceProblems::default();
     let account = &clients.account_id;
-    let ec2 = clients.ec2_for_region(region);
-    let image = match describe_image(&ec2, source).await {
+    // The source lives in its own region; keys are checked from ours, where
+    // the copy's account asks KMS.
+    let in_source_region = clients.in_region(region);
+    let image = match find_image_by_id(&in_source_region, source).await.optional() {
         Ok(Some(image)) => image,
         Ok(None) => {
             problems.unshared.push((
@@ -110,18 +117,20 @@ pub async fn check_source(clients: &AwsClients, source: &str, region: &str) -> S
             ),
         )
     };
-    match describe_snapshots(&ec2, &image.snapshot_ids).await {
+    match find_snapshots_by_ids(&in_source_region, &image.snapshot_ids).await {
         Ok(snapshots) if snapshots.len() < image.snapshot_ids.len() => {
             problems.unshared.push(unreadable(String::new()));
         }
         Ok(snapshots) => {
-            for snapshot in snapshots
+            for (snapshot, key_id) in snapshots
                 .iter()
-                .filter(|s| s.encrypted && s.kms_key_id.contains(&format!(":{region}:")))
+                .filter(|s| s.encrypted)
+                .filter_map(|s| Some((s, s.kms_key_id.as_deref()?)))
+                .filter(|(_, key)| key.contains(&format!(":{region}:")))
             {
                 // Only an answer proves the key AWS-managed; no answer
                 // (another account's key policy) proves nothing.
-                if let Ok(key) = describe_key(&clients.kms, &snapshot.kms_key_id).await {
+                if let Ok(key) = describe_key(clients, key_id).await {
                     if key.aws_managed && region == clients.region {
                         problems.fatal.push((
                             "Source encrypted with an AWS-managed key".to_owned(),
@@ -129,7 +138,7 @@ pub async fn check_source(clients: &AwsClients, source: &str, region: &str) -> S
                                 "Snapshot {} of {source} is encrypted with the AWS-managed key {}, which AWS does \
                                  not let other accounts use. Re-encrypt the source with a customer-managed key and \
                                  share that key.",
-                                snapshot.snapshot_id, key.arn
+                                snapshot.id, key.arn
                             ),
                         ));
                     }
@@ -149,7 +158,7 @@ pub async fn check_source(clients: &AwsClients, source: &str, region: &str) -> S
 
 /// Apply time: waits (at most [`SHARE_VISIBLE_WAIT`], the deadline, or a
 /// stop) for an unshared source to become copyable; errors if it does not.
-pub async fn wait_source_copyable(
+pub(super) async fn wait_source_copyable(
     clients: &AwsClients,
     source: &str,
     region: &str,

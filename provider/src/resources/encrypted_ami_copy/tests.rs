@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use super::model::{CopyModel, Tags, Timeouts};
-use super::read::found_tags;
 use super::rules::*;
 use crate::protocol::diagnostics::AttrPath;
 use crate::protocol::typed::Field;
@@ -153,7 +152,7 @@ fn resource_validation_catches_bad_forms() {
         ),
     ];
     for (model, want) in cases {
-        let diags = super::validate(&model);
+        let diags = super::validate::validate(&model);
         assert_eq!(
             diags.0.first().and_then(|d| d.path.clone()),
             want,
@@ -302,7 +301,7 @@ fn found_tags_show_every_difference_from_what_was_applied() {
 #[test]
 fn every_attribute_is_described() {
     assert_eq!(
-        super::schema::schema().block.missing_descriptions(),
+        <CopyModel as crate::protocol::declare::Declared>::block().missing_descriptions(),
         Vec::<String>::new()
     );
 }

@@ -2,25 +2,21 @@
 
 use tokio::time::Instant;
 
-use crate::aws::copy::ImageFacts;
-use crate::aws::copy::{describe_image, set_description};
-use crate::aws::tags::{snapshot_tags, sync_tags};
+use crate::aws::copy::set_description;
+use crate::aws::image::find_image_by_id;
 use crate::aws::wait::{wait_image_available, WaitOutcome};
-use crate::aws::{AwsClients, AwsError};
+use crate::aws::{AwsError, Optional};
 use crate::protocol::diagnostics::Diagnostic;
 use crate::protocol::managed::Applied;
-use crate::provider::Shared;
+use crate::shared::Shared;
 
-use super::model::{CopyModel, Tags};
-use super::read::record_copy;
-use super::remove::remove_copy;
-use super::timeout;
-
-const UPDATING: &str = "Updating EC2 AMI copy";
+use super::aws_state::{record_copy, remove_copy, sync_all_tags};
+use super::model::CopyModel;
+use super::{summary, timeout};
 
 /// Updates the copy in place. A copy left pending by an interrupted apply
 /// is waited for first (within `timeouts.create`).
-pub async fn update(
+pub(super) async fn update(
     shared: &Shared,
     prior: CopyModel,
     mut planned: CopyModel,
@@ -29,18 +25,19 @@ pub async fn update(
         Ok(clients) => clients,
         Err(diags) => return Applied::failed(diags),
     };
+    let updating = summary("updating", &prior);
     let Some(id) = prior.id.known().cloned() else {
         return Applied::failed(Diagnostic::error(
-            UPDATING,
+            &updating,
             "the copy has no id in state. This is a bug.",
         ));
     };
     let what = format!("updating EC2 AMI ({id})");
-    let error = |err: AwsError| Diagnostic::error(UPDATING, err.context(&what).to_string());
+    let error = |err: AwsError| Diagnostic::error(&updating, err.context(&what).to_string());
     if prior.state.known().is_none_or(|s| s != "available") {
         let deadline = Instant::now() + timeout(&planned, true);
         let outcome =
-            match wait_image_available(&clients.ec2, &id, deadline, &shared.stop_token()).await {
+            match wait_image_available(&clients, &id, deadline, &shared.stop_token()).await {
                 Ok(outcome) => outcome,
                 Err(err) => return Applied::failed(error(err)),
             };
@@ -53,16 +50,16 @@ pub async fn update(
                     Ok(()) => format!("{reason}. The failed copy and its snapshots were deleted; the next apply makes a new copy."),
                     Err(err) => format!("{reason}. Removing the failed copy also failed: {err}"),
                 };
-                return Applied::failed(Diagnostic::error(UPDATING, detail));
+                return Applied::failed(Diagnostic::error(&updating, detail));
             }
             WaitOutcome::Gone => {
-                return Applied::failed(Diagnostic::error(UPDATING, format!("{what}: the copy no longer exists; the next plan creates a new one.")))
+                return Applied::failed(Diagnostic::error(&updating, format!("{what}: the copy no longer exists; the next plan creates a new one.")))
             }
             // An error keeps the prior (pending) state: not tainted, since
             // this is an update, and the next apply waits again.
             WaitOutcome::Stopped(_) | WaitOutcome::TimedOut(_) => {
                 return Applied::failed(Diagnostic::error(
-                    UPDATING,
+                    &updating,
                     format!("{what}: the copy is still pending (Terraform stopped the provider, or timeouts.create passed); the next apply waits for it again."),
                 ))
             }
@@ -70,15 +67,15 @@ pub async fn update(
     }
     if planned.description != prior.description {
         let description = planned.description.known().cloned().unwrap_or_default();
-        if let Err(err) = set_description(&clients.ec2, &id, &description).await {
+        if let Err(err) = set_description(&clients, &id, &description).await {
             return Applied::failed(error(err));
         }
     }
-    let facts = match describe_image(&clients.ec2, &id).await {
+    let facts = match find_image_by_id(&clients, &id).await.optional() {
         Ok(Some(facts)) => facts,
         Ok(None) => {
             return Applied::failed(Diagnostic::error(
-                UPDATING,
+                &updating,
                 format!("{what}: the copy no longer exists; the next plan creates a new one."),
             ))
         }
@@ -86,27 +83,13 @@ pub async fn update(
     };
     let Some(tags_all) = planned.tags_all.known().cloned() else {
         return Applied::failed(Diagnostic::error(
-            UPDATING,
+            &updating,
             "tags_all must be known at apply. This is a bug.",
         ));
     };
     if let Err(err) = sync_all_tags(&clients, &facts, &tags_all).await {
         return Applied::failed(error(err));
     }
-    record_copy(&mut planned, &clients.ec2, &facts).await;
+    record_copy(&mut planned, &clients, &facts).await;
     Applied::ok(planned)
-}
-
-/// Brings the AMI and each snapshot to exactly `tags_all`.
-pub async fn sync_all_tags(
-    clients: &AwsClients,
-    facts: &ImageFacts,
-    tags_all: &Tags,
-) -> Result<(), AwsError> {
-    sync_tags(&clients.ec2, &facts.image_id, &facts.tags, tags_all).await?;
-    let snapshots = snapshot_tags(&clients.ec2, &facts.snapshot_ids).await?;
-    for (snapshot_id, current) in &snapshots {
-        sync_tags(&clients.ec2, snapshot_id, current, tags_all).await?;
-    }
-    Ok(())
 }

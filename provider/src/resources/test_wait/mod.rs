@@ -10,54 +10,31 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::declare::{model, Declared};
+use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::managed::{Applied, ManagedResource, Planned};
-use crate::protocol::schema::{Attribute, Block, Schema};
-use crate::protocol::typed::{Field, FromValue, IntoValue, ObjectReader, ObjectWriter};
-use crate::protocol::value::{Type, Value};
-use crate::provider::Shared;
+use crate::protocol::schema::Schema;
+use crate::protocol::typed::Field;
+use crate::shared::Shared;
 
-/// The resource's model.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TestWaitModel {
-    /// Set once the wait finished.
-    pub id: Field<String>,
-    /// How long create waits.
-    pub seconds: Field<i64>,
-    /// File that records the operation's progress for the test to read.
-    pub marker_file: Field<String>,
-}
-
-impl FromValue for TestWaitModel {
-    fn from_value(value: &Value, path: &AttrPath) -> Result<Self, Diagnostic> {
-        let r = ObjectReader::new(value, path)?;
-        Ok(Self {
-            id: r.get("id")?,
-            seconds: r.get("seconds")?,
-            marker_file: r.get("marker_file")?,
-        })
-    }
-}
-
-impl IntoValue for TestWaitModel {
-    fn to_value(&self) -> Value {
-        ObjectWriter::new()
-            .set("id", &self.id)
-            .set("seconds", &self.seconds)
-            .set("marker_file", &self.marker_file)
-            .build()
+model! {
+    /// The resource's model.
+    pub(crate) struct TestWaitModel("Test-only: waits during create. Not part of the provider's public interface.") {
+        id: String [computed, aws] "Set when the wait completed.",
+        seconds: i64 [required, replace] "How long create waits.",
+        marker_file: String [required, replace] "File recording the wait's progress.",
     }
 }
 
 /// The resource.
 #[derive(Debug)]
-pub struct TestWait {
+pub(super) struct TestWait {
     shared: Arc<Shared>,
 }
 
 impl TestWait {
     /// A resource bound to the provider's shared state.
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
     }
 }
@@ -78,25 +55,7 @@ impl ManagedResource for TestWait {
     }
 
     fn schema(&self) -> Schema {
-        let block = Block::new(
-            "Test-only: waits during create. Not part of the provider's public interface.",
-        )
-        .attribute(Attribute::computed(
-            "id",
-            Type::String,
-            "Set when the wait completed.",
-        ))
-        .attribute(Attribute::required(
-            "seconds",
-            Type::Number,
-            "How long create waits.",
-        ))
-        .attribute(Attribute::required(
-            "marker_file",
-            Type::String,
-            "File recording the wait's progress.",
-        ));
-        Schema { version: 0, block }
+        Schema::new(0, TestWaitModel::block())
     }
 
     async fn plan(
@@ -107,12 +66,12 @@ impl ManagedResource for TestWait {
     ) -> Result<Planned<TestWaitModel>, Diagnostics> {
         let requires_replace = match prior {
             None => {
-                proposed.id = Field::Unknown;
+                proposed.forget_aws_values();
                 Vec::new()
             }
             Some(prior) => {
-                proposed.id = prior.id.clone();
-                vec![AttrPath::root("seconds"), AttrPath::root("marker_file")]
+                proposed.keep_prior_values(prior);
+                proposed.replaced_attributes(prior)
             }
         };
         Ok(Planned {

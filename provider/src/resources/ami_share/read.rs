@@ -1,0 +1,83 @@
+//! Refresh and import: the grants that exist, as the model.
+
+use crate::aws::image::find_image_by_id;
+use crate::aws::{AwsClients, AwsError};
+use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+use crate::protocol::typed::Field;
+
+use super::aws_state::{aws_error, fill_computed, load_actual, observed_state, snapshots};
+use super::model::{set_like, AmiShareModel};
+
+/// Refreshes `state`: drift in the managed sets, the image's facts, and
+/// `None` when the image is gone.
+pub(super) async fn read(
+    clients: &AwsClients,
+    state: &AmiShareModel,
+) -> Result<Option<AmiShareModel>, Diagnostics> {
+    let image_id = state.image_id.known().cloned().unwrap_or_default();
+    let summary = format!("reading EC2 AMI share ({image_id})");
+    let image = match find_image_by_id(clients, &image_id).await {
+        Ok(image) => image,
+        Err(err) if err.is_not_found() => {
+            crate::log::warn(
+                "EC2 AMI not found, removing the share from state",
+                &[("image_id", &image_id)],
+            );
+            return Ok(None);
+        }
+        Err(err) => return Err(aws_error(&summary, &err)),
+    };
+    let result = async {
+        let actual = load_actual(clients, &image).await?;
+        let snapshots = snapshots(clients, &image).await?;
+        Ok::<_, AwsError>((actual, snapshots))
+    }
+    .await;
+    let (actual, snapshots) = result.map_err(|err| aws_error(&summary, &err))?;
+    let mut next = observed_state(state, &image, &actual);
+    fill_computed(&mut next, &image, &snapshots, &actual);
+    Ok(Some(next))
+}
+
+/// Imports the share of AMI `id`: `account_ids` are the accounts that can
+/// copy it now (launch permission and createVolumePermission on every
+/// snapshot), organizations and OUs are those with launch permission,
+/// `share_snapshots = true`, `exclusive = false`. Empty sets import as null.
+pub(super) async fn import(clients: &AwsClients, id: &str) -> Result<AmiShareModel, Diagnostics> {
+    if let Err(reason) = crate::validate::ami_id(id) {
+        return Err(Diagnostic::error(
+            "Invalid import ID",
+            format!("The import ID {reason}: imagecopier_ami_share is imported by AMI ID."),
+        )
+        .into());
+    }
+    let summary = format!("importing EC2 AMI share ({id})");
+    let image = find_image_by_id(clients, id)
+        .await
+        .map_err(|err| aws_error(&summary, &err))?;
+    if image.owner_id != clients.account_id {
+        return Err(Diagnostic::error(
+            summary,
+            format!(
+                "EC2 AMI ({id}) is owned by account {}, not by the provider's account {}.",
+                image.owner_id, clients.account_id
+            ),
+        )
+        .into());
+    }
+    let actual = load_actual(clients, &image)
+        .await
+        .map_err(|err| aws_error(&summary, &err))?;
+    let mut model = AmiShareModel {
+        image_id: Field::Known(id.to_owned()),
+        share_snapshots: Field::Known(true),
+        exclusive: Field::Known(false),
+        ..AmiShareModel::default()
+    };
+    model.account_ids = set_like(&Field::Null, &actual.fully_shared_accounts(true));
+    model.organization_arns = set_like(&Field::Null, &actual.launch.organizations);
+    model.organizational_unit_arns = set_like(&Field::Null, &actual.launch.organizational_units);
+    // Read runs right after import and fills in the rest.
+    fill_computed(&mut model, &image, &[], &actual);
+    Ok(model)
+}

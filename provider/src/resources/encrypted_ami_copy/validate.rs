@@ -1,0 +1,66 @@
+//! Static checks of the configuration, each naming its attribute; unknown
+//! values are skipped (they are checked again once Terraform knows them).
+
+use crate::duration::parse_duration;
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::typed::Field;
+
+use super::model::CopyModel;
+use super::rules;
+
+/// Static checks of the configuration; unknown values are skipped.
+pub(super) fn validate(config: &CopyModel) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let mut check =
+        |attribute: &str, field: &Field<String>, rule: fn(&str) -> Result<(), String>| {
+            if let Some(value) = field.known() {
+                if let Err(reason) = rule(value) {
+                    let path = AttrPath::root(attribute);
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid {attribute}"),
+                            format!("{attribute} {reason}."),
+                        )
+                        .at(path),
+                    );
+                }
+            }
+        };
+    check(
+        "source_ami_id",
+        &config.source_ami_id,
+        crate::validate::ami_id,
+    );
+    check(
+        "source_region",
+        &config.source_region,
+        crate::validate::region,
+    );
+    check("name", &config.name, rules::ami_name);
+    check("kms_key_id", &config.kms_key_id, |v| {
+        rules::key_form(v).map(|_| ())
+    });
+    if let Some(tags) = config.source_tags.known() {
+        diags.extend(rules::validate_tags("source_tags", tags));
+    }
+    if let Some(tags) = config.tags.known() {
+        diags.extend(rules::validate_tags("tags", tags));
+    }
+    if let Some(timeouts) = config.timeouts.known() {
+        for (name, value) in [("create", &timeouts.create), ("delete", &timeouts.delete)] {
+            if let Some(text) = value.known() {
+                if parse_duration(text).is_none() {
+                    let path = AttrPath::root("timeouts").attr(name);
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid timeout",
+                            format!("timeouts.{name} must be a duration such as \"60m\" or \"1h30m\", got {text:?}."),
+                        )
+                        .at(path),
+                    );
+                }
+            }
+        }
+    }
+    diags
+}
