@@ -89,6 +89,20 @@ impl Workdir {
         self.run(DESTROY)
     }
 
+    /// `terraform apply -refresh-only -auto-approve`: state takes what the provider reads, and
+    /// nothing in AWS changes. Asserts success.
+    #[track_caller]
+    pub fn refresh(&self) -> RunOutput {
+        self.run(&[
+            "apply",
+            "-refresh-only",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ])
+        .assert_success()
+    }
+
     /// `terraform import ADDRESS ID`, asserting success.
     #[track_caller]
     pub fn import(&self, address: &str, id: &str) -> RunOutput {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
     CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
-    LaunchPermissionModifications,
+    LaunchPermissionModifications, Tag,
 };
 use serde_json::{json, Value};
 
@@ -133,6 +133,27 @@ pub fn snapshot_tag(ec2: &Ec2, snapshot_id: &str, key: &str) -> Option<String> {
         .iter()
         .find(|t| t.key() == Some(key))
         .and_then(|t| t.value().map(str::to_string))
+}
+
+/// Sets tag `key` to `value` on snapshot `snapshot_id`, as a person editing it by hand would.
+pub fn tag_snapshot(ec2: &Ec2, snapshot_id: &str, key: &str, value: &str) {
+    ec2.block_on(
+        ec2.client()
+            .create_tags()
+            .resources(snapshot_id)
+            .tags(Tag::builder().key(key).value(value).build())
+            .send(),
+    )
+    .expect("CreateTags");
+}
+
+/// Panics unless the account of `ec2` owns no AMI and no snapshot: nothing left behind.
+#[track_caller]
+pub fn assert_owns_nothing(ec2: &Ec2) {
+    let images = ec2.owned_images();
+    assert!(images.is_empty(), "AMIs left: {images:?}");
+    let snapshots = owned_snapshots(ec2);
+    assert!(snapshots.is_empty(), "snapshots left: {snapshots:?}");
 }
 
 /// The ids of every snapshot the account of `ec2` owns.

@@ -19,7 +19,7 @@ use crate::process::RunningProcess;
 use crate::workspace_root;
 
 /// The provider's binary name, which is also its cargo package name.
-pub const PROVIDER_BINARY: &str = "terraform-provider-imagecopier";
+pub(crate) const PROVIDER_BINARY: &str = "terraform-provider-imagecopier";
 
 /// A cold debug build of the provider takes about seven minutes on CI's two cores; allow for a
 /// busy machine on top of that.

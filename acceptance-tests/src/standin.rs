@@ -108,6 +108,16 @@ impl StandIn {
         );
     }
 
+    /// Moves the stand-in's clock `seconds` ahead, so that a deprecation scheduled for later (AWS
+    /// refuses a past one) has passed.
+    pub fn advance_clock(&self, seconds: f64) {
+        self.admin(
+            "POST",
+            "/_standin/clock",
+            Some(json!({ "advance_seconds": seconds })),
+        );
+    }
+
     /// Adds a fault; faults accumulate until [`StandIn::clear_faults`].
     pub fn inject_fault(&self, fault: &Fault) {
         self.admin("POST", "/_standin/faults", Some(fault.to_json()));

@@ -292,14 +292,7 @@ fn disappears_source() {
     )
     .expect("DeregisterImage");
     // Refresh drops the share from state without an error...
-    wd.run(&[
-        "apply",
-        "-refresh-only",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-    ])
-    .assert_success();
+    wd.refresh();
     assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
     // ...and a plan that still asks for it says clearly that the AMI is gone.
     let plan = wd.try_plan();

@@ -9,7 +9,7 @@ use acceptance_tests::copies::*;
 use acceptance_tests::{
     snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
 };
-use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, Tag};
+use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice};
 
 const REPLACE: &str = "-replace=imagecopier_encrypted_ami_copy.app";
 const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
@@ -222,14 +222,7 @@ fn destroy_snapshot_in_use() {
         plan.stdout.contains("must be replaced") && plan.stdout.contains("\"deregistered\""),
         "{plan}"
     );
-    wd.run(&[
-        "apply",
-        "-refresh-only",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-    ])
-    .assert_success();
+    wd.refresh();
     let values = wd.resource_values(ADDRESS);
     assert_eq!(values["state"], "deregistered", "{values}");
     assert_eq!(
@@ -247,12 +240,7 @@ fn destroy_snapshot_in_use() {
         .expect("DeregisterImage");
     wd.destroy();
     assert!(wd.state_list().is_empty());
-    assert!(ec2.owned_images().is_empty(), "{:?}", ec2.owned_images());
-    assert!(
-        owned_snapshots(&ec2).is_empty(),
-        "{:?}",
-        owned_snapshots(&ec2)
-    );
+    assert_owns_nothing(&ec2);
 }
 
 #[test]
@@ -279,17 +267,6 @@ fn disappears_leaving_snapshots() {
         "old snapshots orphaned: {old_snapshots:?}\n{output}"
     );
     wd.assert_plan_empty();
-}
-
-fn tag_snapshot(ec2: &Ec2, snapshot_id: &str, key: &str, value: &str) {
-    ec2.block_on(
-        ec2.client()
-            .create_tags()
-            .resources(snapshot_id)
-            .tags(Tag::builder().key(key).value(value).build())
-            .send(),
-    )
-    .expect("CreateTags");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use acceptance_tests::workspace_root;
+use acceptance_tests::{workspace_root, Terraform, Workdir};
 
 /// The Markdown files users read.
 fn markdown_files(root: &Path) -> Vec<PathBuf> {
@@ -192,11 +192,23 @@ fn the_checker_finds_what_it_should() {
 #[test]
 fn resource_pages_show_the_applied_examples_verbatim() {
     let root = workspace_root();
-    for (page, example) in [
-        ("ami_share.md", "imagecopier_ami_share"),
-        ("encrypted_ami_copy.md", "imagecopier_encrypted_ami_copy"),
-    ] {
-        let text = std::fs::read_to_string(root.join("docs/resources").join(page))
+    // Every resource type the provider serves, as Terraform reads it from the provider itself,
+    // so that a new resource without a page or an example fails here.
+    let wd = Workdir::new(&Terraform::default());
+    wd.write_main("");
+    let schema = wd.providers_schema();
+    let types: Vec<String> = schema["provider_schemas"]
+        ["registry.terraform.io/imagecopier/imagecopier"]["resource_schemas"]
+        .as_object()
+        .map(|types| types.keys().cloned().collect())
+        .unwrap_or_default();
+    assert!(!types.is_empty(), "no resource types in {schema}");
+    for example in &types {
+        let page = format!(
+            "{}.md",
+            example.strip_prefix("imagecopier_").unwrap_or(example)
+        );
+        let text = std::fs::read_to_string(root.join("docs/resources").join(&page))
             .unwrap_or_else(|err| panic!("{page}: {err}"));
         let dir = root.join("examples/resources").join(example);
         let resource = std::fs::read_to_string(dir.join("resource.tf"))

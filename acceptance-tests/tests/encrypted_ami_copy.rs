@@ -10,7 +10,6 @@ use acceptance_tests::{
     image_tag, snapshot_ids, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
     PLAN_HAS_CHANGES, REGION,
 };
-use aws_sdk_ec2::types::Tag;
 
 #[test]
 fn cross_account() {
@@ -171,14 +170,7 @@ fn disappears_snapshot_tag() {
     let ec2 = standin.ec2(ACCOUNT_B);
     let image = ec2.describe_image(&id).expect("copy");
     let snapshot_id = snapshot_ids(&image)[0].clone();
-    ec2.block_on(
-        ec2.client()
-            .create_tags()
-            .resources(&snapshot_id)
-            .tags(Tag::builder().key("team").value("edited").build())
-            .send(),
-    )
-    .expect("CreateTags");
+    tag_snapshot(&ec2, &snapshot_id, "team", "edited");
     let plan = wd.plan();
     assert!(
         plan.stdout.contains("tags_all") && plan.stdout.contains("updated in-place"),
@@ -237,17 +229,61 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
 }
 
 #[test]
+fn deprecated_source() {
+    // The bake account deprecated the AMI it shares: EC2 leaves it out of the target's listings
+    // (DescribeImages without ids), yet it is still the source, and the copy is made.
+    let (standin, wd, source, key_arn) = configured_copy("");
+    let bake = standin.ec2(ACCOUNT_A);
+    let soon = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        + 120;
+    bake.block_on(
+        bake.client()
+            .enable_image_deprecation()
+            .image_id(&source.image_id)
+            .deprecate_at(aws_sdk_ec2::primitives::DateTime::from_secs(soon as i64))
+            .send(),
+    )
+    .expect("EnableImageDeprecation");
+    standin.advance_clock(300.0);
+    let target = standin.ec2(ACCOUNT_B);
+    let listed = target
+        .block_on(
+            target
+                .client()
+                .describe_images()
+                .executable_users("self")
+                .send(),
+        )
+        .expect("DescribeImages");
+    assert!(
+        listed.images().is_empty(),
+        "the deprecated source is still listed: {listed:?}"
+    );
+    wd.apply();
+    let id = wd.resource_values(ADDRESS)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_copy(
+        &standin,
+        ACCOUNT_B,
+        &id,
+        (&source.image_id, "app-source"),
+        &key_arn,
+    );
+    wd.assert_plan_empty();
+}
+
+#[test]
 fn destroy() {
     let (standin, wd, _source, _key, _id) = applied_copy("");
     let ec2 = standin.ec2(ACCOUNT_B);
     assert!(!owned_snapshots(&ec2).is_empty());
     wd.destroy();
-    assert!(ec2.owned_images().is_empty(), "{:?}", ec2.owned_images());
-    assert!(
-        owned_snapshots(&ec2).is_empty(),
-        "{:?}",
-        owned_snapshots(&ec2)
-    );
+    assert_owns_nothing(&ec2);
 }
 
 #[test]
