@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::{
     image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
-    REGION,
+    ACCOUNT_C, REGION,
 };
 
 /// The copy resource every configuration here declares.
@@ -51,6 +51,31 @@ pub fn shared_source(standin: &StandIn, targets: &[&str]) -> SeededAmi {
         }
     }
     ami
+}
+
+/// The three-account layout of a one-apply configuration: a bake AMI in ACCOUNT_A (not shared:
+/// the configuration's share does that), a key `alias/ami` in ACCOUNT_B and ACCOUNT_C, and a
+/// workdir acting as ACCOUNT_A. Returns (stand-in, workdir, source, key ARN in B, key ARN in C).
+pub fn bake_and_two_targets() -> (StandIn, Workdir, SeededAmi, String, String) {
+    let standin = StandIn::start();
+    let source = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    let key_b = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let key_c = create_key(&standin, ACCOUNT_C, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_A);
+    (standin, wd, source, key_b, key_c)
+}
+
+/// The snapshot `snapshot_id` as its owner sees it.
+pub fn describe_snapshot(ec2: &Ec2, snapshot_id: &str) -> Option<aws_sdk_ec2::types::Snapshot> {
+    let out = ec2
+        .block_on(
+            ec2.client()
+                .describe_snapshots()
+                .snapshot_ids(snapshot_id)
+                .send(),
+        )
+        .expect("DescribeSnapshots");
+    out.snapshots().first().cloned()
 }
 
 /// Calls KMS (a JSON protocol) at the stand-in as `account`; the stand-in reads the account from
@@ -119,15 +144,7 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
 
 /// The value of tag `key` on snapshot `snapshot_id`, as its owner sees it.
 pub fn snapshot_tag(ec2: &Ec2, snapshot_id: &str, key: &str) -> Option<String> {
-    let out = ec2
-        .block_on(
-            ec2.client()
-                .describe_snapshots()
-                .snapshot_ids(snapshot_id)
-                .send(),
-        )
-        .expect("DescribeSnapshots");
-    let snapshot = out.snapshots().first().cloned()?;
+    let snapshot = describe_snapshot(ec2, snapshot_id)?;
     snapshot
         .tags()
         .iter()
@@ -197,15 +214,7 @@ pub fn assert_copy(
     let snapshots = snapshot_ids(&image);
     assert!(!snapshots.is_empty());
     for snapshot_id in &snapshots {
-        let out = ec2
-            .block_on(
-                ec2.client()
-                    .describe_snapshots()
-                    .snapshot_ids(snapshot_id)
-                    .send(),
-            )
-            .expect("DescribeSnapshots");
-        let snapshot = &out.snapshots()[0];
+        let snapshot = &describe_snapshot(&ec2, snapshot_id).expect("the copy's snapshot");
         assert_eq!(snapshot.encrypted(), Some(true), "{snapshot:?}");
         assert_eq!(snapshot.kms_key_id(), Some(key_arn), "{snapshot:?}");
         for (key, value) in wanted {

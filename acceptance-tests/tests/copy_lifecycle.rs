@@ -306,11 +306,7 @@ fn snapshot_tag_drift() {
 fn api_storm() {
     // STS throttles 30% of calls, EC2 30%, and 5% of every call fails with HTTP 500: the bake
     // account's share and two copies made through assumed roles converge in one apply.
-    let standin = StandIn::start();
-    let source = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
-    create_key(&standin, ACCOUNT_B, "alias/ami");
-    create_key(&standin, ACCOUNT_C, "alias/ami");
-    let wd = workdir(&standin, ACCOUNT_A);
+    let (standin, wd, source, _, _) = bake_and_two_targets();
     let src = &source.image_id;
     wd.write_main(&format!(
         r#"

@@ -15,11 +15,7 @@ use acceptance_tests::{
 fn cross_account() {
     // The bake account's share and both copies in one configuration and one apply: the copies'
     // plan only warns that the source is not shared yet, and their create waits for the share.
-    let standin = StandIn::start();
-    let source = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
-    let key_b = create_key(&standin, ACCOUNT_B, "alias/ami");
-    let key_c = create_key(&standin, ACCOUNT_C, "alias/ami");
-    let wd = workdir(&standin, ACCOUNT_A);
+    let (standin, wd, source, key_b, key_c) = bake_and_two_targets();
     let src = &source.image_id;
     wd.write_main(&format!(
         r#"
