@@ -13,7 +13,8 @@ use super::model::{CopyModel, Tags};
 use super::rules::{found_tags, DEREGISTERED, TAG_COPIED_FROM, TAG_ENCRYPTED};
 use super::summary;
 
-/// Refreshes `state`; `None` when the copy is gone (deregistered or missing).
+/// Refreshes `state`; `None` when the copy is gone: its AMI and every
+/// snapshot it had (an AMI gone with snapshots left is [`DEREGISTERED`]).
 pub(super) async fn read(
     shared: &Shared,
     mut state: CopyModel,
