@@ -76,9 +76,10 @@ pub async fn find_image_by_id(clients: &AwsClients, id: &str) -> Result<Image, A
         .ec2
         .describe_images()
         .image_ids(id)
-        // Deprecated AMIs still exist and can still be shared and copied;
-        // without this flag DescribeImages hides them from everyone but
-        // their owner.
+        // Deprecated AMIs still exist and can still be shared and copied.
+        // EC2 hides them from non-owners' listings; the User Guide says a
+        // lookup by id still shows them, and the flag makes that explicit
+        // rather than something this finder relies on.
         .include_deprecated(true)
         .send()
         .await;

@@ -72,22 +72,17 @@ pub async fn ebs_default_key_id(clients: &AwsClients) -> Result<String, AwsError
 /// KMS says so in KeyManager; aliases under `alias/aws/` are reserved for
 /// AWS-managed keys, so one of those is taken as proof too.
 pub async fn is_aws_managed_key(clients: &AwsClients, key_id: &str) -> Result<bool, AwsError> {
-    let kms = &clients.kms;
-    let output = kms
-        .describe_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("calling KMS DescribeKey", err))?;
-    let Some(metadata) = output.key_metadata() else {
-        return Ok(false);
-    };
-    if metadata.key_manager() == Some(&aws_sdk_kms::types::KeyManagerType::Aws) {
+    let key = describe_key(clients, key_id).await?;
+    if key.aws_managed {
         return Ok(true);
     }
-    let aliases = kms
+    if key.arn.is_empty() {
+        return Ok(false);
+    }
+    let aliases = clients
+        .kms
         .list_aliases()
-        .key_id(metadata.key_id())
+        .key_id(&key.arn)
         .send()
         .await
         .map_err(|err| AwsError::from_sdk("calling KMS ListAliases", err))?;
