@@ -63,6 +63,34 @@ pub fn role_arn(value: &str) -> Result<(), String> {
     }
 }
 
+/// User tags EC2 allows on one resource (its tag restrictions; `aws:` tags
+/// do not count, and cannot be set by users anyway).
+pub const MAX_TAGS_PER_RESOURCE: usize = 50;
+
+/// A tag key EC2 accepts from a user: 1 to 128 characters, not starting
+/// with `aws:` (any case), which AWS reserves for itself.
+pub fn tag_key(key: &str) -> Result<(), String> {
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        Err("tag keys starting with \"aws:\" are reserved by AWS and cannot be set".to_owned())
+    } else if key.is_empty() || key.chars().count() > 128 {
+        Err("tag keys have 1 to 128 characters".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// A tag value EC2 accepts: at most 256 characters (empty is allowed).
+pub fn tag_value(value: &str) -> Result<(), String> {
+    let count = value.chars().count();
+    if count > 256 {
+        Err(format!(
+            "tag values have at most 256 characters, this one has {count}"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// An endpoint URL.
 pub fn endpoint_url(value: &str) -> Result<(), String> {
     let rest = value
@@ -134,6 +162,35 @@ mod tests {
         ];
         for (value, ok) in cases {
             assert_eq!(role_arn(value).is_ok(), ok, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn tag_keys_and_values() {
+        let long_key = "k".repeat(129);
+        for (key, ok) in [
+            ("Team", true),
+            ("aws:cloudformation:stack", false),
+            ("AWS:x", false),
+            ("awsome", true),
+            ("", false),
+            (long_key.as_str(), false),
+            (&long_key[..128], true),
+        ] {
+            assert_eq!(tag_key(key).is_ok(), ok, "{key:?}");
+        }
+        let long_value = "é".repeat(257);
+        for (value, ok) in [
+            ("", true),
+            (long_value.as_str(), false),
+            (&long_value[..512], true), // 256 two-byte characters
+        ] {
+            assert_eq!(
+                tag_value(value).is_ok(),
+                ok,
+                "{} chars",
+                value.chars().count()
+            );
         }
     }
 

@@ -1,6 +1,7 @@
 //! Building the SDK clients from [`ProviderSettings`] and learning who we are.
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
@@ -15,6 +16,7 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_types::origin::Origin;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
+use tokio::sync::OnceCell;
 
 use super::config::{
     require_region, resolve_endpoint, retry_config, static_credentials, validate_assume_role,
@@ -22,6 +24,7 @@ use super::config::{
 };
 use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
 use super::identity::{check_account, partition_from_arn};
+use super::region::RegionInfo;
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong
@@ -58,6 +61,9 @@ pub struct AwsClients {
     sdk_config: SdkConfig,
     ec2_endpoint: Option<String>,
     kms_endpoint: Option<String>,
+    /// The account's regions, asked once per process (see `region`); shared
+    /// by the clients `in_region` makes, since the account is the same.
+    pub(super) regions: Arc<OnceCell<Vec<RegionInfo>>>,
 }
 
 /// Written by hand so the credentials provider inside the SDK config, which
@@ -221,6 +227,7 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         sdk_config,
         ec2_endpoint,
         kms_endpoint,
+        regions: Arc::default(),
     })
 }
 
@@ -272,7 +279,7 @@ fn caller_identity_error(
         .filter(|e| matches!(e, SdkError::ServiceError(_) | SdkError::ResponseError(_)));
     if let (Some(failure), Some(role)) = (assume_role_failure, role) {
         return AwsError::from_sdk_ref(format!("assuming IAM role ({})", role.role_arn), failure)
-            .with_kind(ErrorKind::Credentials);
+            .with_kind(ErrorKind::AssumeRole);
     }
     let not_loaded = source_chain(&err).any(|e| {
         matches!(

@@ -29,7 +29,7 @@ use aws_types::SdkConfig;
 
 use super::errors::AwsError;
 
-/// How many times a call is attempted when `max_retries` is not set and
+/// How many times a failed call is retried when `max_retries` is not set and
 /// `AWS_MAX_ATTEMPTS` is not in the environment. The aws provider's default;
 /// the SDK's own (3 attempts) gives up on throttled EC2 calls far too soon.
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
@@ -217,8 +217,10 @@ pub(crate) fn retry_config(
     max_retries: Option<u32>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<RetryConfig, AwsError> {
+    // max_retries counts retries, as the aws provider words it (0: one
+    // attempt, no retry); the SDK and AWS_MAX_ATTEMPTS count attempts.
     let max_attempts = match (max_retries, env("AWS_MAX_ATTEMPTS")) {
-        (Some(attempts), _) => attempts.max(1),
+        (Some(retries), _) => retries.saturating_add(1),
         (None, Some(raw)) => match raw.trim().parse::<u32>() {
             Ok(attempts) if attempts > 0 => attempts,
             _ => {
@@ -227,7 +229,7 @@ pub(crate) fn retry_config(
                 )))
             }
         },
-        (None, None) => DEFAULT_MAX_RETRIES,
+        (None, None) => DEFAULT_MAX_RETRIES + 1,
     };
     let mode = match env("AWS_RETRY_MODE") {
         None => RetryMode::Standard,

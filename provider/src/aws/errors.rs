@@ -29,6 +29,10 @@ pub enum ErrorKind {
     /// No credentials could be found, or loading them failed (including STS
     /// AssumeRole refusing the configured role).
     Credentials,
+    /// STS refused to let the credentials assume the configured role (the
+    /// role does not exist, its trust policy does not name the caller, a
+    /// wrong external id, ...).
+    AssumeRole,
     /// The credentials work, but the account is excluded by
     /// `allowed_account_ids` or `forbidden_account_ids`.
     AccountNotAllowed,

@@ -13,6 +13,7 @@ mod identity;
 pub mod image;
 pub mod kms;
 pub mod permissions;
+pub mod region;
 pub mod snapshot;
 pub mod tags;
 pub mod wait;

@@ -246,6 +246,11 @@ impl ProviderConfig {
                 );
             }
         }
+        for (i, block) in self.default_tags.known().into_iter().flatten().enumerate() {
+            if let Some(tags) = block.tags.known() {
+                diags.extend(super::default_tags::check(i, tags));
+            }
+        }
         if let Some(n) = self.max_retries.known() {
             if *n < 0 {
                 diags.push(
@@ -337,7 +342,8 @@ impl ProviderConfig {
             },
         };
         let max_retries = match &self.max_retries {
-            Field::Known(n) => Some(u32::try_from(*n).ok()?),
+            // Negative is refused by validate; beyond u32 is "retry forever" anyway.
+            Field::Known(n) => Some(u32::try_from(*n).unwrap_or(u32::MAX)),
             Field::Null => None,
             Field::Unknown => return None,
         };

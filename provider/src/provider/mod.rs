@@ -1,12 +1,14 @@
 //! The provider: its configuration and the state its resources share.
 
 mod config;
+mod default_tags;
 mod schema;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::aws::{ErrorKind, ProviderSettings};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::resource::{ProviderService, Resource};
@@ -43,6 +45,19 @@ impl Default for ImageCopierProvider {
 
 fn decode_config(config: &Value) -> Result<ProviderConfig, Diagnostics> {
     ProviderConfig::from_value(config, &AttrPath::default()).map_err(Diagnostics::from)
+}
+
+/// The provider argument a configure failure is about, when one is, so
+/// Terraform points at the line to fix.
+fn setting_at_fault(settings: &ProviderSettings, kind: ErrorKind) -> Option<AttrPath> {
+    match kind {
+        ErrorKind::AccountNotAllowed if settings.allowed_account_ids.is_empty() => {
+            Some(AttrPath::root("forbidden_account_ids"))
+        }
+        ErrorKind::AccountNotAllowed => Some(AttrPath::root("allowed_account_ids")),
+        ErrorKind::AssumeRole => Some(AttrPath::root("assume_role").index(0).attr("role_arn")),
+        _ => None,
+    }
 }
 
 #[async_trait]
@@ -95,10 +110,12 @@ impl ProviderService for ImageCopierProvider {
             }
             Err(err) => {
                 let mut diags = diags;
-                diags.push(Diagnostic::error(
-                    "Configuring the imagecopier provider",
-                    err.to_string(),
-                ));
+                let diagnostic =
+                    Diagnostic::error("Configuring the imagecopier provider", err.to_string());
+                diags.push(match setting_at_fault(&settings, err.kind()) {
+                    Some(path) => diagnostic.at(path),
+                    None => diagnostic,
+                });
                 diags
             }
         }

@@ -90,7 +90,7 @@ pub(super) fn provider_schema() -> Schema {
     .attribute(Attribute::optional(
         "max_retries",
         Type::Number,
-        "How many times an AWS call is attempted before giving up on throttling and transient errors. Defaults to 25.",
+        "How many times an AWS call is retried after the first attempt on throttling and transient errors; `0` means one attempt and no retry. Defaults to `AWS_MAX_ATTEMPTS` (which counts attempts) when set, else 25 retries.",
     ))
     .block(NestedBlock::list("assume_role", assume_role).max_items(1))
     .block(NestedBlock::list("endpoints", endpoints).max_items(1))

@@ -116,11 +116,12 @@ fn retry_precedence_table() {
             None,
             None,
             None,
-            Ok((DEFAULT_MAX_RETRIES, RetryMode::Standard)),
+            Ok((DEFAULT_MAX_RETRIES + 1, RetryMode::Standard)),
         ),
+        // max_retries counts retries: 0 is a single attempt.
         (Some(0), None, None, Ok((1, RetryMode::Standard))),
-        (Some(1), None, None, Ok((1, RetryMode::Standard))),
-        (Some(5), Some("9"), None, Ok((5, RetryMode::Standard))),
+        (Some(1), None, None, Ok((2, RetryMode::Standard))),
+        (Some(5), Some("9"), None, Ok((6, RetryMode::Standard))),
         (None, Some("9"), None, Ok((9, RetryMode::Standard))),
         (
             None,
@@ -128,7 +129,7 @@ fn retry_precedence_table() {
             Some("adaptive"),
             Ok((4, RetryMode::Adaptive)),
         ),
-        (None, None, Some("legacy"), Ok((25, RetryMode::Standard))),
+        (None, None, Some("legacy"), Ok((26, RetryMode::Standard))),
         (
             Some(u32::MAX),
             None,
@@ -138,7 +139,7 @@ fn retry_precedence_table() {
         (None, Some("0"), None, Err("AWS_MAX_ATTEMPTS")),
         (None, Some("many"), None, Err("AWS_MAX_ATTEMPTS")),
         // An explicit max_retries makes a broken AWS_MAX_ATTEMPTS irrelevant.
-        (Some(2), Some("many"), None, Ok((2, RetryMode::Standard))),
+        (Some(2), Some("many"), None, Ok((3, RetryMode::Standard))),
         (None, None, Some("eager"), Err("AWS_RETRY_MODE")),
     ];
     for (max_retries, attempts_env, mode_env, want) in cases {

@@ -11,6 +11,7 @@
 mod aws_state;
 mod create;
 mod delete;
+mod exclusive;
 mod model;
 mod plan;
 mod read;

@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use crate::aws::image::{find_image_by_id, Image};
+use crate::aws::AwsClients;
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
 use crate::shared::Shared;
 
-use super::aws_state::{check_shareable, fill_image_facts};
-use super::model::AmiShareModel;
+use super::aws_state::{check_shareable, fill_image_facts, managed_of};
+use super::exclusive::removal_warning;
+use super::model::{set_of, AmiShareModel};
 
 /// Plans a create (`prior` is `None`) or an update.
 pub(super) async fn plan(
@@ -27,6 +29,10 @@ pub(super) async fn plan(
     }
     if config.exclusive.is_null() {
         planned.exclusive = Field::Known(false);
+    }
+    let clients = shared.clients().ok();
+    if let Some(clients) = &clients {
+        refuse_owner(clients, config)?;
     }
     let same_image =
         prior.is_some_and(|p| p.image_id == planned.image_id && !planned.image_id.is_unknown());
@@ -54,13 +60,66 @@ pub(super) async fn plan(
             if let Some(image) = check_new_image(shared, &planned).await? {
                 fill_image_facts(&mut planned, &image);
             }
+            if planned.is_exclusive() == Some(true) {
+                planned.public = Field::Known(false);
+            }
+        }
+    }
+    let becomes_exclusive = planned.is_exclusive() == Some(true)
+        && (!same_image || prior.is_some_and(|p| p.is_exclusive() != Some(true)));
+    let mut warnings = Diagnostics::new();
+    if let (true, Some(clients), Some(image_id)) =
+        (becomes_exclusive, &clients, planned.image_id.known())
+    {
+        if sets_known(&planned) {
+            let desired = managed_of(&planned);
+            match removal_warning(clients, image_id, &desired).await {
+                Ok(found) => warnings.extend(found),
+                // The apply reads the grants again and removes them anyway;
+                // the plan just cannot list them.
+                Err(err) => log::warn(
+                    "cannot list the grants exclusive = true will remove",
+                    &[("image_id", image_id), ("error", &err.to_string())],
+                ),
+            }
         }
     }
     Ok(Planned {
         state: planned,
         requires_replace,
-        warnings: Diagnostics::new(),
+        warnings,
     })
+}
+
+/// Whether every principal set is known (a set with an unknown element
+/// cannot say which grants are outside it).
+fn sets_known(model: &AmiShareModel) -> bool {
+    [
+        &model.account_ids,
+        &model.organization_arns,
+        &model.organizational_unit_arns,
+    ]
+    .into_iter()
+    .all(|set| set_of(set).is_some())
+}
+
+/// The owner can always launch its own AMI; a grant to it does nothing, and
+/// usually means a list of "all accounts" that includes the bake account.
+fn refuse_owner(clients: &AwsClients, config: &AmiShareModel) -> Result<(), Diagnostics> {
+    let owner = &clients.account_id;
+    if !set_of(&config.account_ids).is_some_and(|accounts| accounts.contains(owner)) {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "Invalid account_ids",
+        format!(
+            "account_ids includes {owner}, the account that owns the AMI (the provider's account). An owner can \
+             always launch and copy its own AMI, so there is nothing to grant. Leave it out, for example \
+             [for a in var.accounts : a if a != \"{owner}\"]."
+        ),
+    )
+    .at(AttrPath::root("account_ids"))
+    .into())
 }
 
 /// The checks that need AWS, for an image about to be shared; the image

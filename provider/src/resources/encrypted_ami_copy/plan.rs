@@ -11,9 +11,9 @@ use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
 use crate::shared::Shared;
 
-use super::model::CopyModel;
-use super::rules::{default_name, merge_tags, same_key_locally, DEREGISTERED};
-use super::source::check_source;
+use super::model::{CopyModel, Tags};
+use super::rules::{default_name, merge_tags, over_tag_limit, same_key_locally, DEREGISTERED};
+use super::source::{check_source, check_source_region};
 
 /// Plans a create (`prior` is `None`) or an update.
 pub(super) async fn plan(
@@ -74,6 +74,7 @@ pub(super) async fn plan(
         requires_replace.push(name);
     }
     p.tags_all = planned_tags_all(shared, &p);
+    check_tag_limit(shared, &p)?;
     // Not configured: what EC2 gives the copy, known only after the create.
     if config.description.is_null() {
         p.description = match prior {
@@ -102,7 +103,8 @@ pub(super) async fn plan(
             if let (Some(clients), Some(source), Some(region)) =
                 (&clients, p.source_ami_id.known(), p.source_region.known())
             {
-                warnings.extend(check_source(clients, source, region).await.for_plan());
+                check_source_region(clients, region).await?;
+                warnings.extend(check_source(clients, source, region).await.for_plan(source));
             }
         }
     }
@@ -142,16 +144,10 @@ fn planned_default_name(p: &CopyModel, config: &CopyModel) -> Field<String> {
     }
 }
 
-fn planned_tags_all(shared: &Shared, p: &CopyModel) -> Field<super::model::Tags> {
-    let empty = super::model::Tags::new();
-    let known = |field: &Field<super::model::Tags>| match field {
-        Field::Known(tags) => Some(tags.clone()),
-        Field::Null => Some(empty.clone()),
-        Field::Unknown => None,
-    };
+fn planned_tags_all(shared: &Shared, p: &CopyModel) -> Field<Tags> {
     match (
-        known(&p.source_tags),
-        known(&p.tags),
+        known_tags(&p.source_tags),
+        known_tags(&p.tags),
         p.source_ami_id.known(),
     ) {
         (Some(source_tags), Some(tags), Some(source)) => Field::Known(merge_tags(
@@ -162,6 +158,41 @@ fn planned_tags_all(shared: &Shared, p: &CopyModel) -> Field<super::model::Tags>
         )),
         _ => Field::Unknown,
     }
+}
+
+/// A tag map attribute as plain tags: null is none, unknown is `None`.
+fn known_tags(field: &Field<Tags>) -> Option<Tags> {
+    match field {
+        Field::Known(tags) => Some(tags.clone()),
+        Field::Null => Some(Tags::new()),
+        Field::Unknown => None,
+    }
+}
+
+/// EC2 refuses a CopyImage (or a retag) with more tags than it allows, and
+/// only after the plan was approved; the plan names the attribute instead.
+fn check_tag_limit(shared: &Shared, p: &CopyModel) -> Result<(), Diagnostics> {
+    let (Some(source_tags), Some(tags)) = (known_tags(&p.source_tags), known_tags(&p.tags)) else {
+        return Ok(());
+    };
+    let default_tags = shared.default_tags();
+    let Some((attribute, total)) = over_tag_limit(&default_tags, &source_tags, &tags) else {
+        return Ok(());
+    };
+    Err(Diagnostic::error(
+        "Too many tags",
+        format!(
+            "The copy would carry {total} tags: the provider's default_tags ({}), source_tags ({}) and tags ({}), \
+             each key counted once, plus Encrypted and CopiedFromAMI, which this resource adds. EC2 allows {} \
+             tags on an AMI and on each snapshot. Remove some from {attribute}.",
+            default_tags.len(),
+            source_tags.len(),
+            tags.len(),
+            crate::validate::MAX_TAGS_PER_RESOURCE
+        ),
+    )
+    .at(AttrPath::root(attribute))
+    .into())
 }
 
 /// The key's ARN at plan time. A named key must exist and be enabled (else

@@ -34,40 +34,73 @@ pub(super) fn merge_tags(
     all
 }
 
-/// Problems with the keys of tag map `attribute`. `aws:` keys are reserved by
-/// AWS; in `tags` the two fact keys are reserved by this resource (in
-/// `source_tags` they are data from the source, and the facts win).
+/// Problems with tag map `attribute`: keys and values EC2 refuses (see
+/// [`crate::validate::tag_key`]), and in `tags` the two fact keys, which
+/// this resource reserves (in `source_tags` they are data from the source,
+/// and the facts win).
 pub(super) fn validate_tags(attribute: &str, tags: &Tags) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    for key in tags.keys() {
+    for (key, value) in tags {
         let path = AttrPath::root(attribute).key(key);
-        if key.to_ascii_lowercase().starts_with("aws:") {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid tag key",
-                    format!("{path}: tag keys starting with \"aws:\" are reserved by AWS and cannot be set."),
-                )
-                .at(path),
-            );
-        } else if attribute == "tags" && (key == TAG_ENCRYPTED || key == TAG_COPIED_FROM) {
-            diags.push(
-                Diagnostic::error(
-                    "Reserved tag key",
-                    format!("{path}: this resource sets {key} itself, so the copy always tells the truth about it."),
-                )
-                .at(path),
-            );
-        } else if key.is_empty() || key.chars().count() > 128 {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid tag key",
-                    format!("{path}: tag keys have 1 to 128 characters."),
-                )
-                .at(path),
-            );
+        let problem = if attribute == "tags" && (key == TAG_ENCRYPTED || key == TAG_COPIED_FROM) {
+            Some((
+                "Reserved tag key",
+                format!("{path}: this resource sets {key} itself, so the copy always tells the truth about it."),
+            ))
+        } else if let Err(reason) = crate::validate::tag_key(key) {
+            Some(("Invalid tag key", format!("{path}: {reason}.")))
+        } else if let Err(reason) = crate::validate::tag_value(value) {
+            Some(("Invalid tag value", format!("{path}: {reason}.")))
+        } else {
+            None
+        };
+        if let Some((summary, detail)) = problem {
+            diags.push(Diagnostic::error(summary, detail).at(path));
         }
     }
     diags
+}
+
+/// The attribute whose tags take the copy over EC2's tag limit, and the
+/// total it reaches. Tags are counted as `merge_tags` merges them (default
+/// tags, source tags, tags, then the two facts), so the attribute named is
+/// the one whose keys, added to what comes before it, cross the limit.
+/// Default tags alone cannot: the provider refuses more than leave room for
+/// the facts.
+pub(super) fn over_tag_limit<'a>(
+    default_tags: &'a Tags,
+    source_tags: &'a Tags,
+    tags: &'a Tags,
+) -> Option<(&'static str, usize)> {
+    let mut keys: BTreeSet<&str> = [TAG_ENCRYPTED, TAG_COPIED_FROM].into();
+    let mut add = |map: &'a Tags| {
+        keys.extend(
+            map.keys()
+                .map(String::as_str)
+                .filter(|k| !k.starts_with("aws:")),
+        );
+        keys.len()
+    };
+    add(default_tags);
+    [("source_tags", source_tags), ("tags", tags)]
+        .into_iter()
+        .map(|(attribute, map)| (attribute, add(map)))
+        .find(|(_, total)| *total > crate::validate::MAX_TAGS_PER_RESOURCE)
+}
+
+/// The most characters EC2 takes in an AMI description.
+pub(super) const MAX_DESCRIPTION_CHARS: usize = 255;
+
+/// An AMI description: at most [`MAX_DESCRIPTION_CHARS`] characters.
+pub(super) fn description(value: &str) -> Result<(), String> {
+    let count = value.chars().count();
+    if count > MAX_DESCRIPTION_CHARS {
+        Err(format!(
+            "has at most {MAX_DESCRIPTION_CHARS} characters, this one has {count}"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// An AMI name: 3 to 128 of letters, digits and `()[] ./-'@_`.

@@ -2,10 +2,13 @@
 //! snapshot behind it, and the snapshots must not use an AWS-managed key.
 //!
 //! The first two are facts a share in the *same* apply changes (the bake
-//! account's `imagecopier_ami_share` runs before the copy), so at plan time
-//! they are warnings and at apply time they are errors, after a bounded wait
-//! for the grant to become visible. An AWS-managed key is final: no share
-//! fixes it, so it fails the plan.
+//! account's `imagecopier_ami_share` runs before the copy). The plan cannot
+//! tell that case from a forgotten share, because each provider
+//! configuration is its own process, and a warning on every copy of a
+//! correct configuration is noise a reviewer learns to ignore. So at plan
+//! time they are only logged, and at apply time they are errors, raised
+//! before CopyImage after a bounded wait for the grant to become visible. An
+//! AWS-managed key is final: no share fixes it, so it fails the plan.
 
 use std::time::Duration;
 
@@ -14,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::image::find_image_by_id;
 use crate::aws::kms::describe_key;
+use crate::aws::region::{region_status, RegionStatus};
 use crate::aws::snapshot::find_snapshots_by_ids;
 use crate::aws::wait::{next_poll_delay, FIRST_POLL_DELAY};
 use crate::aws::{AwsClients, Optional};
@@ -39,20 +43,15 @@ impl SourceProblems {
         self.unshared.is_empty() && self.fatal.is_empty()
     }
 
-    /// Plan-time diagnostics: unshared as warnings, the rest as errors.
-    pub(super) fn for_plan(self) -> Diagnostics {
+    /// Plan-time diagnostics: errors for what no share can fix. What a
+    /// share can still fix is logged, not reported (see the module comment).
+    pub(super) fn for_plan(self, source: &str) -> Diagnostics {
         let path = AttrPath::root("source_ami_id");
         let mut diags = Diagnostics::new();
         for (summary, detail) in self.unshared {
-            diags.push(
-                Diagnostic::warning(
-                    summary,
-                    format!(
-                        "{detail}\n\nThis is expected when an imagecopier_ami_share in the same apply shares it; \
-                         otherwise the apply will stop before copying."
-                    ),
-                )
-                .at(path.clone()),
+            log::info(
+                "source AMI not copyable yet; the apply waits for a share, then stops before copying",
+                &[("source_ami_id", source), ("problem", &summary), ("detail", &detail)],
             );
         }
         for (summary, detail) in self.fatal {
@@ -70,6 +69,43 @@ impl SourceProblems {
         }
         diags
     }
+}
+
+/// Plan time: `source_region` must be a region this account can use, or
+/// every look at the source there fails, and the apply would wait for a
+/// share that cannot help, then blame `source_ami_id`. When EC2 cannot say
+/// (DescribeRegions refused), the check is skipped: the copy itself still
+/// fails with AWS's reason.
+pub(super) async fn check_source_region(
+    clients: &AwsClients,
+    region: &str,
+) -> Result<(), Diagnostics> {
+    if region == clients.region {
+        return Ok(()); // the provider already works there
+    }
+    let problem = match region_status(clients, region).await {
+        Ok(RegionStatus::Enabled) => return Ok(()),
+        Ok(RegionStatus::Unknown) => format!(
+            "source_region {region:?} is not an AWS region in partition {}: EC2 DescribeRegions does not list it. \
+             Check the spelling (for example \"eu-west-1\").",
+            clients.partition
+        ),
+        Ok(RegionStatus::NotEnabled(status)) => format!(
+            "source_region {region:?} is not enabled for account {} (opt-in status {status}), so nothing there \
+             can be read. Enable the region for the account, or copy from another region.",
+            clients.account_id
+        ),
+        Err(err) => {
+            log::warn(
+                "cannot list regions; source_region is not checked at plan",
+                &[("source_region", region), ("error", &err.to_string())],
+            );
+            return Ok(());
+        }
+    };
+    Err(Diagnostic::error("Invalid source_region", problem)
+        .at(AttrPath::root("source_region"))
+        .into())
 }
 
 /// Checks the source once. A source this account owns needs no share.

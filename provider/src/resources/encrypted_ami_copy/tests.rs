@@ -62,8 +62,15 @@ fn tags_all_layers_default_source_tags_then_facts() {
 
 #[test]
 fn tag_validation_names_the_attribute_and_key() {
-    let cases: [(&str, Tags, Option<AttrPath>); 5] = [
+    let long = "v".repeat(257);
+    let cases: [(&str, Tags, Option<AttrPath>); 7] = [
         ("tags", tags(&[("Stage", "PROD")]), None),
+        ("tags", tags(&[("Note", &long[..256])]), None),
+        (
+            "tags",
+            tags(&[("Note", &long)]),
+            Some(AttrPath::root("tags").key("Note")),
+        ),
         (
             "tags",
             tags(&[("aws:cloudformation", "x")]),
@@ -98,13 +105,72 @@ fn tag_validation_names_the_attribute_and_key() {
 }
 
 #[test]
+fn the_tag_limit_names_the_attribute_that_crosses_it() {
+    let numbered = |prefix: &str, n: usize| -> Tags {
+        (0..n)
+            .map(|i| (format!("{prefix}{i}"), "x".to_owned()))
+            .collect()
+    };
+    let none = Tags::new();
+    // 48 keys plus the two facts is exactly the limit.
+    let cases = [
+        (numbered("d", 48), none.clone(), none.clone(), None),
+        (
+            numbered("d", 40),
+            numbered("s", 9),
+            none.clone(),
+            Some(("source_tags", 51)),
+        ),
+        (numbered("d", 40), numbered("s", 7), numbered("t", 1), None),
+        (
+            numbered("d", 40),
+            numbered("s", 7),
+            numbered("t", 2),
+            Some(("tags", 51)),
+        ),
+        // Keys tags and source_tags share count once, aws: keys and the facts not again.
+        (numbered("d", 40), numbered("s", 8), numbered("s", 8), None),
+        (
+            none.clone(),
+            numbered("s", 48),
+            tags(&[("aws:x", "1"), ("Encrypted", "true")]),
+            None,
+        ),
+    ];
+    for (default_tags, source_tags, extra, want) in cases {
+        assert_eq!(
+            over_tag_limit(&default_tags, &source_tags, &extra),
+            want,
+            "{} {} {}",
+            default_tags.len(),
+            source_tags.len(),
+            extra.len()
+        );
+    }
+}
+
+#[test]
+fn descriptions_have_at_most_255_characters() {
+    assert!(description(&"é".repeat(255)).is_ok());
+    assert!(description(&"d".repeat(256)).is_err());
+    assert!(description("").is_ok());
+}
+
+#[test]
 fn resource_validation_catches_bad_forms() {
     let base = CopyModel {
         source_ami_id: Field::Known("ami-0123456789abcdef0".into()),
         ..CopyModel::default()
     };
-    let cases: [(CopyModel, Option<AttrPath>); 7] = [
+    let cases: [(CopyModel, Option<AttrPath>); 8] = [
         (base.clone(), None),
+        (
+            CopyModel {
+                description: Field::Known("d".repeat(256)),
+                ..base.clone()
+            },
+            Some(AttrPath::root("description")),
+        ),
         (
             CopyModel {
                 source_ami_id: Field::Known("ami-xyz".into()),
@@ -307,7 +373,7 @@ fn every_attribute_is_described() {
 }
 
 #[test]
-fn unshared_source_warns_at_plan_and_fails_at_apply() {
+fn unshared_source_is_quiet_at_plan_and_fails_at_apply() {
     use super::source::SourceProblems;
     use crate::protocol::diagnostics::Severity;
 
@@ -318,7 +384,7 @@ fn unshared_source_warns_at_plan_and_fails_at_apply() {
             "aws/ebs".into(),
         )],
     };
-    let plan = problems().for_plan();
+    let plan = problems().for_plan("ami-12345678");
     let severities: Vec<_> = plan
         .0
         .iter()
@@ -326,10 +392,7 @@ fn unshared_source_warns_at_plan_and_fails_at_apply() {
         .collect();
     assert_eq!(
         severities,
-        [
-            ("Source AMI not visible", Severity::Warning),
-            ("Source encrypted with an AWS-managed key", Severity::Error),
-        ]
+        [("Source encrypted with an AWS-managed key", Severity::Error)]
     );
     let apply = problems().for_apply();
     assert!(apply.0.iter().all(|d| d.severity == Severity::Error));

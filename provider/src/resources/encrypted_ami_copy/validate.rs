@@ -37,6 +37,7 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
         crate::validate::region,
     );
     check("name", &config.name, rules::ami_name);
+    check("description", &config.description, rules::description);
     check("kms_key_id", &config.kms_key_id, |v| {
         rules::key_form(v).map(|_| ())
     });
