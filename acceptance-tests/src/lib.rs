@@ -22,6 +22,7 @@ mod aws;
 mod commands;
 pub mod copies;
 mod fault;
+pub mod plan_json;
 mod process;
 mod provider;
 mod standin;
@@ -36,7 +37,7 @@ pub use fault::Fault;
 pub use process::{RunOutput, RunningProcess};
 pub use provider::provider_dir;
 pub use standin::StandIn;
-pub use terraform::Terraform;
+pub use terraform::{Terraform, TERRAFORM_PATH_VARIABLE};
 pub use workdir::Workdir;
 
 /// An account id that acts as its own account at the stand-in (moto's 12-digit access key

@@ -12,6 +12,10 @@ use std::process::Command;
 use crate::{venv_python, workspace_root, Workdir};
 
 /// A Terraform executable: the program and the arguments that precede Terraform's own.
+/// The one environment variable that chooses the Terraform (or OpenTofu) binary for the tests
+/// and for `scripts/demo`: the name HashiCorp's terraform-plugin-testing reads.
+pub const TERRAFORM_PATH_VARIABLE: &str = "TF_ACC_TERRAFORM_PATH";
+
 #[derive(Clone, Debug)]
 pub struct Terraform {
     argv: Vec<OsString>,
@@ -19,9 +23,9 @@ pub struct Terraform {
 }
 
 impl Default for Terraform {
-    /// `TF_ACC_TERRAFORM` when set (any terraform or tofu binary), else Terraform 1.15.5.
+    /// [`TERRAFORM_PATH_VARIABLE`] when set (any terraform or tofu binary), else Terraform 1.15.5.
     fn default() -> Self {
-        match std::env::var_os("TF_ACC_TERRAFORM").filter(|p| !p.is_empty()) {
+        match std::env::var_os(TERRAFORM_PATH_VARIABLE).filter(|p| !p.is_empty()) {
             Some(path) => Self::from_binary(PathBuf::from(path)),
             None => Self::v1_15(),
         }

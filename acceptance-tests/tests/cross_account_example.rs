@@ -40,12 +40,8 @@ fn demo_runs_end_to_end_and_shows_the_drift() {
         .unwrap_or_else(|err| panic!("creating a temporary directory: {err}"));
     let mut command = Command::new(root.join("scripts/demo"));
     command.current_dir(&root);
-    // The same Terraform the other acceptance tests drive.
-    if let Some(terraform) = std::env::var_os("TF_ACC_TERRAFORM").filter(|t| !t.is_empty()) {
-        command.env("TERRAFORM", terraform);
-    } else {
-        command.env_remove("TERRAFORM");
-    }
+    // The demo reads the same variable as the other acceptance tests (TF_ACC_TERRAFORM_PATH),
+    // from the environment it inherits, so it drives the same Terraform.
     let (status, stdout, stderr) = run_bounded(command, logs.path(), DEMO_TIMEOUT);
     let transcript = format!(
         "scripts/demo ended with {status:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"

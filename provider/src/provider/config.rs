@@ -276,16 +276,22 @@ impl ProviderConfig {
             && !self.access_key.is_unknown()
             && !self.secret_key.is_unknown()
         {
+            // Point at the argument that is there: Terraform can show its
+            // line, and the missing one has none.
+            let (set, missing) = if self.access_key.is_null() {
+                ("secret_key", "access_key")
+            } else {
+                ("access_key", "secret_key")
+            };
             diags.push(
                 Diagnostic::error(
                     "Incomplete static credentials",
-                    "access_key and secret_key must be set together.",
+                    format!(
+                        "{set} is set but {missing} is not: static credentials need both. Set both, or neither \
+                         and let the provider find credentials in the environment, a profile or a role."
+                    ),
                 )
-                .at(AttrPath::root(if self.access_key.is_null() {
-                    "access_key"
-                } else {
-                    "secret_key"
-                })),
+                .at(AttrPath::root(set)),
             );
         }
         diags

@@ -1,0 +1,294 @@
+//! Bad input is refused at plan, with the attribute named, before anything changes: for each
+//! case `terraform plan -json` reports exactly one error whose highlighted configuration line is
+//! the attribute's, and a `terraform apply` of the same configuration makes no mutating call in
+//! any account. The cases are the ones a new user met (issue 11); formats checked earlier (AMI
+//! ids, ARNs, key forms) have their own tests in ami_share.rs and encrypted_ami_copy.rs.
+
+use acceptance_tests::copies::{create_key, shared_source, workdir, SOURCE_TAGS};
+use acceptance_tests::{Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C};
+
+/// One refused configuration.
+struct Case {
+    name: &'static str,
+    /// The whole main.tf.
+    hcl: String,
+    /// The configuration line Terraform must highlight starts with this attribute name.
+    attribute: &'static str,
+    /// Text the error's summary or detail must contain.
+    message: &'static str,
+}
+
+/// `n` tags `<prefix>0 = "x"`, ... written on one line, as an HCL object.
+fn many_tags(prefix: &str, n: usize) -> String {
+    let pairs: Vec<String> = (0..n).map(|i| format!("{prefix}{i} = \"x\"")).collect();
+    format!("{{ {} }}", pairs.join(", "))
+}
+
+/// A copy of `source` into the workdir's account with `lines` as its arguments besides the
+/// source and key, and `provider` as the provider block.
+fn copy(provider: &str, source: &str, lines: &str) -> String {
+    format!(
+        "{provider}\nresource \"imagecopier_encrypted_ami_copy\" \"app\" {{\n  source_ami_id = \"{source}\"\n  kms_key_id    = \"alias/ami\"\n{lines}\n}}\n"
+    )
+}
+
+fn share(provider: &str, image_id: &str, lines: &str) -> String {
+    format!(
+        "{provider}\nresource \"imagecopier_ami_share\" \"app\" {{\n  image_id = \"{image_id}\"\n{lines}\n}}\n"
+    )
+}
+
+/// Runs every case in a fresh workdir made by `workdir`, asserting the error, its line, and
+/// that neither the plan nor an apply changed anything in any account.
+fn refuse_all(standin: &StandIn, workdir: impl Fn() -> Workdir, cases: Vec<Case>) {
+    for case in cases {
+        let wd = workdir();
+        wd.write_main(&case.hcl);
+        standin.clear_calls();
+        let plan = wd.plan_json();
+        assert!(
+            !plan.output.success(),
+            "{}: the plan succeeded\n{}",
+            case.name,
+            plan.output
+        );
+        let error = plan.only_error();
+        let line = error.code.trim_start();
+        let at_attribute = line
+            .strip_prefix(case.attribute)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        assert!(
+            at_attribute,
+            "{}: the error should point at {}, it points at {:?}: {error:#?}",
+            case.name, case.attribute, error.code
+        );
+        let text = format!("{}\n{}", error.summary, error.detail);
+        assert!(
+            text.contains(case.message),
+            "{}: wanted {:?} in {text:?}",
+            case.name,
+            case.message
+        );
+        let apply = wd.try_apply();
+        assert!(
+            !apply.success(),
+            "{}: the apply succeeded\n{apply}",
+            case.name
+        );
+        for account in [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C] {
+            let mutations = standin.mutating_calls(account);
+            assert!(
+                mutations.is_empty(),
+                "{}: mutating calls in {account}: {mutations:?}",
+                case.name
+            );
+        }
+        assert!(
+            wd.state_list().is_empty(),
+            "{}: {:?}",
+            case.name,
+            wd.state_list()
+        );
+    }
+}
+
+#[test]
+fn copy_inputs_are_refused_at_plan() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let src = source.image_id.as_str();
+    let bare = "provider \"imagecopier\" {}";
+    assert_eq!(
+        SOURCE_TAGS.len(),
+        2,
+        "the cases below count the source's tags"
+    );
+    let cases = vec![
+        Case {
+            name: "49 tags plus the two facts",
+            hcl: copy(bare, src, &format!("  tags = {}", many_tags("t", 49))),
+            attribute: "tags",
+            message: "Too many tags",
+        },
+        Case {
+            name: "source tags alone over the limit",
+            hcl: copy(
+                bare,
+                src,
+                &format!("  source_tags = {}\n  tags = {{ Stage = \"PROD\" }}", many_tags("s", 49)),
+            ),
+            attribute: "source_tags",
+            message: "Remove some from source_tags",
+        },
+        Case {
+            name: "default tags, source tags and tags together over the limit",
+            hcl: copy(
+                &format!("provider \"imagecopier\" {{\n  default_tags {{\n    tags = {}\n  }}\n}}", many_tags("d", 40)),
+                src,
+                &format!("  source_tags = {}\n  tags = {}", many_tags("s", 8), many_tags("t", 1)),
+            ),
+            attribute: "tags",
+            message: "default_tags (40)",
+        },
+        Case {
+            name: "description over 255 characters",
+            hcl: copy(bare, src, &format!("  description = \"{}\"", "d".repeat(256))),
+            attribute: "description",
+            message: "at most 255 characters",
+        },
+        Case {
+            name: "tag value over 256 characters",
+            hcl: copy(bare, src, &format!("  tags = {{ Note = \"{}\" }}", "v".repeat(257))),
+            attribute: "tags",
+            message: "at most 256 characters",
+        },
+        Case {
+            name: "source_region misspelt",
+            hcl: copy(bare, src, "  source_region = \"eu-wst-1\""),
+            attribute: "source_region",
+            message: "not an AWS region",
+        },
+        Case {
+            name: "source_region the account has not opted in to",
+            hcl: copy(bare, src, "  source_region = \"me-south-1\""),
+            attribute: "source_region",
+            message: "not enabled for account 222222222222",
+        },
+        Case {
+            name: "a default_tags key starting with aws:",
+            hcl: copy(
+                "provider \"imagecopier\" {\n  default_tags {\n    tags = { \"aws:owner\" = \"platform\" }\n  }\n}",
+                src,
+                "",
+            ),
+            attribute: "tags",
+            message: "reserved by AWS",
+        },
+        Case {
+            name: "allowed_account_ids without the caller's account",
+            hcl: copy(
+                "provider \"imagecopier\" {\n  allowed_account_ids = [\"999999999999\"]\n}",
+                src,
+                "",
+            ),
+            attribute: "allowed_account_ids",
+            message: "AWS account ID not allowed: 222222222222",
+        },
+        Case {
+            name: "forbidden_account_ids with the caller's account",
+            hcl: copy(
+                &format!("provider \"imagecopier\" {{\n  forbidden_account_ids = [\"{ACCOUNT_B}\"]\n}}"),
+                src,
+                "",
+            ),
+            attribute: "forbidden_account_ids",
+            message: "AWS account ID not allowed: 222222222222",
+        },
+        Case {
+            name: "access_key without secret_key",
+            hcl: copy(
+                &format!("provider \"imagecopier\" {{\n  access_key = \"{ACCOUNT_B}\"\n}}"),
+                src,
+                "",
+            ),
+            attribute: "access_key",
+            message: "secret_key is not",
+        },
+    ];
+    refuse_all(&standin, || workdir(&standin, ACCOUNT_B), cases);
+}
+
+#[test]
+fn share_inputs_are_refused_at_plan() {
+    let standin = StandIn::start();
+    let ami = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    let bare = "provider \"imagecopier\" {}";
+    let cases = vec![
+        Case {
+            name: "the owner's own account in account_ids",
+            hcl: share(
+                bare,
+                &ami.image_id,
+                &format!("  account_ids = [\"{ACCOUNT_A}\", \"{ACCOUNT_B}\"]"),
+            ),
+            attribute: "account_ids",
+            message: "the account that owns the AMI",
+        },
+        Case {
+            name: "an empty account_ids and nothing else",
+            hcl: share(bare, &ami.image_id, "  account_ids = []"),
+            attribute: "account_ids",
+            message: "at least one principal",
+        },
+    ];
+    refuse_all(&standin, || workdir(&standin, ACCOUNT_A), cases);
+}
+
+/// A share with no principal argument at all has no line to point at: the error is on the
+/// resource, names the arguments, and nothing is shared.
+#[test]
+fn share_without_principals_names_the_arguments() {
+    let standin = StandIn::start();
+    let ami = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    let wd = workdir(&standin, ACCOUNT_A);
+    wd.write_main(&share("provider \"imagecopier\" {}", &ami.image_id, ""));
+    standin.clear_calls();
+    let plan = wd.plan_json();
+    let error = plan.only_error();
+    assert_eq!(error.address, "imagecopier_ami_share.app", "{error:#?}");
+    assert!(error.summary.contains("Nothing to share"), "{error:#?}");
+    for argument in [
+        "account_ids",
+        "organization_arns",
+        "organizational_unit_arns",
+    ] {
+        assert!(error.detail.contains(argument), "{error:#?}");
+    }
+    wd.try_apply().assert_failure();
+    assert!(standin.mutating_calls(ACCOUNT_A).is_empty());
+}
+
+/// `max_retries` counts retries after the first attempt, as in the aws provider: with 0, one
+/// throttled answer is the end of the call; with 1, the same throttling is ridden out.
+#[test]
+fn max_retries_zero_is_a_single_attempt() {
+    let standin = StandIn::start();
+    let ami = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    let wd = workdir(&standin, ACCOUNT_A);
+    let throttle_once = || {
+        standin.clear_faults();
+        standin.inject_fault(
+            &Fault::error("DescribeImages", "RequestLimitExceeded", 503)
+                .account(ACCOUNT_A)
+                .count(1),
+        );
+    };
+    let accounts = format!("  account_ids = [\"{ACCOUNT_B}\"]");
+
+    wd.write_main(&share(
+        "provider \"imagecopier\" {\n  max_retries = 0\n}",
+        &ami.image_id,
+        &accounts,
+    ));
+    throttle_once();
+    let plan = wd.try_plan().assert_failure();
+    assert!(plan.combined().contains("RequestLimitExceeded"), "{plan}");
+    let fired: u64 = standin.faults_fired().iter().map(|(_, _, n)| n).sum();
+    assert_eq!(fired, 1, "{:?}", standin.faults_fired());
+
+    wd.write_main(&share(
+        "provider \"imagecopier\" {\n  max_retries = 1\n}",
+        &ami.image_id,
+        &accounts,
+    ));
+    throttle_once();
+    wd.plan();
+    let fired: u64 = standin.faults_fired().iter().map(|(_, _, n)| n).sum();
+    assert_eq!(
+        fired,
+        1,
+        "the throttled call was retried: {:?}",
+        standin.faults_fired()
+    );
+}
