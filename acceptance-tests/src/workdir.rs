@@ -158,6 +158,25 @@ impl Workdir {
         path
     }
 
+    /// Copies the Terraform files (`*.tf`) of `dir`, an example, into the workdir, as a user
+    /// copying the example would; returns their names.
+    pub fn copy_tf_files(&self, dir: &Path) -> Vec<String> {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
+        let mut names = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.ends_with(".tf") {
+                let text = std::fs::read_to_string(entry.path())
+                    .unwrap_or_else(|err| panic!("reading {}: {err}", entry.path().display()));
+                self.write(&name, &text);
+                names.push(name);
+            }
+        }
+        names.sort();
+        names
+    }
+
     /// Writes the configuration to `main.tf`, replacing any earlier one.
     ///
     /// Without a `required_providers` block Terraform would look for `hashicorp/imagecopier`, so

@@ -330,19 +330,10 @@ fn policy_check_reports_undocumented_actions() {
 
 /// Copies the example's Terraform files into the workdir (not its README or any state).
 fn copy_example(example: &Path, wd: &Workdir) {
-    let entries =
-        std::fs::read_dir(example).unwrap_or_else(|err| panic!("{}: {err}", example.display()));
-    let mut copied = 0;
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.ends_with(".tf") {
-            wd.write(&name, &read(&entry.path()));
-            copied += 1;
-        }
-    }
+    let copied = wd.copy_tf_files(example);
     assert!(
-        copied >= 3,
-        "expected main.tf, variables.tf and outputs.tf in {}",
+        copied.len() >= 3,
+        "expected main.tf, variables.tf and outputs.tf in {}: {copied:?}",
         example.display()
     );
 }

@@ -78,6 +78,12 @@ resource "imagecopier_encrypted_ami_copy" "prod" {
     create = "60m"
     delete = "30m"
   }
+
+  # When the source AMI changes, make the new copy before deleting this one
+  # (docs/guides/new-ami-versions.md).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "imagecopier_encrypted_ami_copy" "staging" {
@@ -94,5 +100,11 @@ resource "imagecopier_encrypted_ami_copy" "staging" {
   timeouts {
     create = "60m"
     delete = "30m"
+  }
+
+  # When the source AMI changes, make the new copy before deleting this one
+  # (docs/guides/new-ami-versions.md).
+  lifecycle {
+    create_before_destroy = true
   }
 }

@@ -22,6 +22,7 @@ use crate::shared::Shared;
 
 use super::aws_state::{failed_copy, record_copy, sync_all_tags};
 use super::model::{CopyModel, Tags};
+use super::naming::{adoptable, settle_name};
 use super::rules::{client_token, merge_tags, new_attempt, TAG_COPIED_FROM};
 use super::source::wait_source_copyable;
 use super::{summary, timeout};
@@ -45,6 +46,12 @@ pub(super) async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<C
         Ok(clients) => clients,
         Err(diags) => return Applied::failed(diags),
     };
+    if let Err(err) = settle_name(&clients, &mut planned).await {
+        return Applied::failed(Diagnostic::error(
+            summary("creating", &planned),
+            err.context("choosing the copy's name").to_string(),
+        ));
+    }
     let (Some(source), Some(region), Some(name)) = (
         planned.source_ami_id.known().cloned(),
         planned.source_region.known().cloned(),
@@ -238,10 +245,11 @@ async fn start_or_adopt(
     }
 }
 
-/// Adopts `existing` if it is a copy of the same source, else refuses.
+/// Adopts `existing` if it is what an interrupted attempt left (see
+/// `naming`), else refuses, saying what holds the name.
 fn adopt(existing: Image, request: &CopyRequest) -> Result<Started, AwsError> {
     let source = &request.source_image_id;
-    if existing.source_image_id == *source || existing.tags.get(TAG_COPIED_FROM) == Some(source) {
+    if adoptable(&existing, source) {
         log::info(
             "adopting the copy an earlier run started",
             &[("image_id", &existing.id)],
@@ -251,12 +259,24 @@ fn adopt(existing: Image, request: &CopyRequest) -> Result<Started, AwsError> {
             adopted: true,
         });
     }
+    let holder = if existing.source_image_id == *source
+        || existing.tags.get(TAG_COPIED_FROM) == Some(source)
+    {
+        format!(
+            "{} (a copy of the same source, {}): it is not taken over, because it may be the copy this one replaces \
+             under create_before_destroy, or belong to another configuration",
+            existing.id, existing.state
+        )
+    } else {
+        format!("{}, which is not a copy of {source}", existing.id)
+    };
     Err(crate::aws::copy::failure(
         "looking up the copy's name",
         "InvalidAMIName.Duplicate",
         &format!(
-            "AMI name {:?} is already used by {} in this account, which is not a copy of {source}; set another name, \
-             or import that AMI",
+            "AMI name {:?} is already used in this account by {holder}. Nothing was copied. Set a name that changes \
+             with the source (for example one that includes source_ami_id), leave name unset to use the default, \
+             or import {}",
             request.name, existing.id
         ),
     ))

@@ -14,6 +14,7 @@ mod aws_state;
 mod create;
 mod delete;
 mod model;
+mod naming;
 mod plan;
 mod read;
 mod rules;

@@ -12,6 +12,7 @@ use crate::protocol::typed::Field;
 use crate::shared::Shared;
 
 use super::model::{CopyModel, Tags};
+use super::naming::check_default_name;
 use super::rules::{default_name, merge_tags, over_tag_limit, same_key_locally, DEREGISTERED};
 use super::source::{check_source, check_source_region};
 
@@ -66,7 +67,14 @@ pub(super) async fn plan(
     if config.name.is_null() {
         p.name = match prior {
             Some(prior) if !replacing => prior.name.clone(),
-            _ => planned_default_name(&p, config),
+            // A new copy: its default name, unless another AMI holds it.
+            _ => match (planned_default_name(&p, config), &clients) {
+                (Field::Known(name), Some(clients)) => {
+                    let source = p.source_ami_id.known().cloned().unwrap_or_default();
+                    check_default_name(clients, name, &source).await
+                }
+                (name, _) => name,
+            },
         };
     }
     let name = AttrPath::root("name");

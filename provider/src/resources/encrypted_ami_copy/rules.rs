@@ -232,6 +232,19 @@ pub(super) fn default_name(
     format!("{source_ami_id}-encrypted-{}", &digest[..10])
 }
 
+/// The name of a copy whose default name another AMI, `holder_id`, holds
+/// (see `naming`): as readable and deterministic as the default, and
+/// different from it.
+pub(super) fn name_beside(
+    source_ami_id: &str,
+    source_region: &str,
+    kms_key_id: Option<&str>,
+    holder_id: &str,
+) -> String {
+    let digest = hash(&[source_region, kms_key_id.unwrap_or(""), "beside", holder_id]);
+    format!("{source_ami_id}-encrypted-{}", &digest[..10])
+}
+
 /// The CopyImage ClientToken for one copy attempt; `attempt` is a value
 /// unique to that attempt ([`new_attempt`]).
 ///

@@ -402,3 +402,44 @@ fn unshared_source_is_quiet_at_plan_and_fails_at_apply() {
     }
     assert!(SourceProblems::default().is_empty());
 }
+
+#[test]
+fn only_a_pending_copy_of_the_same_source_is_taken_over() {
+    use super::naming::adoptable;
+    use crate::aws::image::Image;
+
+    let image = |state: &str, source: &str, tagged: Option<&str>| Image {
+        id: "ami-1".into(),
+        state: state.into(),
+        source_image_id: source.into(),
+        tags: tagged
+            .map(|s| [("CopiedFromAMI".to_owned(), s.to_owned())].into())
+            .unwrap_or_default(),
+        ..Image::default()
+    };
+    let cases = [
+        (image("pending", "ami-src", None), true),
+        (image("pending", "", Some("ami-src")), true),
+        // What a finished copy holds may be the copy being replaced.
+        (image("available", "ami-src", None), false),
+        (image("failed", "ami-src", None), false),
+        (image("pending", "ami-other", None), false),
+    ];
+    for (holder, want) in cases {
+        assert_eq!(adoptable(&holder, "ami-src"), want, "{holder:?}");
+    }
+}
+
+#[test]
+fn the_name_beside_a_holder_differs_from_the_default() {
+    let default = default_name("ami-1", "eu-west-1", None);
+    let beside = name_beside("ami-1", "eu-west-1", None, "ami-holder");
+    assert_ne!(default, beside);
+    assert!(beside.starts_with("ami-1-encrypted-"), "{beside}");
+    assert!(ami_name(&beside).is_ok());
+    assert_ne!(beside, name_beside("ami-1", "eu-west-1", None, "ami-other"));
+    assert_eq!(
+        beside,
+        name_beside("ami-1", "eu-west-1", None, "ami-holder")
+    );
+}

@@ -1,0 +1,96 @@
+//! Which name a new copy gets, and which AMI already holding it a create
+//! may take over.
+//!
+//! A create looks its name up first, so that a rerun after Terraform was
+//! killed finds the copy the interrupted attempt started, and AMI names are
+//! unique per account and region. But the AMI holding the name is not
+//! always such an orphan: under `create_before_destroy` a replacement with
+//! the same source, region and key (`-replace`, a failed copy) is created
+//! while the copy it replaces still holds the default name, and Terraform
+//! tells the provider nothing about that. Taking that copy over would make
+//! it the new object, which Terraform then destroys as the old one: the
+//! account would be left with no copy at all.
+//!
+//! So only a copy that is still `pending`, of the same source, is taken
+//! over: what an interrupted attempt leaves (a copy it started that has
+//! finished since is not, and is reported instead). A default name held by
+//! any other AMI is left to its holder, and the new copy gets a name of its
+//! own, derived from the holder's id; the plan shows that name as known
+//! after apply. A name the user chose is theirs: if another AMI holds it,
+//! the create stops before copying and says what to change.
+
+use crate::aws::image::{find_own_image_by_name, Image};
+use crate::aws::{AwsClients, AwsError};
+use crate::protocol::typed::Field;
+
+use super::model::CopyModel;
+use super::rules::{default_name, name_beside};
+
+/// Whether `holder`, found under the name a create of `source` wants, is
+/// the copy an interrupted earlier attempt started, which the create may
+/// take over.
+pub(super) fn adoptable(holder: &Image, source: &str) -> bool {
+    let same_source = holder.source_image_id == source
+        || holder
+            .tags
+            .get(super::rules::TAG_COPIED_FROM)
+            .map(String::as_str)
+            == Some(source);
+    holder.state == "pending" && same_source
+}
+
+/// Plan time: the default name `name` for a copy of `source`, known when no
+/// AMI holds it or the holder can be taken over, else decided at apply.
+/// When the lookup fails the name stays known: apply looks again.
+pub(super) async fn check_default_name(
+    clients: &AwsClients,
+    name: String,
+    source: &str,
+) -> Field<String> {
+    match find_own_image_by_name(clients, &name).await {
+        Ok(Some(holder)) if !adoptable(&holder, source) => {
+            crate::log::info(
+                "the default name is held by another AMI; the new copy's name is decided at apply",
+                &[
+                    ("name", &name),
+                    ("holder", &holder.id),
+                    ("state", &holder.state),
+                ],
+            );
+            Field::Unknown
+        }
+        _ => Field::Known(name),
+    }
+}
+
+/// Apply time: settles a name the plan left unknown. The default name if
+/// nothing holds it or its holder can be taken over; else the name beside
+/// the holder.
+pub(super) async fn settle_name(
+    clients: &AwsClients,
+    planned: &mut CopyModel,
+) -> Result<(), AwsError> {
+    if !planned.name.is_unknown() {
+        return Ok(());
+    }
+    let (Some(source), Some(region)) =
+        (planned.source_ami_id.known(), planned.source_region.known())
+    else {
+        return Ok(());
+    };
+    let key = planned.kms_key_id.known().map(String::as_str);
+    let wanted = default_name(source, region, key);
+    let name = match find_own_image_by_name(clients, &wanted).await? {
+        Some(holder) if !adoptable(&holder, source) => {
+            let name = name_beside(source, region, key, &holder.id);
+            crate::log::info(
+                "the default name is held by another AMI; the new copy gets a name of its own",
+                &[("holder", &holder.id), ("name", &name)],
+            );
+            name
+        }
+        _ => wanted,
+    };
+    planned.name = Field::Known(name);
+    Ok(())
+}
