@@ -21,6 +21,11 @@ resource "imagecopier_encrypted_ami_copy" "app" {
     create = "60m"
     delete = "30m"
   }
+
+  # When source_ami_id changes, make the new copy before deleting this one.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 output "copy_id" {
