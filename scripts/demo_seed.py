@@ -2,6 +2,9 @@
 
     demo_seed.py seed  --tfvars FILE              bake an AMI in the bake account, make a KMS key in
                                                   each target account, write the Terraform variables
+    demo_seed.py show  --copies JSON              what AWS says about each copy: its tags, and each
+                                                  snapshot's encryption, key and tags (exit 1 if a
+                                                  copy is not encrypted with its own account's key)
     demo_seed.py drift --copies JSON              change things behind Terraform's back
     demo_seed.py check                            show that destroy left nothing behind (exit 1 if it did)
 
@@ -111,6 +114,35 @@ def drift(args):
     print(f"    staging account {args.staging}: set tag Team = \"edited-by-hand\" on the copy {copy_id}")
 
 
+def tag_map(tags):
+    return {t["Key"]: t["Value"] for t in tags or []}
+
+
+def show(args):
+    """Prints each copy as its account sees it; returns the number of problems found."""
+    problems = 0
+    accounts = {"prod": args.prod, "staging": args.staging}
+    for stage, copy_id in sorted(json.loads(args.copies).items()):
+        account = accounts[stage]
+        ec2 = client(args, "ec2", account)
+        image = ec2.describe_images(ImageIds=[copy_id])["Images"][0]
+        tags = tag_map(image.get("Tags"))
+        print(f"    {stage} account {account}: {copy_id} ({image['Name']}), {image['State']}")
+        print(f"      AMI tags: {json.dumps(tags, sort_keys=True)}")
+        snapshot_ids = [m["Ebs"]["SnapshotId"] for m in image["BlockDeviceMappings"] if "Ebs" in m]
+        for snapshot in ec2.describe_snapshots(SnapshotIds=snapshot_ids)["Snapshots"]:
+            key = snapshot.get("KmsKeyId", "")
+            own_key = snapshot.get("Encrypted") and f":{account}:key/" in key
+            problems += 0 if own_key else 1
+            same = tag_map(snapshot.get("Tags")) == tags
+            print(
+                f"      {snapshot['SnapshotId']}: Encrypted={str(snapshot.get('Encrypted')).lower()}, "
+                f"key {key or 'none'}{'' if own_key else '  <-- not this account key'}, "
+                f"tags {'the same as the AMI' if same else json.dumps(tag_map(snapshot.get('Tags')), sort_keys=True)}"
+            )
+    return problems
+
+
 def check(args):
     """Prints what is left; returns the number of leftovers."""
     leftovers = 0
@@ -137,14 +169,14 @@ def check(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["seed", "drift", "check"])
+    parser.add_argument("command", choices=["seed", "show", "drift", "check"])
     parser.add_argument("--endpoint", required=True, help="the stand-in, such as http://127.0.0.1:40123")
     parser.add_argument("--region", default="eu-west-1")
     parser.add_argument("--bake", default="111111111111")
     parser.add_argument("--prod", default="222222222222")
     parser.add_argument("--staging", default="333333333333")
     parser.add_argument("--tfvars", help="seed: where to write the Terraform variables")
-    parser.add_argument("--copies", help="drift: `terraform output -json copy_ids`")
+    parser.add_argument("--copies", help="show, drift: `terraform output -json copy_ids`")
     args = parser.parse_args()
     if not args.endpoint.startswith("http://127.0.0.1:"):
         sys.exit("demo_seed.py only talks to the local stand-in (http://127.0.0.1:PORT)")
@@ -152,10 +184,13 @@ def main():
         if not args.tfvars:
             sys.exit("seed needs --tfvars")
         seed(args)
-    elif args.command == "drift":
+    elif args.command in ("show", "drift"):
         if not args.copies:
-            sys.exit("drift needs --copies")
-        drift(args)
+            sys.exit(f"{args.command} needs --copies")
+        if args.command == "drift":
+            drift(args)
+        elif show(args):
+            sys.exit(1)
     else:
         leftovers = check(args)
         if leftovers:

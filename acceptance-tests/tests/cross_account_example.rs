@@ -51,10 +51,18 @@ fn demo_runs_end_to_end_and_shows_the_drift() {
         Some(0),
         "the demo failed\n{transcript}"
     );
+    let key_b = format!("Encrypted=true, key arn:aws:kms:{REGION}:{ACCOUNT_B}:key/");
+    let key_c = format!("Encrypted=true, key arn:aws:kms:{REGION}:{ACCOUNT_C}:key/");
     let expected = [
         // Every step ran, in order, with its heading.
         "terraform plan: what a pull request reviewer would see",
-        "terraform apply: share, then copy into prod and staging",
+        "-out=demo.tfplan",
+        "terraform apply demo.tfplan: share, then copy into prod and staging",
+        "Apply complete! Resources: 3 added, 0 changed, 0 destroyed.",
+        // Encryption as AWS reports it, each copy with its own account's key.
+        "What AWS says about each copy, in its own account",
+        key_b.as_str(),
+        key_c.as_str(),
         "Drift: two changes made outside Terraform",
         "revoked createVolumePermission",
         "edited-by-hand",
@@ -62,7 +70,9 @@ fn demo_runs_end_to_end_and_shows_the_drift() {
         "imagecopier_ami_share.app will be updated in-place",
         "imagecopier_encrypted_ami_copy.staging will be updated in-place",
         "Drift detected: plan -detailed-exitcode exited 2.",
-        // Repaired, then an empty plan.
+        // Repaired from the saved plan, then an empty plan.
+        "terraform apply repair.tfplan: repair the drift",
+        "Apply complete! Resources: 0 added, 2 changed, 0 destroyed.",
         "No drift: plan -detailed-exitcode exited 0.",
         "Destroy complete! Resources: 3 destroyed.",
         "nothing left: no copies, no snapshots, no permissions",
@@ -75,6 +85,20 @@ fn demo_runs_end_to_end_and_shows_the_drift() {
             None => panic!("the demo's output lacks {needle:?} (in order)\n{transcript}"),
         }
     }
+    // The only warning is Terraform's own about dev_overrides, which the demo explains; the
+    // provider warns of nothing in a correct configuration.
+    for block in stdout.split("\nWarnings:\n\n").skip(1) {
+        let listed: Vec<&str> = block.lines().take_while(|l| l.starts_with("- ")).collect();
+        assert_eq!(
+            listed,
+            ["- Provider development overrides are in effect"],
+            "an unexpected warning\n{transcript}"
+        );
+    }
+    assert!(
+        stdout.contains("The one warning is Terraform's own"),
+        "{transcript}"
+    );
     // The drift plan shows both drifts: the prod account back in the share, and the Team tag
     // written back, with the value found on the copy shown next to the one restored.
     let drift_plan = section(&stdout, "drift detected", "Drift detected:");

@@ -288,7 +288,11 @@ fn fixed_name_with_create_before_destroy_is_refused_before_copying() {
     standin.clear_calls();
     let out = wd.try_apply().assert_failure();
     // Terraform wraps the detail; compare with the line breaks flattened.
-    let text = out.combined().split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = out
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         text.contains(&format!("is already used in this account by {old}")),
         "{out}"
