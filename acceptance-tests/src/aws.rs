@@ -3,6 +3,7 @@
 //! Tests are plain `#[test]` functions, because Terraform runs are blocking; the SDK's futures run
 //! on one runtime shared by the whole test process through [`Ec2::block_on`].
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -13,7 +14,8 @@ use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::config::{BehaviorVersion, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    ArchitectureValues, BlockDeviceMapping, EbsBlockDevice, Image, Tag, VolumeType,
+    ArchitectureValues, BlockDeviceMapping, EbsBlockDevice, Image, ImageAttributeName,
+    LaunchPermission, LaunchPermissionModifications, PermissionGroup, Tag, VolumeType,
 };
 use tokio::runtime::Runtime;
 
@@ -192,6 +194,53 @@ impl Ec2 {
             Err(err) if err.code() == Some("InvalidAMIID.NotFound") => None,
             Err(err) => panic!("DescribeImages {image_id}: {}", describe(&err)),
         }
+    }
+
+    /// Who may launch `image_id`, as its owner sees it: the accounts, and whether it is public.
+    pub fn launch_permissions(&self, image_id: &str) -> (BTreeSet<String>, bool) {
+        let out = self
+            .block_on(
+                self.client
+                    .describe_image_attribute()
+                    .image_id(image_id)
+                    .attribute(ImageAttributeName::LaunchPermission)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("DescribeImageAttribute {image_id}: {}", describe(&err)));
+        let permissions = out.launch_permissions();
+        let accounts = permissions
+            .iter()
+            .filter_map(|p| p.user_id().map(str::to_owned))
+            .collect();
+        let public = permissions
+            .iter()
+            .any(|p| p.group() == Some(&PermissionGroup::All));
+        (accounts, public)
+    }
+
+    /// Grants (`add`) or revokes launch permission on `image_id` for `principal`, an account id
+    /// or `"all"` (public), as someone outside Terraform would.
+    pub fn change_launch_permission(&self, image_id: &str, principal: &str, add: bool) {
+        let permission = if principal == "all" {
+            LaunchPermission::builder()
+                .group(PermissionGroup::All)
+                .build()
+        } else {
+            LaunchPermission::builder().user_id(principal).build()
+        };
+        let change = if add {
+            LaunchPermissionModifications::builder().add(permission)
+        } else {
+            LaunchPermissionModifications::builder().remove(permission)
+        };
+        self.block_on(
+            self.client
+                .modify_image_attribute()
+                .image_id(image_id)
+                .launch_permission(change.build())
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("ModifyImageAttribute {image_id}: {}", describe(&err)));
     }
 
     /// The AMIs this account owns.

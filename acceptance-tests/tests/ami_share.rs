@@ -9,8 +9,8 @@ use acceptance_tests::{
 };
 use aws_sdk_ec2::types::{
     ArchitectureValues, BlockDeviceMapping, CreateVolumePermission,
-    CreateVolumePermissionModifications, EbsBlockDevice, ImageAttributeName, LaunchPermission,
-    LaunchPermissionModifications, PermissionGroup, SnapshotAttributeName,
+    CreateVolumePermissionModifications, EbsBlockDevice, LaunchPermission,
+    LaunchPermissionModifications, SnapshotAttributeName,
 };
 
 const ACCOUNT_D: &str = "444444444444";
@@ -49,26 +49,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 
 /// Launch-permission accounts and whether the AMI is public, as its owner sees them.
 fn launch_accounts(standin: &StandIn, ami: &str) -> (BTreeSet<String>, bool) {
-    let ec2 = standin.ec2(ACCOUNT_A);
-    let out = ec2
-        .block_on(
-            ec2.client()
-                .describe_image_attribute()
-                .image_id(ami)
-                .attribute(ImageAttributeName::LaunchPermission)
-                .send(),
-        )
-        .expect("DescribeImageAttribute");
-    let perms = out.launch_permissions();
-    let users = perms
-        .iter()
-        .filter_map(|p| p.user_id())
-        .map(str::to_owned)
-        .collect();
-    let public = perms
-        .iter()
-        .any(|p| p.group() == Some(&PermissionGroup::All));
-    (users, public)
+    standin.ec2(ACCOUNT_A).launch_permissions(ami)
 }
 
 /// Accounts with createVolumePermission on `snapshot`.
@@ -92,27 +73,9 @@ fn volume_accounts(standin: &StandIn, snapshot: &str) -> BTreeSet<String> {
 
 /// Grants (`add`) or revokes launch permission for `account` outside Terraform.
 fn launch_outside(standin: &StandIn, ami: &str, account: &str, add: bool) {
-    let perm = if account == "all" {
-        LaunchPermission::builder()
-            .group(PermissionGroup::All)
-            .build()
-    } else {
-        LaunchPermission::builder().user_id(account).build()
-    };
-    let mods = if add {
-        LaunchPermissionModifications::builder().add(perm)
-    } else {
-        LaunchPermissionModifications::builder().remove(perm)
-    };
-    let ec2 = standin.ec2(ACCOUNT_A);
-    ec2.block_on(
-        ec2.client()
-            .modify_image_attribute()
-            .image_id(ami)
-            .launch_permission(mods.build())
-            .send(),
-    )
-    .expect("ModifyImageAttribute");
+    standin
+        .ec2(ACCOUNT_A)
+        .change_launch_permission(ami, account, add);
 }
 
 /// Grants or revokes createVolumePermission for `account` outside Terraform.

@@ -13,7 +13,7 @@ use acceptance_tests::{
     image_tag, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
     PLAN_NO_CHANGES,
 };
-use aws_sdk_ec2::types::{ImageAttributeName, Tag};
+use aws_sdk_ec2::types::Tag;
 
 const ACCOUNT_D: &str = "444444444444";
 
@@ -99,25 +99,14 @@ fn read(wd: &Workdir, name: &str) -> String {
     std::fs::read_to_string(wd.path().join(name)).expect(name)
 }
 
-/// Accounts with launch permission on `image_id`.
+/// Accounts with launch permission on `image_id`, in order.
 fn launch_accounts(standin: &StandIn, image_id: &str) -> Vec<String> {
-    let ec2 = standin.ec2(ACCOUNT_A);
-    let out = ec2
-        .block_on(
-            ec2.client()
-                .describe_image_attribute()
-                .image_id(image_id)
-                .attribute(ImageAttributeName::LaunchPermission)
-                .send(),
-        )
-        .expect("DescribeImageAttribute");
-    let mut accounts: Vec<String> = out
-        .launch_permissions()
-        .iter()
-        .filter_map(|p| p.user_id().map(str::to_owned))
-        .collect();
-    accounts.sort();
-    accounts
+    standin
+        .ec2(ACCOUNT_A)
+        .launch_permissions(image_id)
+        .0
+        .into_iter()
+        .collect()
 }
 
 #[test]

@@ -8,9 +8,6 @@ use acceptance_tests::plan_json::resource_change;
 use acceptance_tests::{
     snapshot_ids, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
 };
-use aws_sdk_ec2::types::{
-    ImageAttributeName, LaunchPermission, LaunchPermissionModifications, PermissionGroup,
-};
 
 #[test]
 fn tag_drift_shows_the_value_found() {
@@ -50,49 +47,20 @@ fn share(image_id: &str, exclusive: bool) -> String {
     )
 }
 
-/// Makes `image_id` public and shares it with `account`, as someone outside Terraform would.
+/// Makes `image_id` public (with `public`) and shares it with `account`, as someone outside
+/// Terraform would.
 fn grant_outside_terraform(standin: &StandIn, image_id: &str, public: bool, account: &str) {
     let ec2 = standin.ec2(ACCOUNT_A);
-    let mut add = LaunchPermissionModifications::builder()
-        .add(LaunchPermission::builder().user_id(account).build());
+    ec2.change_launch_permission(image_id, account, true);
     if public {
-        add = add.add(
-            LaunchPermission::builder()
-                .group(PermissionGroup::All)
-                .build(),
-        );
+        ec2.change_launch_permission(image_id, "all", true);
     }
-    ec2.block_on(
-        ec2.client()
-            .modify_image_attribute()
-            .image_id(image_id)
-            .launch_permission(add.build())
-            .send(),
-    )
-    .expect("ModifyImageAttribute");
 }
 
 /// Who may launch `image_id`: (accounts, public).
 fn launch_permissions(standin: &StandIn, image_id: &str) -> (Vec<String>, bool) {
-    let ec2 = standin.ec2(ACCOUNT_A);
-    let out = ec2
-        .block_on(
-            ec2.client()
-                .describe_image_attribute()
-                .image_id(image_id)
-                .attribute(ImageAttributeName::LaunchPermission)
-                .send(),
-        )
-        .expect("DescribeImageAttribute");
-    let permissions = out.launch_permissions();
-    let accounts = permissions
-        .iter()
-        .filter_map(|p| p.user_id().map(str::to_owned))
-        .collect();
-    let public = permissions
-        .iter()
-        .any(|p| p.group() == Some(&PermissionGroup::All));
-    (accounts, public)
+    let (accounts, public) = standin.ec2(ACCOUNT_A).launch_permissions(image_id);
+    (accounts.into_iter().collect(), public)
 }
 
 #[test]

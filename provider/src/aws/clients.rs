@@ -24,7 +24,6 @@ use super::config::{
 };
 use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
 use super::identity::{check_account, partition_from_arn};
-use super::region::RegionInfo;
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong
@@ -61,9 +60,10 @@ pub struct AwsClients {
     sdk_config: SdkConfig,
     ec2_endpoint: Option<String>,
     kms_endpoint: Option<String>,
-    /// The account's regions, asked once per process (see `region`); shared
-    /// by the clients `in_region` makes, since the account is the same.
-    pub(super) regions: Arc<OnceCell<Vec<RegionInfo>>>,
+    /// The account's regions as (name, opt-in status), asked once per
+    /// process (see `region`); shared by the clients `in_region` makes,
+    /// since the account is the same.
+    pub(super) regions: Arc<OnceCell<Vec<(String, String)>>>,
 }
 
 /// Written by hand so the credentials provider inside the SDK config, which

@@ -24,13 +24,6 @@ pub enum RegionStatus {
     Unknown,
 }
 
-/// A region from DescribeRegions: name and opt-in status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RegionInfo {
-    name: String,
-    opt_in_status: String,
-}
-
 /// The status of `region` for the caller's account.
 pub async fn region_status(clients: &AwsClients, region: &str) -> Result<RegionStatus, AwsError> {
     let regions = clients
@@ -40,7 +33,8 @@ pub async fn region_status(clients: &AwsClients, region: &str) -> Result<RegionS
     Ok(status_of(regions, region))
 }
 
-async fn describe_all_regions(clients: &AwsClients) -> Result<Vec<RegionInfo>, AwsError> {
+/// Every region of the partition as (name, opt-in status).
+async fn describe_all_regions(clients: &AwsClients) -> Result<Vec<(String, String)>, AwsError> {
     let output = clients
         .ec2
         .describe_regions()
@@ -52,26 +46,21 @@ async fn describe_all_regions(clients: &AwsClients) -> Result<Vec<RegionInfo>, A
         .regions()
         .iter()
         .filter_map(|r| {
-            Some(RegionInfo {
-                name: r.region_name()?.to_owned(),
-                // An answer without a status comes from a partition with no
-                // opt-in regions.
-                opt_in_status: r
-                    .opt_in_status()
-                    .unwrap_or("opt-in-not-required")
-                    .to_owned(),
-            })
+            // An answer without a status comes from a partition with no
+            // opt-in regions.
+            let status = r.opt_in_status().unwrap_or("opt-in-not-required");
+            Some((r.region_name()?.to_owned(), status.to_owned()))
         })
         .collect())
 }
 
-fn status_of(regions: &[RegionInfo], region: &str) -> RegionStatus {
-    match regions.iter().find(|r| r.name == region) {
+fn status_of(regions: &[(String, String)], region: &str) -> RegionStatus {
+    match regions.iter().find(|(name, _)| name == region) {
         None => RegionStatus::Unknown,
-        Some(r) if r.opt_in_status == "opt-in-not-required" || r.opt_in_status == "opted-in" => {
+        Some((_, status)) if status == "opt-in-not-required" || status == "opted-in" => {
             RegionStatus::Enabled
         }
-        Some(r) => RegionStatus::NotEnabled(r.opt_in_status.clone()),
+        Some((_, status)) => RegionStatus::NotEnabled(status.clone()),
     }
 }
 
@@ -81,10 +70,7 @@ mod tests {
 
     #[test]
     fn statuses() {
-        let info = |name: &str, status: &str| RegionInfo {
-            name: name.to_owned(),
-            opt_in_status: status.to_owned(),
-        };
+        let info = |name: &str, status: &str| (name.to_owned(), status.to_owned());
         let regions = [
             info("eu-west-1", "opt-in-not-required"),
             info("af-south-1", "opted-in"),
