@@ -179,6 +179,52 @@ fn interrupted_replace_sigkill() {
     wd.assert_plan_empty();
 }
 
+/// Terraform killed outright while a copy runs, and the copy finishes before anyone applies
+/// again. A finished copy under the default name cannot be told apart from one another state or a
+/// `create_before_destroy` replacement still uses, so it is not taken over: the next apply makes
+/// its own copy under a name of its own and names the finished one in a warning. Nothing that
+/// may be in use is touched.
+#[test]
+fn interrupted_sigkill_copy_finished_before_the_rerun() {
+    let (standin, wd, _source, _key) = configured_copy("");
+    standin.set_copy_duration(8.0);
+    let mut apply = wd.spawn_apply();
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let (orphan, _) =
+        wait_for_copy_state(&ec2, "pending", Duration::from_secs(60)).expect("copy started");
+    let killed = std::process::Command::new("kill")
+        .args(["-s", "KILL", &apply.pid().to_string()])
+        .status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    let output = apply.wait_with_timeout(Duration::from_secs(30));
+    assert_eq!(output.signal, Some(9), "{output}");
+    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
+    wait_for_copy_state(&ec2, "available", Duration::from_secs(60)).expect("copy finished");
+
+    standin.set_copy_duration(0.0);
+    let next = wd.apply();
+    let id = state_id(&wd);
+    assert_ne!(id, orphan, "a finished copy was taken over: {next}");
+    let text = flat(&next.combined());
+    assert!(
+        text.contains("Default name held by another AMI") && text.contains(&orphan),
+        "{next}"
+    );
+    let mut owned: Vec<String> = ec2
+        .owned_images()
+        .iter()
+        .filter_map(|i| i.image_id().map(str::to_owned))
+        .collect();
+    owned.sort();
+    let mut expected = vec![id, orphan];
+    expected.sort();
+    assert_eq!(
+        owned, expected,
+        "the new copy and the finished one, nothing else"
+    );
+    wd.assert_plan_empty();
+}
+
 /// Registers, in account B, another AMI that uses `snapshot_id`, as a user making a launchable
 /// image from the copy's root volume would; returns its id.
 fn register_from_snapshot(ec2: &Ec2, snapshot_id: &str) -> String {

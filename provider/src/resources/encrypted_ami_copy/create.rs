@@ -7,6 +7,8 @@
 //! A stop or timeout returns the copy as `pending` with a warning (recorded
 //! untainted); a failed copy is removed entirely before the error returns.
 
+use std::sync::Arc;
+
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -22,8 +24,8 @@ use crate::shared::Shared;
 
 use super::aws_state::{failed_copy, record_copy, sync_all_tags};
 use super::model::{CopyModel, Tags};
-use super::naming::{adoptable, settle_name};
-use super::rules::{client_token, merge_tags, new_attempt, TAG_COPIED_FROM};
+use super::naming::{settle_name, take_over};
+use super::rules::{client_token, merge_tags, new_attempt};
 use super::source::wait_source_copyable;
 use super::{summary, timeout};
 
@@ -46,12 +48,28 @@ pub(super) async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<C
         Ok(clients) => clients,
         Err(diags) => return Applied::failed(diags),
     };
-    if let Err(err) = settle_name(&clients, &mut planned).await {
-        return Applied::failed(Diagnostic::error(
-            summary("creating", &planned),
-            err.context("choosing the copy's name").to_string(),
-        ));
+    let held = match settle_name(&clients, &mut planned).await {
+        Ok(held) => held,
+        Err(err) => {
+            return Applied::failed(Diagnostic::error(
+                summary("creating", &planned),
+                err.context("choosing the copy's name").to_string(),
+            ))
+        }
+    };
+    let mut applied = copy(shared, clients, planned).await;
+    if let Some(warning) = held {
+        applied.diagnostics.push(warning);
     }
+    applied
+}
+
+/// Copies (or adopts) and waits, once the name is settled.
+async fn copy(
+    shared: &Shared,
+    clients: Arc<AwsClients>,
+    mut planned: CopyModel,
+) -> Applied<CopyModel> {
     let (Some(source), Some(region), Some(name)) = (
         planned.source_ami_id.known().cloned(),
         planned.source_region.known().cloned(),
@@ -245,41 +263,17 @@ async fn start_or_adopt(
     }
 }
 
-/// Adopts `existing` if it is what an interrupted attempt left (see
-/// `naming`), else refuses, saying what holds the name.
+/// Takes `existing` over when it is what an interrupted attempt left.
 fn adopt(existing: Image, request: &CopyRequest) -> Result<Started, AwsError> {
-    let source = &request.source_image_id;
-    if adoptable(&existing, source) {
-        log::info(
-            "adopting the copy an earlier run started",
-            &[("image_id", &existing.id)],
-        );
-        return Ok(Started {
-            image_id: existing.id,
-            adopted: true,
-        });
-    }
-    let holder = if existing.source_image_id == *source
-        || existing.tags.get(TAG_COPIED_FROM) == Some(source)
-    {
-        format!(
-            "{} (a copy of the same source, {}): it is not taken over, because it may be the copy this one replaces \
-             under create_before_destroy, or belong to another configuration",
-            existing.id, existing.state
-        )
-    } else {
-        format!("{}, which is not a copy of {source}", existing.id)
-    };
-    Err(crate::aws::copy::failure(
-        "looking up the copy's name",
-        "InvalidAMIName.Duplicate",
-        &format!(
-            "AMI name {:?} is already used in this account by {holder}. Nothing was copied. Set a name that changes \
-             with the source (for example one that includes source_ami_id), leave name unset to use the default, \
-             or import {}",
-            request.name, existing.id
-        ),
-    ))
+    take_over(&existing, &request.source_image_id, &request.name)?;
+    log::info(
+        "adopting the copy an earlier run started",
+        &[("image_id", &existing.id)],
+    );
+    Ok(Started {
+        image_id: existing.id,
+        adopted: true,
+    })
 }
 
 /// The state of a finished copy; an adopted copy's tags are brought in line.

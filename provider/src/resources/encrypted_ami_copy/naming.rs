@@ -21,22 +21,17 @@
 
 use crate::aws::image::{find_own_image_by_name, Image};
 use crate::aws::{AwsClients, AwsError};
+use crate::protocol::diagnostics::Diagnostic;
 use crate::protocol::typed::Field;
 
 use super::model::CopyModel;
-use super::rules::{default_name, name_beside};
+use super::rules::{default_name, name_beside, TAG_COPIED_FROM};
 
 /// Whether `holder`, found under the name a create of `source` wants, is
 /// the copy an interrupted earlier attempt started, which the create may
 /// take over.
 pub(super) fn adoptable(holder: &Image, source: &str) -> bool {
-    let same_source = holder.source_image_id == source
-        || holder
-            .tags
-            .get(super::rules::TAG_COPIED_FROM)
-            .map(String::as_str)
-            == Some(source);
-    holder.state == "pending" && same_source
+    holder.state == "pending" && copy_of(holder, source)
 }
 
 /// Plan time: the default name `name` for a copy of `source`, known when no
@@ -65,32 +60,79 @@ pub(super) async fn check_default_name(
 
 /// Apply time: settles a name the plan left unknown. The default name if
 /// nothing holds it or its holder can be taken over; else the name beside
-/// the holder.
+/// the holder, with a warning naming the holder, which this resource does
+/// not manage (unless it is the copy being replaced, deleted next).
 pub(super) async fn settle_name(
     clients: &AwsClients,
     planned: &mut CopyModel,
-) -> Result<(), AwsError> {
+) -> Result<Option<Diagnostic>, AwsError> {
     if !planned.name.is_unknown() {
-        return Ok(());
+        return Ok(None);
     }
     let (Some(source), Some(region)) =
         (planned.source_ami_id.known(), planned.source_region.known())
     else {
-        return Ok(());
+        return Ok(None);
     };
     let key = planned.kms_key_id.known().map(String::as_str);
     let wanted = default_name(source, region, key);
-    let name = match find_own_image_by_name(clients, &wanted).await? {
+    let (name, warning) = match find_own_image_by_name(clients, &wanted).await? {
         Some(holder) if !adoptable(&holder, source) => {
             let name = name_beside(source, region, key, &holder.id);
             crate::log::info(
                 "the default name is held by another AMI; the new copy gets a name of its own",
                 &[("holder", &holder.id), ("name", &name)],
             );
-            name
+            let warning = Diagnostic::warning(
+                "Default name held by another AMI",
+                format!(
+                    "The default name {wanted:?} is held by {} ({}), which this copy does not take over; the copy \
+                     is named {name:?} instead. If {} is the copy this one replaces (create_before_destroy), \
+                     Terraform deletes it next. Otherwise it is not managed by this resource: a copy an \
+                     interrupted apply left behind and that finished since, or another configuration's. Import or \
+                     deregister it if nothing uses it.",
+                    holder.id, holder.state, holder.id
+                ),
+            );
+            (name, Some(warning))
         }
-        _ => wanted,
+        _ => (wanted, None),
     };
     planned.name = Field::Known(name);
-    Ok(())
+    Ok(warning)
+}
+
+/// Whether a create of `source` named `name` may take `existing`, found
+/// under that name, over; the error says what holds the name and what to
+/// change.
+pub(super) fn take_over(existing: &Image, source: &str, name: &str) -> Result<(), AwsError> {
+    if adoptable(existing, source) {
+        return Ok(());
+    }
+    let holder = if copy_of(existing, source) {
+        format!(
+            "{} (a copy of the same source, {}): it is not taken over, because it may be the copy this one replaces \
+             under create_before_destroy, or belong to another configuration",
+            existing.id, existing.state
+        )
+    } else {
+        format!("{}, which is not a copy of {source}", existing.id)
+    };
+    Err(crate::aws::copy::failure(
+        "looking up the copy's name",
+        "InvalidAMIName.Duplicate",
+        &format!(
+            "AMI name {name:?} is already used in this account by {holder}. Nothing was copied. Set a name that \
+             changes with the source (for example one that includes source_ami_id), leave name unset to use the \
+             default, or import {}",
+            existing.id
+        ),
+    ))
+}
+
+/// Whether `image` is a copy of `source` (EC2's SourceImageId, or the tag
+/// this resource writes).
+fn copy_of(image: &Image, source: &str) -> bool {
+    image.source_image_id == source
+        || image.tags.get(TAG_COPIED_FROM).map(String::as_str) == Some(source)
 }
