@@ -7,7 +7,7 @@
 //! carries a warning naming each grant, public access first, because that
 //! is the one a reviewer most needs to see.
 
-use crate::aws::image::find_image_by_id;
+use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::{AwsClients, AwsError};
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
@@ -16,12 +16,17 @@ use super::rules::{changes, Changes, Managed};
 
 /// The warning for a plan that makes the share of `image_id` exclusive with
 /// `desired` principals; empty when nothing outside the configuration exists.
+/// `image` is the AMI when the plan has already read it.
 pub(super) async fn removal_warning(
     clients: &AwsClients,
     image_id: &str,
+    image: Option<Image>,
     desired: &Managed,
 ) -> Result<Diagnostics, AwsError> {
-    let image = find_image_by_id(clients, image_id).await?;
+    let image = match image {
+        Some(image) => image,
+        None => find_image_by_id(clients, image_id).await?,
+    };
     let actual = load_actual(clients, &image).await?;
     let removals = describe_removals(image_id, &changes(desired, &Managed::default(), &actual));
     if removals.is_empty() {

@@ -37,6 +37,8 @@ pub(super) async fn plan(
     let same_image =
         prior.is_some_and(|p| p.image_id == planned.image_id && !planned.image_id.is_unknown());
     let mut requires_replace = Vec::new();
+    // The image, when the checks of a new share read it.
+    let mut checked = None;
     match prior {
         Some(prior) if same_image => {
             // Nothing about the image changes in place: keep what state says.
@@ -57,8 +59,9 @@ pub(super) async fn plan(
             // What PR review wants to read, and what copies in the same
             // plan carry (image_tags), is known now; apply keeps these
             // planned values and the next refresh updates them.
-            if let Some(image) = check_new_image(shared, &planned).await? {
-                fill_image_facts(&mut planned, &image);
+            checked = check_new_image(shared, &planned).await?;
+            if let Some(image) = &checked {
+                fill_image_facts(&mut planned, image);
             }
             if planned.is_exclusive() == Some(true) {
                 planned.public = Field::Known(false);
@@ -73,7 +76,7 @@ pub(super) async fn plan(
     {
         if sets_known(&planned) {
             let desired = managed_of(&planned);
-            match removal_warning(clients, image_id, &desired).await {
+            match removal_warning(clients, image_id, checked, &desired).await {
                 Ok(found) => warnings.extend(found),
                 // The apply reads the grants again and removes them anyway;
                 // the plan just cannot list them.

@@ -202,7 +202,7 @@ enum NotStarted {
 
 /// Finds the copy an earlier run started (by name), or starts one. Before
 /// starting one, with `check_source`, makes sure the source is copyable: the
-/// plan only warned, since a share earlier in this apply may have granted it
+/// plan let it pass, since a share earlier in this apply may have granted it
 /// moments ago; adopting needs no check. Waits out throttling and the copy
 /// quota until `deadline`. `None` when stopped first.
 async fn start_or_adopt(
