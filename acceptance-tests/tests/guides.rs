@@ -4,11 +4,15 @@
 //! - accounts.md: add a target account to the cross-account example, remove one in the two
 //!   documented steps, and see the error a too-early removal gives;
 //! - scan-gating.md: a share whose AMI has not passed its scan fails the plan with nothing shared,
-//!   and goes ahead once the scan tag says `passed`.
+//!   and goes ahead once the scan tag says `passed`;
+//! - resources/encrypted_ami_copy.md, "Handing a copy to another configuration": a `removed`
+//!   block lets one state go of a copy without destroying it, and an `import` block takes it up
+//!   in another, which then plans no replacement and changes nothing.
 
 use std::time::Duration;
 
 use acceptance_tests::copies::create_key;
+use acceptance_tests::copies::{applied_copy, copy_config, workdir, ADDRESS};
 use acceptance_tests::{
     image_tag, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
     PLAN_NO_CHANGES,
@@ -40,7 +44,11 @@ fn fenced(markdown: &str, lang: &str) -> Vec<String> {
 }
 
 fn guide(name: &str) -> String {
-    let path = workspace_root().join("docs/guides").join(name);
+    doc(&format!("guides/{name}"))
+}
+
+fn doc(name: &str) -> String {
+    let path = workspace_root().join("docs").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
@@ -296,4 +304,53 @@ fn scan_gating_guide_refuses_an_unscanned_ami() {
         launch_accounts(&standin, &ami.image_id),
         [ACCOUNT_B, ACCOUNT_C]
     );
+}
+
+#[test]
+fn a_copy_is_handed_to_another_configuration() {
+    let page = doc("resources/encrypted_ami_copy.md");
+    let blocks = fenced(&page, "terraform");
+    let removed = blocks
+        .iter()
+        .find(|b| b.contains("removed {"))
+        .expect("the page's removed block");
+    let import = blocks
+        .iter()
+        .find(|b| b.contains("import {"))
+        .expect("the page's import block");
+    let (standin, old, source, _key, id) = applied_copy("");
+
+    // The old configuration lets go of the copy: nothing is destroyed.
+    old.write_main(removed);
+    standin.clear_calls();
+    let plan = old.plan();
+    assert!(
+        plan.stdout
+            .contains("will no longer be managed by Terraform"),
+        "{plan}"
+    );
+    old.apply();
+    assert!(old.state_list().is_empty(), "{:?}", old.state_list());
+    assert!(standin.mutating_calls(ACCOUNT_B).is_empty());
+    assert!(standin.ec2(ACCOUNT_B).describe_image(&id).is_some());
+
+    // The new one takes it up with the page's import block and its own configuration.
+    let new = workdir(&standin, ACCOUNT_B);
+    let config = copy_config(&source.image_id, "alias/ami", "");
+    new.write_main(&format!(
+        "{config}\n{}",
+        import.replace("ami-0123456789abcdef0", &id)
+    ));
+    let plan = new.plan();
+    assert!(
+        plan.stdout.contains("Plan: 1 to import") && !plan.stdout.contains("must be replaced"),
+        "{plan}"
+    );
+    new.apply();
+    assert_eq!(new.resource_values(ADDRESS)["id"], id.as_str());
+    // Only state changes (the key's form, tags split into source_tags): nothing in AWS.
+    let mutating = standin.mutating_calls(ACCOUNT_B);
+    assert!(mutating.is_empty(), "{mutating:?}");
+    new.write_main(&config);
+    new.assert_plan_empty();
 }
