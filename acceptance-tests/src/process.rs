@@ -181,6 +181,12 @@ impl RunningProcess {
         signal_group(self.pid(), signal);
     }
 
+    /// SIGKILL to the leader alone (Terraform, not the providers it started), as a crash or an
+    /// OOM kill of Terraform would: nothing gets the chance to save state.
+    pub fn sigkill_leader(&self) {
+        signal_process(self.pid(), "KILL");
+    }
+
     /// Kills the whole process group with SIGKILL and reaps the leader.
     pub fn kill(&mut self) {
         if self.is_running() {

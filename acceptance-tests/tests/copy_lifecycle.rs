@@ -143,10 +143,7 @@ fn interrupted_replace_sigkill() {
     let (standin, wd, _source, _key, old) = applied_copy("");
     standin.clear_calls();
     let (mut apply, new) = interrupted_replace(&standin, &wd, &old);
-    let killed = std::process::Command::new("kill")
-        .args(["-s", "KILL", &apply.pid().to_string()])
-        .status();
-    assert!(killed.is_ok_and(|s| s.success()));
+    apply.sigkill_leader();
     let output = apply.wait_with_timeout(Duration::from_secs(30));
     assert_eq!(output.signal, Some(9), "{output}");
     // The destroy half of the replacement was saved; the create was not.
@@ -192,10 +189,7 @@ fn interrupted_sigkill_copy_finished_before_the_rerun() {
     let ec2 = standin.ec2(ACCOUNT_B);
     let (orphan, _) =
         wait_for_copy_state(&ec2, "pending", Duration::from_secs(60)).expect("copy started");
-    let killed = std::process::Command::new("kill")
-        .args(["-s", "KILL", &apply.pid().to_string()])
-        .status();
-    assert!(killed.is_ok_and(|s| s.success()));
+    apply.sigkill_leader();
     let output = apply.wait_with_timeout(Duration::from_secs(30));
     assert_eq!(output.signal, Some(9), "{output}");
     assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());

@@ -372,10 +372,7 @@ fn interrupted_sigkill() {
 
     // SIGKILL to Terraform alone: no state is saved, and the provider is orphaned.
     let (mut apply, id) = interrupted_apply(&standin, &wd);
-    let status = std::process::Command::new("kill")
-        .args(["-s", "KILL", &apply.pid().to_string()])
-        .status();
-    assert!(status.is_ok_and(|s| s.success()));
+    apply.sigkill_leader();
     let output = apply.wait_with_timeout(Duration::from_secs(30));
     assert_eq!(output.signal, Some(9), "{output}");
     assert!(wd.state_list().is_empty(), "state was saved after all");
