@@ -292,3 +292,38 @@ fn max_retries_zero_is_a_single_attempt() {
         standin.faults_fired()
     );
 }
+
+/// A role the provider's credentials may not assume: configure fails on `assume_role.role_arn`
+/// (the line Terraform highlights), naming the role and AWS's reason, and nothing changes.
+#[test]
+fn a_role_that_cannot_be_assumed_is_named() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let role = format!("arn:aws:iam::{ACCOUNT_B}:role/ami-importer");
+    standin.inject_fault(&Fault::error("AssumeRole", "AccessDenied", 403));
+    let provider = format!(
+        "provider \"imagecopier\" {{\n  assume_role {{\n    role_arn = \"{role}\"\n  }}\n}}"
+    );
+    let wd = workdir(&standin, ACCOUNT_A);
+    wd.write_main(&copy(&provider, &source.image_id, ""));
+    standin.clear_calls();
+    let plan = wd.plan_json();
+    assert!(!plan.output.success(), "{}", plan.output);
+    let error = plan.only_error();
+    assert!(
+        error.code.trim_start().starts_with("role_arn"),
+        "the error should point at assume_role.role_arn: {error:#?}"
+    );
+    assert!(
+        error.detail.contains(&role) && error.detail.contains("AccessDenied"),
+        "{error:#?}"
+    );
+    wd.try_apply().assert_failure();
+    // The refused AssumeRole calls are STS's, not a change to anything; nothing else was called
+    // that could change anything.
+    for account in [ACCOUNT_A, ACCOUNT_B] {
+        let mut mutations = standin.mutating_calls(account);
+        mutations.remove("AssumeRole");
+        assert!(mutations.is_empty(), "{account}: {mutations:?}");
+    }
+}
