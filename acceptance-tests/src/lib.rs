@@ -51,6 +51,12 @@ pub const ACCOUNT_C: &str = "333333333333";
 pub const REGION: &str = "eu-west-1";
 
 /// The workspace root (the directory holding the workspace `Cargo.toml`, `.venv` and `target`).
+/// `text` with every run of whitespace as one space: Terraform wraps diagnostics and plan lines
+/// to the terminal, so tests compare flattened text.
+pub fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest_dir

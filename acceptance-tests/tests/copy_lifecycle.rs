@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::copies::*;
 use acceptance_tests::{
-    snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
+    flat, snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+    PLAN_HAS_CHANGES,
 };
 use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice};
 
@@ -19,11 +20,6 @@ fn apply_replace(wd: &Workdir) -> acceptance_tests::RunOutput {
     let mut args = APPLY.to_vec();
     args.push(REPLACE);
     wd.run(&args).assert_success()
-}
-
-/// `text` with every run of whitespace as one space: Terraform wraps diagnostics to the terminal.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn state_id(wd: &Workdir) -> String {

@@ -14,8 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{
-    venv_python, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
-    PLAN_HAS_CHANGES, REGION,
+    flat, venv_python, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
+    ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
 };
 use serde_json::Value;
 
@@ -102,10 +102,10 @@ fn demo_runs_end_to_end_and_shows_the_drift() {
     // The drift plan shows both drifts: the prod account back in the share, and the Team tag
     // written back, with the value found on the copy shown next to the one restored.
     let drift_plan = section(&stdout, "drift detected", "Drift detected:");
-    let flat = drift_plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = flat(drift_plan);
     assert!(
         drift_plan.contains(&format!("+ \"{ACCOUNT_B}\""))
-            && flat.contains(r#"~ "Team" = "edited-by-hand" -> "platform""#),
+            && text.contains(r#"~ "Team" = "edited-by-hand" -> "platform""#),
         "the drift plan does not show the revoked account and the edited tag\n{transcript}"
     );
     assert!(

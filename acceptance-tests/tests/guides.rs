@@ -14,7 +14,7 @@ use std::time::Duration;
 use acceptance_tests::copies::create_key;
 use acceptance_tests::copies::{applied_copy, copy_config, workdir, ADDRESS};
 use acceptance_tests::{
-    image_tag, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+    flat, image_tag, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
     PLAN_NO_CHANGES,
 };
 use aws_sdk_ec2::types::Tag;
@@ -41,6 +41,15 @@ fn fenced(markdown: &str, lang: &str) -> Vec<String> {
         }
     }
     blocks
+}
+
+/// The one block of `blocks` that contains `needle`; `what` names it in the panic.
+#[track_caller]
+fn block_with<'a>(blocks: &'a [String], needle: &str, what: &str) -> &'a str {
+    blocks
+        .iter()
+        .find(|b| b.contains(needle))
+        .unwrap_or_else(|| panic!("no block with {needle:?}: {what}"))
 }
 
 fn guide(name: &str) -> String {
@@ -138,18 +147,21 @@ fn accounts_guide_adds_and_removes_an_account() {
     wd.apply();
 
     // Adding dev: its variables, its provider configuration, the grant, its copy.
-    let variables = blocks
-        .iter()
-        .find(|b| b.contains("variable \"dev_account_id\""))
-        .expect("the guide declares the dev variables");
-    let provider = blocks
-        .iter()
-        .find(|b| b.contains("alias  = \"dev\""))
-        .expect("the guide's dev provider block");
-    let copy = blocks
-        .iter()
-        .find(|b| b.contains("resource \"imagecopier_encrypted_ami_copy\" \"dev\""))
-        .expect("the guide's dev copy");
+    let variables = block_with(
+        &blocks,
+        "variable \"dev_account_id\"",
+        "the guide declares the dev variables",
+    );
+    let provider = block_with(
+        &blocks,
+        "alias  = \"dev\"",
+        "the guide's dev provider block",
+    );
+    let copy = block_with(
+        &blocks,
+        "resource \"imagecopier_encrypted_ami_copy\" \"dev\"",
+        "the guide's dev copy",
+    );
     let add_grant = diffs
         .iter()
         .find(|d| d.contains("+  account_ids") && d.contains("dev_account_id"))
@@ -207,17 +219,13 @@ fn accounts_guide_adds_and_removes_an_account() {
     wd.write("outputs.tf", &step1_outputs);
     standin.clear_calls();
     let early = wd.try_plan().assert_failure();
-    let flat = early
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = flat(&early.combined());
     assert!(
-        flat.contains("Provider configuration not present"),
+        text.contains("Provider configuration not present"),
         "{early}"
     );
     assert!(
-        flat.contains("imagecopier_encrypted_ami_copy.staging (orphan)"),
+        text.contains("imagecopier_encrypted_ami_copy.staging (orphan)"),
         "{early}"
     );
     for account in [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, ACCOUNT_D] {
@@ -278,13 +286,9 @@ fn scan_gating_guide_refuses_an_unscanned_ami() {
 
     standin.clear_calls();
     let failed = wd.try_plan().assert_failure();
-    let flat = failed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(flat.contains("Resource postcondition failed"), "{failed}");
-    assert!(flat.contains(&message), "{failed}");
+    let text = flat(&failed.combined());
+    assert!(text.contains("Resource postcondition failed"), "{failed}");
+    assert!(text.contains(&message), "{failed}");
     wd.try_apply().assert_failure();
     assert!(standin.mutating_calls(ACCOUNT_A).is_empty());
     assert!(launch_accounts(&standin, &ami.image_id).is_empty());
@@ -310,14 +314,8 @@ fn scan_gating_guide_refuses_an_unscanned_ami() {
 fn a_copy_is_handed_to_another_configuration() {
     let page = doc("resources/encrypted_ami_copy.md");
     let blocks = fenced(&page, "terraform");
-    let removed = blocks
-        .iter()
-        .find(|b| b.contains("removed {"))
-        .expect("the page's removed block");
-    let import = blocks
-        .iter()
-        .find(|b| b.contains("import {"))
-        .expect("the page's import block");
+    let removed = block_with(&blocks, "removed {", "the page's removed block");
+    let import = block_with(&blocks, "import {", "the page's import block");
     let (standin, old, source, _key, id) = applied_copy("");
 
     // The old configuration lets go of the copy: nothing is destroyed.

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::copies::{applied_copy, copy_config, create_key, ADDRESS};
 use acceptance_tests::{
-    image_tag, workspace_root, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
-    ACCOUNT_C,
+    flat, image_tag, workspace_root, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A,
+    ACCOUNT_B, ACCOUNT_C,
 };
 
 /// How long each copy takes in the stand-in during a rotation: long enough that a gap in
@@ -248,11 +248,7 @@ fn replace_with_create_before_destroy_keeps_a_copy() {
             .assert_success();
         // In round 1 the old copy holds the default name: the warning names it, and it is deleted
         // next. In round 2 the old copy has a name of its own, and the default name is free again.
-        let text = applied
-            .combined()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = flat(&applied.combined());
         let warned =
             text.contains("Default name held by another AMI") && text.contains(&previous.0);
         assert_eq!(warned, round == 1, "round {round}: {applied}");
@@ -299,11 +295,7 @@ fn fixed_name_with_create_before_destroy_is_refused_before_copying() {
     standin.clear_calls();
     let out = wd.try_apply().assert_failure();
     // Terraform wraps the detail; compare with the line breaks flattened.
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = flat(&out.combined());
     assert!(
         text.contains(&format!("is already used in this account by {old}")),
         "{out}"
