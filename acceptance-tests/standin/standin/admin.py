@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 from typing import Any, Callable
+from urllib.parse import parse_qs
 
 from . import lifecycle, state
 from .accounts import is_account_id
@@ -83,8 +84,22 @@ def _calls(_: dict) -> dict:
 
 def _clear_calls(_: dict) -> dict:
     with LOCK:
-        state.STATE.calls.clear()
+        state.STATE.clear_calls()
     return {}
+
+
+def _call_log(query: dict) -> dict:
+    """Every call in arrival order; `?since=T` keeps those with t > T, `?action=A`
+    those of action A. `dropped`: calls that fell off the front of the bounded log."""
+    since = float(query["since"]) if "since" in query else None
+    action = query.get("action")
+    with LOCK:
+        calls = [
+            dict(entry)
+            for entry in state.STATE.call_log
+            if (since is None or entry["t"] > since) and (action is None or entry["action"] == action)
+        ]
+        return {"calls": calls, "dropped": state.STATE.call_log_dropped}
 
 
 def _fail_copy(body: dict) -> dict:
@@ -126,6 +141,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("DELETE", "/_standin/faults"): _clear_faults,
     ("GET", "/_standin/calls"): _calls,
     ("DELETE", "/_standin/calls"): _clear_calls,
+    ("GET", "/_standin/call_log"): _call_log,
     ("POST", "/_standin/fail_copy"): _fail_copy,
     ("POST", "/_standin/org"): _org,
 }
@@ -141,6 +157,10 @@ def handle(environ, start_response):
         body = json.loads(raw) if raw.strip() else {}
         if not isinstance(body, dict):
             raise BadRequest("body must be a JSON object")
+        if environ["REQUEST_METHOD"] == "GET":
+            # A GET carries its options in the query string (?since=12.5).
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            body = {**{k: v[-1] for k, v in query.items()}, **body}
         return _respond(start_response, 200, route(body))
     except (BadRequest, ValueError, TypeError) as err:
         return _respond(start_response, 400, {"error": str(err)})

@@ -1,16 +1,19 @@
 """The WSGI middleware in front of moto's multi-service server app.
 
-Every AWS request passes through here first: it is attributed to an account,
-counted, possibly faulted, and only then handed to (patched) moto. Requests
-under /_standin/ are the admin API and never reach moto.
+Every AWS request passes through here first: it is attributed to an account
+and a region, counted, logged with its time, possibly faulted, and only then
+handed to (patched) moto. Requests under /_standin/ are the admin API and
+never reach moto.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import socket
 import struct
 import time
+from typing import Any
 
 from . import admin, lifecycle, protocols, state
 from .accounts import access_key_of, account_of, is_account_id
@@ -43,6 +46,7 @@ class StandinApp:
         with LOCK:
             state.STATE.count_call(account, request.action)
             fault = state.STATE.pick_fault(request.action, account)
+            state.STATE.log_call(_log_entry(account, request, fault))
         if fault is not None:
             answered = _apply_fault(fault, environ, start_response, request)
             if answered is not None:
@@ -52,6 +56,41 @@ class StandinApp:
             lifecycle.tick()
             # Drain moto's response inside the lock: its backends are not thread-safe.
             return list(self.moto_app(environ, start_response))
+
+
+_IMAGE_ID = re.compile(r"ImageId\.\d+$")
+_FILTER_NAME = re.compile(r"Filter\.(\d+)\.Name$")
+_FILTER_VALUE = re.compile(r"Filter\.(\d+)\.Value\.\d+$")
+
+
+def _log_entry(account: str, request: protocols.Request, fault: Fault | None) -> dict[str, Any]:
+    """One call for GET /_standin/call_log. `faulted`: a fault answered or dropped
+    it (a latency-only fault lets it through, so it is not faulted)."""
+    entry: dict[str, Any] = {
+        "t": state.now(),
+        "wall": state.epoch_now(),
+        "account": account,
+        "region": request.region,
+        "service": request.service,
+        "action": request.action,
+        "faulted": fault is not None and bool(fault.error_code or fault.drop_connection),
+    }
+    if request.action == "DescribeImages":
+        entry.update(_describe_images_size(request.params))
+    return entry
+
+
+def _describe_images_size(params: dict[str, str]) -> dict[str, Any]:
+    """How many ImageIds the call names, and how many values each filter has
+    (by filter name), e.g. {"image_ids": 0, "filter_values": {"image-id": 40}}."""
+    names = {m.group(1): v for k, v in params.items() if (m := _FILTER_NAME.match(k))}
+    values: dict[str, int] = {}
+    for key in params:
+        match = _FILTER_VALUE.match(key)
+        if match:
+            name = names.get(match.group(1), "")
+            values[name] = values.get(name, 0) + 1
+    return {"image_ids": sum(1 for k in params if _IMAGE_ID.match(k)), "filter_values": values}
 
 
 def _read_body(environ) -> bytes:

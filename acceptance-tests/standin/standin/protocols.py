@@ -9,16 +9,21 @@ fall-backs for unsigned requests.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 EC2 = "ec2"  # ec2Query: <Response><Errors><Error>
 AWS_QUERY = "awsQuery"  # STS, IAM, ...: <ErrorResponse><Error><Type>
 JSON = "json"  # KMS, ...: {"__type": ...}
 
-_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _AWS_HOST = re.compile(r"^([a-z0-9-]+)(?:\.[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?(?::\d+)?$")
+# Where moto reads the region from, in its order (moto.core.responses, get_region_from_url).
+_REGION_IN_HOST = re.compile(r"\.([^.]+)\.amazonaws\.com")
+_REGION_IN_USER_AGENT = re.compile(r"region/([a-z]{2}-[a-z]+-\d)")
+DEFAULT_REGION = "us-east-1"
 # API versions of the query services the product calls, for unsigned requests.
 _SERVICE_OF_VERSION = {"2016-11-15": "ec2", "2011-06-15": "sts", "2010-05-08": "iam"}
 
@@ -29,6 +34,11 @@ class Request:
     service: str | None
     protocol: str
     version: str | None
+    region: str = DEFAULT_REGION
+    # The request's parameters, one value per name: query-string and form
+    # parameters (`ImageId.1`, `Filter.1.Value.2`, `RoleArn`, ...), or the
+    # top-level scalar members of a JSON body (`KeyId`).
+    params: dict[str, str] = field(default_factory=dict, compare=False)
 
     def xml_namespace(self) -> str | None:
         """The awsQuery document namespace, e.g. https://sts.amazonaws.com/doc/2011-06-15/."""
@@ -42,19 +52,35 @@ def classify(environ: dict, body: bytes) -> Request:
     content_type = environ.get("CONTENT_TYPE", "")
     params = _query_params(environ, body)
     service = _service_of(environ, params)
+    region = region_of(environ)
     if target or content_type.startswith("application/x-amz-json"):
         action = target.rsplit(".", 1)[-1] if target else "Unknown"
-        return Request(action, service, JSON, None)
+        return Request(action, service, JSON, None, region, {**params, **_json_params(body)})
     action = params.get("Action", "Unknown")
     # A request naming no service is taken as EC2's, the stand-in's main service.
     protocol = AWS_QUERY if service not in (None, "ec2") else EC2
-    return Request(action, service, protocol, params.get("Version"))
+    return Request(action, service, protocol, params.get("Version"), region, params)
+
+
+def region_of(environ: dict) -> str:
+    """The region moto will act in for this request, found as moto finds it:
+    the Host, then the User-Agent, then the SigV4 credential scope."""
+    host = _REGION_IN_HOST.search(environ.get("HTTP_HOST", ""))
+    if host:
+        return host.group(1)
+    agent = _REGION_IN_USER_AGENT.search(environ.get("HTTP_USER_AGENT", ""))
+    if agent:
+        return agent.group(1)
+    scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if scope:
+        return scope.group(1)
+    return DEFAULT_REGION
 
 
 def _service_of(environ: dict, params: dict[str, str]) -> str | None:
     scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if scope:
-        return scope.group(1).lower()
+        return scope.group(2).lower()
     host = _AWS_HOST.match(environ.get("HTTP_HOST", "").lower())
     if host:
         return host.group(1)
@@ -68,3 +94,18 @@ def _query_params(environ: dict, body: bytes) -> dict[str, str]:
         form = parse_qs(body.decode("utf-8", "replace"))
         params.update({k: v[0] for k, v in form.items()})
     return params
+
+
+def _json_params(body: bytes) -> dict[str, str]:
+    """Top-level strings, numbers and booleans of a JSON request body, as strings."""
+    try:
+        document = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    return {
+        key: (json.dumps(value) if isinstance(value, bool) else str(value))
+        for key, value in document.items()
+        if isinstance(value, (str, int, float, bool))
+    }

@@ -1,8 +1,9 @@
 """Everything the patch layer remembers on top of moto, in one resettable place.
 
 moto keeps AWS resources; this module keeps only what moto has no notion of:
-test configuration, injected faults, call counts, organization membership,
-in-flight copies, CopyImage idempotency tokens and the clock offset. `reset()` empties it all.
+test configuration, injected faults, call counts and the call log,
+organization membership, in-flight copies, CopyImage idempotency tokens and
+the clock offset. `reset()` empties it all.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 DEFAULT_COPY_DURATION_SECONDS = 0.5
+# How many calls GET /_standin/call_log keeps; older ones are dropped (and counted).
+CALL_LOG_SIZE = 200_000
 
 # One lock serialises every request that reaches moto, so a copy's state
 # transitions (applied lazily at the start of each request) never race with
@@ -74,6 +77,9 @@ class State:
     calls: dict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
+    # Every call in arrival order, faulted ones included (see `log_call`).
+    call_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CALL_LOG_SIZE))
+    call_log_dropped: int = 0
     # account id -> {"organization_arn": str | None, "ou_arns": [str]}
     orgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     copies: dict[str, CopyJob] = field(default_factory=dict)  # by image id
@@ -91,6 +97,16 @@ class State:
 
     def calls_snapshot(self) -> dict[str, dict[str, int]]:
         return {acct: dict(actions) for acct, actions in self.calls.items()}
+
+    def log_call(self, entry: dict[str, Any]) -> None:
+        if len(self.call_log) == self.call_log.maxlen:
+            self.call_log_dropped += 1
+        self.call_log.append(entry)
+
+    def clear_calls(self) -> None:
+        self.calls.clear()
+        self.call_log.clear()
+        self.call_log_dropped = 0
 
     def pick_fault(self, action: str, account: str) -> Fault | None:
         for fault in self.faults:
@@ -111,6 +127,11 @@ def reset() -> None:
 
 def now() -> float:
     return time.monotonic()
+
+
+def epoch_now() -> float:
+    """Real wall-clock time in seconds since the epoch (not moved by /_standin/clock)."""
+    return time.time()
 
 
 def wall_now() -> datetime:

@@ -191,3 +191,72 @@ def test_calls_are_counted_per_account_and_action(aws, ctl):
     assert calls[BAKE] == {"AssumeRole": 1}
     ctl("DELETE", "calls")
     assert ctl("GET", "calls") == {}
+
+
+def test_call_log_records_every_call_with_time_account_region_and_action(aws, ctl):
+    """Contract: GET /_standin/call_log lists every call in arrival order, faulted
+    ones included, each with `t` (monotonic seconds), `wall` (epoch seconds), the
+    account, the region of its SigV4 credential scope, the service, the action and
+    whether a fault answered it; DescribeImages also carries how many ImageIds and
+    filter values it named. GET /_standin/calls keeps its count format."""
+    ctl("POST", "faults", {"action": "DescribeSnapshots", "error_code": "Boom", "count": 1})
+    started = time.time()
+    aws("ec2", PROD).describe_images(Owners=["self"],
+                                     Filters=[{"Name": "image-id", "Values": ["ami-1", "ami-2"]},
+                                              {"Name": "state", "Values": ["pending"]}])
+    with pytest.raises(ClientError):  # moto's answer, not a fault: InvalidAMIID.NotFound
+        aws("ec2", BAKE, region="us-east-1").describe_images(
+            ImageIds=["ami-0123456789abcdef0", "ami-0123456789abcdef1"])
+    with pytest.raises(ClientError):
+        aws("ec2", PROD).describe_snapshots(OwnerIds=["self"])
+    aws("sts", BAKE).get_caller_identity()
+    calls = ctl("GET", "call_log")["calls"]
+    assert [(c["account"], c["region"], c["service"], c["action"], c["faulted"]) for c in calls] == [
+        (PROD, "eu-west-1", "ec2", "DescribeImages", False),
+        (BAKE, "us-east-1", "ec2", "DescribeImages", False),
+        (PROD, "eu-west-1", "ec2", "DescribeSnapshots", True),
+        (BAKE, "eu-west-1", "sts", "GetCallerIdentity", False),
+    ]
+    assert [c["t"] for c in calls] == sorted(c["t"] for c in calls)
+    assert all(started - 1 <= c["wall"] <= time.time() + 1 for c in calls)
+    assert (calls[0]["image_ids"], calls[0]["filter_values"]) == (0, {"image-id": 2, "state": 1})
+    assert (calls[1]["image_ids"], calls[1]["filter_values"]) == (2, {})
+    assert "image_ids" not in calls[2]
+    assert ctl("GET", "calls") == {PROD: {"DescribeImages": 1, "DescribeSnapshots": 1},
+                                   BAKE: {"DescribeImages": 1, "GetCallerIdentity": 1}}
+
+
+def test_call_log_query_and_clearing(aws, ctl):
+    """Contract: `?since=T` keeps calls with t > T and `?action=A` calls of action A;
+    DELETE /_standin/calls clears the log with the counts, and so does reset."""
+    ec2 = aws("ec2", PROD)
+    ec2.describe_images(Owners=["self"])
+    first = ctl("GET", "call_log")["calls"][-1]["t"]
+    ec2.describe_snapshots(OwnerIds=["self"])
+    ec2.describe_images(Owners=["self"])
+    later = ctl("GET", f"call_log?since={first!r}")
+    assert [c["action"] for c in later["calls"]] == ["DescribeSnapshots", "DescribeImages"]
+    assert later["dropped"] == 0
+    only = ctl("GET", "call_log?action=DescribeImages")["calls"]
+    assert [c["action"] for c in only] == ["DescribeImages", "DescribeImages"]
+    ctl("DELETE", "calls")
+    assert ctl("GET", "call_log") == {"calls": [], "dropped": 0} and ctl("GET", "calls") == {}
+    ec2.describe_images(Owners=["self"])
+    ctl("POST", "reset")
+    assert ctl("GET", "call_log") == {"calls": [], "dropped": 0}
+
+
+def test_call_log_is_bounded_and_counts_what_it_dropped():
+    """Contract: the call log keeps the newest calls only (200,000 by default) and
+    counts the ones it dropped, so a long run cannot exhaust memory."""
+    from collections import deque
+
+    from standin.state import CALL_LOG_SIZE, State
+
+    assert CALL_LOG_SIZE == 200_000
+    log = State(call_log=deque(maxlen=3))
+    for t in range(5):
+        log.log_call({"t": t})
+    assert ([c["t"] for c in log.call_log], log.call_log_dropped) == ([2, 3, 4], 2)
+    log.clear_calls()
+    assert (list(log.call_log), log.call_log_dropped) == ([], 0)
