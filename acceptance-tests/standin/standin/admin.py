@@ -60,6 +60,11 @@ def _add_fault(body: dict) -> dict:
     unknown = set(body) - known
     if unknown:
         raise BadRequest(f"unknown fault fields: {sorted(unknown)}")
+    params = body.get("params")
+    if params is not None and not (
+        isinstance(params, dict) and all(isinstance(v, str) for v in params.values())
+    ):
+        raise BadRequest("params must be an object of parameter names to string values")
     fault = Fault(**body)
     with LOCK:
         state.STATE.faults.append(fault)

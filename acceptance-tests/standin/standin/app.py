@@ -45,7 +45,7 @@ class StandinApp:
 
         with LOCK:
             state.STATE.count_call(account, request.action)
-            fault = state.STATE.pick_fault(request.action, account)
+            fault = state.STATE.pick_fault(request.action, account, request.params)
             state.STATE.log_call(_log_entry(account, request, fault))
         if fault is not None:
             answered = _apply_fault(fault, environ, start_response, request)

@@ -37,12 +37,17 @@ class Fault:
     latency_seconds: float = 0.0
     drop_connection: bool = False
     message: str | None = None
+    # Request parameters the call must carry, each with exactly this value
+    # (e.g. {"RoleArn": "arn:aws:iam::333333333333:role/missing"}); None matches any call.
+    params: dict[str, str] | None = None
     fired: int = 0  # how many calls this fault has answered or delayed, for GET /_standin/faults
 
-    def matches(self, action: str, account: str) -> bool:
+    def matches(self, action: str, account: str, params: dict[str, str] | None = None) -> bool:
         if self.action not in (action, "*"):
             return False
         if self.account is not None and self.account != account:
+            return False
+        if self.params and any((params or {}).get(k) != v for k, v in self.params.items()):
             return False
         return self.count is None or self.count > 0
 
@@ -108,9 +113,9 @@ class State:
         self.call_log.clear()
         self.call_log_dropped = 0
 
-    def pick_fault(self, action: str, account: str) -> Fault | None:
+    def pick_fault(self, action: str, account: str, params: dict[str, str] | None = None) -> Fault | None:
         for fault in self.faults:
-            if fault.matches(action, account) and fault.fires():
+            if fault.matches(action, account, params) and fault.fires():
                 return fault
         return None
 

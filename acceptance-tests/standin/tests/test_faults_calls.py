@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
-from conftest import BAKE, HTTP_TIMEOUT_SECONDS, PROD
+from conftest import BAKE, HTTP_TIMEOUT_SECONDS, PROD, STAGE
 
 from helpers import error_code
 
@@ -260,3 +260,58 @@ def test_call_log_is_bounded_and_counts_what_it_dropped():
     assert ([c["t"] for c in log.call_log], log.call_log_dropped) == ([2, 3, 4], 2)
     log.clear_calls()
     assert (list(log.call_log), log.call_log_dropped) == ([], 0)
+
+
+MISSING_ROLE = f"arn:aws:iam::{STAGE}:role/missing"
+
+
+def test_fault_with_params_matches_only_calls_carrying_them(aws, ctl):
+    """Contract: a fault's `params` limit it to requests whose query or form
+    parameters have those values. AWS re:Post Knowledge Center, "iam-assume-role-error"
+    (repost.aws/knowledge-center/iam-assume-role-error): a role the caller may not
+    assume is refused with AccessDenied on AssumeRole (sent with HTTP 403) — here
+    for one role, while another is assumed as usual."""
+    aws("iam", STAGE).create_role(RoleName="missing", AssumeRolePolicyDocument="{}")
+    aws("iam", PROD).create_role(RoleName="deployer", AssumeRolePolicyDocument="{}")
+    ctl("POST", "faults", {"action": "AssumeRole", "error_code": "AccessDenied", "http_status": 403,
+                           "message": "Not authorized to perform sts:AssumeRole",
+                           "params": {"RoleArn": MISSING_ROLE}})
+    sts = aws("sts", BAKE)
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=MISSING_ROLE, RoleSessionName="tf")
+    assert error_code(excinfo) == "AccessDenied"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="tf")["Credentials"]["AccessKeyId"]
+    listed = ctl("GET", "faults")["faults"]
+    assert [(f["params"], f["fired"]) for f in listed] == [({"RoleArn": MISSING_ROLE}, 1)]
+
+
+def test_fault_params_match_ec2_list_members_and_json_members(aws, ctl):
+    """Contract: `params` names parameters as they are sent: EC2 list members by
+    their wire names (`ImageId.1`), JSON-protocol members (KMS `KeyId`) by name; all
+    the listed parameters must match."""
+    ctl("POST", "faults", {"action": "DescribeImages", "error_code": "Boom",
+                           "params": {"ImageId.1": "ami-0123456789abcdef0", "IncludeDeprecated": "true"}})
+    ctl("POST", "faults", {"action": "DescribeKey", "error_code": "KMSInternalException",
+                           "http_status": 500, "params": {"KeyId": "alias/broken"}})
+    ec2, kms = aws("ec2", PROD), aws("kms", PROD)
+    with pytest.raises(ClientError) as excinfo:
+        ec2.describe_images(ImageIds=["ami-0123456789abcdef0"], IncludeDeprecated=True)
+    assert error_code(excinfo) == "Boom"
+    with pytest.raises(ClientError) as excinfo:  # only one of the two parameters: no fault
+        ec2.describe_images(ImageIds=["ami-0123456789abcdef0"])
+    assert error_code(excinfo) == "InvalidAMIID.NotFound"
+    with pytest.raises(ClientError) as excinfo:
+        kms.describe_key(KeyId="alias/broken")
+    assert error_code(excinfo) == "KMSInternalException"
+    assert kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyId"]
+
+
+@pytest.mark.parametrize("params", [["RoleArn"], {"RoleArn": 3}, "RoleArn=x"])
+def test_fault_params_must_be_an_object_of_strings(ctl, params):
+    """Contract: POST /_standin/faults refuses (400) `params` that is not an object
+    of parameter names to string values, and adds no fault."""
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        ctl("POST", "faults", {"action": "AssumeRole", "error_code": "AccessDenied", "params": params})
+    assert excinfo.value.code == 400
+    assert ctl("GET", "faults") == {"faults": []}
