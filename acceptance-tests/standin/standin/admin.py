@@ -27,13 +27,25 @@ def _reset(_: dict) -> dict:
 
 
 def _config(body: dict) -> dict:
+    unknown = set(body) - {"copy_duration_seconds", "concurrent_snapshot_copies"}
+    if unknown:
+        raise BadRequest(f"unknown config keys: {sorted(unknown)}")
     with LOCK:
         if "copy_duration_seconds" in body:
             value = float(body["copy_duration_seconds"])
             if value < 0:
                 raise BadRequest("copy_duration_seconds must be >= 0")
             state.STATE.copy_duration_seconds = value
-        return {"copy_duration_seconds": state.STATE.copy_duration_seconds}
+        if "concurrent_snapshot_copies" in body:
+            limit = body["concurrent_snapshot_copies"]
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+                raise BadRequest("concurrent_snapshot_copies must be an integer >= 0, or null")
+            # 0 and null both mean no limit.
+            state.STATE.concurrent_snapshot_copies = limit or None
+        return {
+            "copy_duration_seconds": state.STATE.copy_duration_seconds,
+            "concurrent_snapshot_copies": state.STATE.concurrent_snapshot_copies,
+        }
 
 
 def _clock(body: dict) -> dict:
@@ -107,6 +119,29 @@ def _call_log(query: dict) -> dict:
         return {"calls": calls, "dropped": state.STATE.call_log_dropped}
 
 
+def _copy_quota(_: dict) -> dict:
+    """The snapshot-copy quota and its counters, by "ACCOUNT/REGION" (destination)."""
+    with LOCK:
+        lifecycle.tick()  # ended copies free their slots before they are counted
+        in_flight = state.STATE.snapshot_copies_in_flight()
+        keys = set(in_flight) | set(state.STATE.copy_peak) | set(state.STATE.copy_refused)
+        return {
+            "limit": state.STATE.concurrent_snapshot_copies,
+            "in_flight": {k: in_flight.get(k, 0) for k in sorted(keys)},
+            "peak": {k: state.STATE.copy_peak.get(k, 0) for k in sorted(keys)},
+            "refused": {k: state.STATE.copy_refused.get(k, 0) for k in sorted(keys)},
+        }
+
+
+def _reset_copy_quota_counters(_: dict) -> dict:
+    """Start a new measurement: peaks become what is in flight now, refusals zero."""
+    with LOCK:
+        lifecycle.tick()
+        state.STATE.copy_peak = dict(state.STATE.snapshot_copies_in_flight())
+        state.STATE.copy_refused = {}
+    return _copy_quota({})
+
+
 def _fail_copy(body: dict) -> dict:
     reason = body.get("reason") or "Copy failed (injected by the stand-in)"
     # A documented EC2 StateReason code; callers may pick another.
@@ -147,6 +182,8 @@ ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("GET", "/_standin/calls"): _calls,
     ("DELETE", "/_standin/calls"): _clear_calls,
     ("GET", "/_standin/call_log"): _call_log,
+    ("GET", "/_standin/copy_quota"): _copy_quota,
+    ("DELETE", "/_standin/copy_quota"): _reset_copy_quota_counters,
     ("POST", "/_standin/fail_copy"): _fail_copy,
     ("POST", "/_standin/org"): _org,
 }

@@ -88,6 +88,8 @@ def copy_image(self: EC2Response) -> ActionResult:
         image_tags = {t["key"]: t["value"] for t in source.get_tags() if not t["key"].startswith("aws:")}
     image_tags.update(tag_specs.get("image", {}))
     tag_rules.check(image_tags)
+    # Last, so a copy refused for any other reason does not count as refused for the quota.
+    lifecycle.check_copy_quota(account, region, len(source_snapshots))
 
     copy = _create_copy(self.ec2_backend, account, region, source, source_snapshots, name,
                         description, encrypted, kms_key_id, image_tags, tag_specs.get("snapshot", {}))

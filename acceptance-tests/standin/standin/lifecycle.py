@@ -4,6 +4,11 @@ AWS copies take minutes; moto's are instant. Each copy is registered as a
 CopyJob and advanced at the start of every request (`tick`), so no background
 thread touches moto. While pending, the copy's snapshots report state
 `pending` and a growing Progress, as DescribeSnapshots does on AWS.
+
+Each snapshot of a pending copy is one snapshot copy in flight into the
+copy's (destination) Region, counted against the account's quota there
+("Quotas for Amazon EBS": concurrent snapshot copies per destination Region)
+until the copy ends: available, failed, or deregistered while pending.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_block_store import Snapshot
 
 from . import state
-from .state import CopyJob, now
+from .errors import ec2_error
+from .state import CopyJob, now, quota_key
 
 
 def install() -> None:
@@ -39,7 +45,30 @@ def start_copy(account: str, region: str, ami: Any, snapshots: list[Any]) -> Cop
         snap.status = "pending"
         snap._standin_progress = "0%"
     state.STATE.copies[ami.id] = job
+    key = quota_key(account, region)
+    in_flight = state.STATE.snapshot_copies_in_flight().get(key, 0)
+    state.STATE.copy_peak[key] = max(state.STATE.copy_peak.get(key, 0), in_flight)
     return job
+
+
+def check_copy_quota(account: str, region: str, snapshots: int) -> None:
+    """Refuse (ResourceLimitExceeded) a copy of `snapshots` snapshots into `region`
+    that would take the account over its concurrent snapshot copies. Callers run
+    `tick()` first (app.py does, before every request), so copies that have ended
+    no longer hold their slots."""
+    limit = state.STATE.concurrent_snapshot_copies
+    if not limit:
+        return
+    key = quota_key(account, region)
+    in_flight = state.STATE.snapshot_copies_in_flight().get(key, 0)
+    if in_flight + snapshots <= limit:
+        return
+    state.STATE.copy_refused[key] = state.STATE.copy_refused.get(key, 0) + 1
+    raise ec2_error(
+        "ResourceLimitExceeded",
+        f"Too many snapshot copies in progress into {region}: {in_flight} of the "
+        f"{limit} allowed at once are in use and this AMI needs {snapshots} more.",
+    )
 
 
 def tick() -> None:

@@ -2,8 +2,8 @@
 
 moto keeps AWS resources; this module keeps only what moto has no notion of:
 test configuration, injected faults, call counts and the call log,
-organization membership, in-flight copies, CopyImage idempotency tokens and
-the clock offset. `reset()` empties it all.
+organization membership, in-flight copies and the snapshot-copy quota's
+counters, CopyImage idempotency tokens and the clock offset. `reset()` empties it all.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 DEFAULT_COPY_DURATION_SECONDS = 0.5
+# "Quotas for Amazon EBS": concurrent snapshot copies per destination Region,
+# 20 by default (not adjustable through Service Quotas).
+DEFAULT_CONCURRENT_SNAPSHOT_COPIES = 20
 # How many calls GET /_standin/call_log keeps; older ones are dropped (and counted).
 CALL_LOG_SIZE = 200_000
 
@@ -75,9 +78,16 @@ class CopyJob:
     finished: bool = False
 
 
+def quota_key(account: str, region: str) -> str:
+    """How the copy-quota counters name an account's destination Region: "ACCOUNT/REGION"."""
+    return f"{account}/{region}"
+
+
 @dataclass
 class State:
     copy_duration_seconds: float = DEFAULT_COPY_DURATION_SECONDS
+    # Snapshot copies one account may have in flight into one Region; None is unlimited.
+    concurrent_snapshot_copies: int | None = DEFAULT_CONCURRENT_SNAPSHOT_COPIES
     faults: list[Fault] = field(default_factory=list)
     calls: dict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
@@ -85,6 +95,9 @@ class State:
     # Every call in arrival order, faulted ones included (see `log_call`).
     call_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CALL_LOG_SIZE))
     call_log_dropped: int = 0
+    # quota_key -> most snapshot copies ever in flight at once / CopyImage calls refused.
+    copy_peak: dict[str, int] = field(default_factory=dict)
+    copy_refused: dict[str, int] = field(default_factory=dict)
     # account id -> {"organization_arn": str | None, "ou_arns": [str]}
     orgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     copies: dict[str, CopyJob] = field(default_factory=dict)  # by image id
@@ -118,6 +131,14 @@ class State:
             if fault.matches(action, account, params) and fault.fires():
                 return fault
         return None
+
+    def snapshot_copies_in_flight(self) -> dict[str, int]:
+        """quota_key -> snapshots of pending copies; exact once lifecycle.tick() has run."""
+        counts: dict[str, int] = defaultdict(int)
+        for job in self.copies.values():
+            if not job.finished:
+                counts[quota_key(job.account, job.region)] += len(job.snapshot_ids)
+        return dict(counts)
 
 
 STATE = State()
