@@ -138,14 +138,20 @@ def _create_copy(backend: Any, account: str, region: str, source: Any, source_sn
 
 
 def _resolve_key(backend: Any, account: str, region: str, key_id: str | None) -> tuple[str | None, bool]:
-    """(key ARN to report, usable?) for KmsKeyId, or the account's default EBS key."""
+    """(key ARN to report, usable?) for KmsKeyId, or the account's default EBS key.
+
+    The key must be in the destination Region, `region` (CopyImage, KmsKeyId). A key
+    or alias ARN may name another account (cross-account keys); one naming another
+    Region is unusable: AWS checks the key only after accepting the request, so
+    the copy fails then, as for a key that does not exist."""
     if not key_id:
         return (backend.default_kms_key_id or backend._create_default_encryption_key()), True
-    # A key ARN or alias ARN may name another account or region (cross-account keys).
     if key_id.startswith("arn:"):
         parts = key_id.split(":")
         if len(parts) >= 6:
-            region, account = parts[3], parts[4]
+            if parts[3] != region:
+                return None, False
+            account = parts[4]
     kms = kms_backends[account][region]
     try:
         key = kms.describe_key(key_id)
