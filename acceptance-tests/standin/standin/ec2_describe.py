@@ -2,8 +2,10 @@
 
 Semantics follow the AWS EC2 API Reference for DescribeImages (ImageIds,
 Owners, ExecutableUsers, IncludeDeprecated, Filters) and DescribeSnapshots
-(SnapshotIds, OwnerIds, RestorableByUserIds, Filters). moto's id/malformed
-handling is kept.
+(SnapshotIds, OwnerIds, RestorableByUserIds, Filters). moto's malformed-id
+handling is kept; an ImageIds entry naming no AMI the caller may see fails the
+whole call with InvalidAMIID.NotFound, while a filter (`image-id`) value that
+matches nothing only matches nothing.
 
 Deprecated AMIs (EC2 User Guide, "Deprecate an Amazon EC2 AMI"): a listing
 leaves out other accounts' deprecated AMIs unless IncludeDeprecated=true; the
@@ -47,9 +49,12 @@ def describe_images(self: EC2Response) -> ActionResult:
         if malformed:
             raise MalformedAMIIdError(malformed)
         images = [ami for ami in images if ami.id in ami_ids]
-        deleted = [i for i in ami_ids if i in backend.deleted_amis]
-        if not images and not deleted:
-            raise InvalidAMIIdError(ami_ids)
+        # One id the caller cannot see fails the whole call (moto failed it only
+        # when no id was found); a recently deregistered one answers nothing.
+        found = {ami.id for ami in images}
+        missing = [i for i in dict.fromkeys(ami_ids) if i not in found and i not in backend.deleted_amis]
+        if missing:
+            raise InvalidAMIIdError(missing)
     elif not include_deprecated:
         now = wall_now()
         images = [ami for ami in images if not hidden_from(ami, account, now)]
