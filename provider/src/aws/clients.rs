@@ -22,8 +22,11 @@ use super::config::{
     require_region, resolve_endpoint, retry_config, static_credentials, validate_assume_role,
     AssumeRole, ProviderSettings, Service, DEFAULT_SESSION_NAME,
 };
+use super::copy_slots::CopySlots;
 use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
 use super::identity::{check_account, partition_from_arn};
+use super::reach::{Reach, Session};
+use super::watcher::Watchers;
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong
@@ -64,6 +67,13 @@ pub struct AwsClients {
     /// process (see `region`); shared by the clients `in_region` makes,
     /// since the account is the same.
     pub(super) regions: Arc<OnceCell<Vec<(String, String)>>>,
+    /// How resources reach other accounts: the provider's own credentials
+    /// and the role sessions assumed with them (see `reach`).
+    pub(super) reach: Arc<Reach>,
+    /// Snapshot-copy slots per account and destination region (see `copy_slots`).
+    pub(super) slots: Arc<CopySlots>,
+    /// The one poll loop per account and region that watches copies (see `watcher`).
+    pub(super) watchers: Arc<Watchers>,
 }
 
 /// Written by hand so the credentials provider inside the SDK config, which
@@ -98,6 +108,26 @@ impl AwsClients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
             region: region.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// The same clients acting as `session` (an assumed role), in the
+    /// provider's region; the process-wide slots, watchers and sessions
+    /// stay shared.
+    pub(super) fn as_session(&self, session: &Session) -> AwsClients {
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&session.sdk_config);
+        ec2.set_endpoint_url(self.ec2_endpoint.clone());
+        let mut kms = aws_sdk_kms::config::Builder::from(&session.sdk_config);
+        kms.set_endpoint_url(self.kms_endpoint.clone());
+        AwsClients {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            account_id: session.account_id.clone(),
+            partition: session.partition.clone(),
+            caller_arn: session.caller_arn.clone(),
+            sdk_config: session.sdk_config.clone(),
+            regions: session.regions.clone(),
             ..self.clone()
         }
     }
@@ -166,6 +196,12 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         }
     };
 
+    let reach = Reach::new(
+        &sdk_config,
+        sts_endpoint.clone(),
+        check_retry.clone(),
+        settings,
+    );
     let ec2_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Ec2);
     let kms_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Kms);
     let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk_config);
@@ -228,13 +264,16 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         ec2_endpoint,
         kms_endpoint,
         regions: Arc::default(),
+        reach: Arc::new(reach),
+        slots: Arc::new(CopySlots::new(settings.max_concurrent_snapshot_copies)),
+        watchers: Arc::default(),
     })
 }
 
 /// A credentials provider that assumes `role` with the base credentials,
 /// calling STS at the same endpoint as every other STS call, with the
 /// identity check's retry policy.
-async fn assume_role_provider(
+pub(super) async fn assume_role_provider(
     role: &AssumeRole,
     base: &SdkConfig,
     sts_endpoint: Option<&str>,

@@ -34,6 +34,12 @@ use super::errors::AwsError;
 /// the SDK's own (3 attempts) gives up on throttled EC2 calls far too soon.
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
 
+/// EC2's quota of concurrent snapshot copies per destination region, per
+/// account ("Quotas for Amazon EBS": "Concurrent snapshot copies per
+/// destination Region", 20, not adjustable); every snapshot of an AMI
+/// being copied counts ("How Amazon EC2 AMI copy works").
+pub const DEFAULT_CONCURRENT_SNAPSHOT_COPIES: u32 = 20;
+
 /// The role session name used when `assume_role` does not set one.
 pub const DEFAULT_SESSION_NAME: &str = "terraform-provider-imagecopier";
 
@@ -69,10 +75,14 @@ pub struct ProviderSettings {
     /// error is returned. Like the aws provider, and like `AWS_MAX_ATTEMPTS`,
     /// this counts attempts; 0 is taken as 1 (no retries).
     pub max_retries: Option<u32>,
+    /// How many snapshot copies this provider lets run at once per account
+    /// and destination region; [`DEFAULT_CONCURRENT_SNAPSHOT_COPIES`] when
+    /// not set (EC2's default quota).
+    pub max_concurrent_snapshot_copies: Option<u32>,
 }
 
 /// The `assume_role` block.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct AssumeRole {
     /// The ARN of the role to assume.
     pub role_arn: String,
@@ -118,6 +128,10 @@ impl fmt::Debug for ProviderSettings {
             .field("forbidden_account_ids", &self.forbidden_account_ids)
             .field("endpoints", &self.endpoints)
             .field("max_retries", &self.max_retries)
+            .field(
+                "max_concurrent_snapshot_copies",
+                &self.max_concurrent_snapshot_copies,
+            )
             .finish()
     }
 }

@@ -7,21 +7,25 @@
 mod clients;
 mod config;
 pub mod copy;
+pub mod copy_slots;
 pub mod deregister;
 mod errors;
 mod identity;
 pub mod image;
 pub mod kms;
 pub mod permissions;
+mod reach;
 pub mod region;
 pub mod snapshot;
 pub mod tags;
 pub mod wait;
+pub mod watcher;
 
 pub use clients::{connect, AwsClients};
 pub use config::{
-    AssumeRole, Endpoints, ProviderSettings, ASSUME_ROLE_DURATION_RANGE, DEFAULT_MAX_RETRIES,
-    DEFAULT_SESSION_NAME,
+    AssumeRole, Endpoints, ProviderSettings, ASSUME_ROLE_DURATION_RANGE,
+    DEFAULT_CONCURRENT_SNAPSHOT_COPIES, DEFAULT_MAX_RETRIES, DEFAULT_SESSION_NAME,
 };
 pub use errors::{error_code, is_throttling, AwsError, ErrorKind, Optional};
 pub use identity::{check_account, partition_from_arn};
+pub use reach::Target;

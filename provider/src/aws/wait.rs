@@ -1,10 +1,12 @@
-//! Waiting for a copied AMI to become available, in our own loop.
+//! Waiting for a copied AMI to become available.
 //!
 //! The SDK's waiter never polls sooner than 15 s, which makes a short copy
-//! look slow; this loop looks after about a second, then backs off to a cap.
-//! It gives up at a deadline (the resource's timeout) or when Terraform asks
-//! the provider to stop, and in both cases reports what it last saw rather
-//! than failing, so the caller can record the copy in state.
+//! look slow, and one loop per copy multiplies the calls in a fan-out. The
+//! wait here listens to the account-region's one poll loop (`watcher`),
+//! which looks at every copy in flight there once a second. It gives up at
+//! a deadline (the resource's timeout) or when Terraform asks the provider
+//! to stop, and in both cases reports what it last saw rather than
+//! failing, so the caller can record the copy in state.
 
 use std::time::Duration;
 
@@ -12,20 +14,23 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::clients::AwsClients;
-use super::errors::{is_throttling, AwsError, Optional};
-use super::image::{find_image_by_id, Image};
-use super::snapshot::find_snapshots_by_ids;
+use super::errors::AwsError;
+use super::image::Image;
+use super::watcher::Seen;
 use crate::log;
 
-/// The first look at a new copy.
+/// The first pause of the retry loops that wait for something other than
+/// a copy (a share becoming visible, a refused CopyImage).
 pub const FIRST_POLL_DELAY: Duration = Duration::from_secs(1);
-/// The longest pause between two looks; a late copy is noticed within this.
+/// The longest pause of those loops, and of a throttled poll loop.
 pub const MAX_POLL_DELAY: Duration = Duration::from_secs(15);
-/// Growth of the pause after each look that found the copy still pending.
+/// Growth of the pause after each look that found nothing new.
 const POLL_BACKOFF_FACTOR: f64 = 1.5;
 /// How long a copy CopyImage just returned may stay invisible to
 /// DescribeImages (EC2 is eventually consistent) before we call it gone.
 pub const NOT_FOUND_GRACE: Duration = Duration::from_secs(10);
+/// How often a long wait says it is still waiting.
+const PROGRESS_LOG_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How a wait for an available image ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,20 +48,37 @@ pub enum WaitOutcome {
     TimedOut(Option<Image>),
 }
 
-/// The next pause of the poll loop after `previous`.
+/// The next pause of a backing-off loop after `previous`.
 pub fn next_poll_delay(previous: Duration) -> Duration {
     previous.mul_f64(POLL_BACKOFF_FACTOR).min(MAX_POLL_DELAY)
 }
 
-/// One look at the image: `Ok(None)` when it does not exist. Throttling is
-/// reported as an error whose code [`is_throttling`] recognises.
-pub async fn image_status(clients: &AwsClients, image_id: &str) -> Result<Option<Image>, AwsError> {
-    find_image_by_id(clients, image_id).await.optional()
+/// What one look means for the wait: an outcome, or keep waiting.
+fn judge(
+    seen: Seen,
+    last_seen: &mut Option<Image>,
+    waited: Duration,
+) -> Result<Option<WaitOutcome>, AwsError> {
+    match seen {
+        Seen::NotYet => Ok(None),
+        Seen::Image(image) => match image.state.as_str() {
+            "available" => Ok(Some(WaitOutcome::Available(*image))),
+            "pending" | "transient" => {
+                *last_seen = Some(*image);
+                Ok(None)
+            }
+            _ => Ok(Some(WaitOutcome::Failed(*image))),
+        },
+        Seen::Missing if last_seen.is_some() || waited >= NOT_FOUND_GRACE => {
+            Ok(Some(WaitOutcome::Gone))
+        }
+        Seen::Missing => Ok(None),
+        Seen::Failed(err) => Err(err),
+    }
 }
 
 /// Waits until `image_id` is available, failed or gone, `deadline` passes or
-/// `stop` is cancelled. Throttled polls are simply retried after the next
-/// pause. Each pending look logs the snapshots' progress.
+/// `stop` is cancelled. Throttled looks are retried by the poll loop.
 pub async fn wait_image_available(
     clients: &AwsClients,
     image_id: &str,
@@ -64,72 +86,46 @@ pub async fn wait_image_available(
     stop: &CancellationToken,
 ) -> Result<WaitOutcome, AwsError> {
     let started = Instant::now();
-    let mut delay = FIRST_POLL_DELAY;
+    let mut seen = clients.watch_image(image_id);
     let mut last_seen: Option<Image> = None;
+    let mut next_log = started + PROGRESS_LOG_INTERVAL;
     loop {
         if stop.is_cancelled() {
             return Ok(WaitOutcome::Stopped(last_seen));
         }
-        match image_status(clients, image_id).await {
-            Ok(Some(facts)) => match facts.state.as_str() {
-                "available" => return Ok(WaitOutcome::Available(facts)),
-                "pending" | "transient" => {
-                    log_progress(clients, &facts).await;
-                    last_seen = Some(facts);
-                }
-                _ => return Ok(WaitOutcome::Failed(facts)),
-            },
-            Ok(None) if last_seen.is_some() || started.elapsed() >= NOT_FOUND_GRACE => {
-                return Ok(WaitOutcome::Gone)
-            }
-            Ok(None) => {}
-            Err(err) if err.code().is_some_and(is_throttling) => {
-                log::warn(
-                    "EC2 throttled a status check; waiting longer",
-                    &[("image_id", image_id)],
-                );
-            }
-            Err(err) => return Err(err),
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Ok(WaitOutcome::TimedOut(last_seen));
-        }
-        let pause = delay.min(deadline - now);
         tokio::select! {
-            () = tokio::time::sleep(pause) => {}
+            changed = seen.changed() => {
+                if changed.is_err() {
+                    // The loop ended without us (it never does while we
+                    // listen); watch again rather than wait forever.
+                    seen = clients.watch_image(image_id);
+                    continue;
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => return Ok(WaitOutcome::TimedOut(last_seen)),
             () = stop.cancelled() => return Ok(WaitOutcome::Stopped(last_seen)),
         }
-        delay = next_poll_delay(delay);
+        let look = seen.borrow_and_update().clone();
+        if let Some(outcome) = judge(look, &mut last_seen, started.elapsed())? {
+            return Ok(outcome);
+        }
+        if Instant::now() >= next_log {
+            next_log += PROGRESS_LOG_INTERVAL;
+            log::info(
+                "waiting for EC2 AMI copy",
+                &[
+                    ("image_id", image_id),
+                    (
+                        "state",
+                        last_seen
+                            .as_ref()
+                            .map_or("not visible yet", |i| i.state.as_str()),
+                    ),
+                    ("waited_seconds", &started.elapsed().as_secs().to_string()),
+                ],
+            );
+        }
     }
-}
-
-/// Logs each snapshot's copy progress. Only informative: a failure to read
-/// the snapshots must not fail the wait.
-async fn log_progress(clients: &AwsClients, image: &Image) {
-    if image.snapshot_ids.is_empty() {
-        log::info(
-            "waiting for EC2 AMI copy",
-            &[("image_id", &image.id), ("state", &image.state)],
-        );
-        return;
-    }
-    let progress = match find_snapshots_by_ids(clients, &image.snapshot_ids).await {
-        Ok(snapshots) => snapshots
-            .iter()
-            .map(|s| format!("{} {}", s.id, s.progress.as_deref().unwrap_or("?")))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Err(_) => "unknown".to_owned(),
-    };
-    log::info(
-        "waiting for EC2 AMI copy",
-        &[
-            ("image_id", &image.id),
-            ("state", &image.state),
-            ("snapshot_progress", &progress),
-        ],
-    );
 }
 
 #[cfg(test)]
@@ -147,8 +143,51 @@ mod tests {
         assert_eq!(seen[0], Duration::from_secs(1));
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
         assert_eq!(seen.last(), Some(&MAX_POLL_DELAY));
-        // A 20 s copy is seen well before the cap would allow.
-        let total: Duration = seen.iter().take(6).sum();
-        assert!(total < Duration::from_secs(25), "{total:?}");
+    }
+
+    fn image(state: &str) -> Image {
+        Image {
+            id: "ami-1".into(),
+            state: state.into(),
+            ..Image::default()
+        }
+    }
+
+    #[test]
+    fn each_look_decides_or_keeps_waiting() -> Result<(), AwsError> {
+        let mut last = None;
+        let early = Duration::from_secs(1);
+        assert_eq!(judge(Seen::NotYet, &mut last, early)?, None);
+        assert_eq!(
+            judge(Seen::Missing, &mut last, early)?,
+            None,
+            "not visible yet"
+        );
+        assert_eq!(
+            judge(Seen::Missing, &mut last, NOT_FOUND_GRACE)?,
+            Some(WaitOutcome::Gone),
+            "still invisible after the grace"
+        );
+        assert_eq!(
+            judge(Seen::Image(Box::new(image("pending"))), &mut last, early)?,
+            None
+        );
+        assert_eq!(last, Some(image("pending")));
+        assert_eq!(
+            judge(Seen::Missing, &mut last, early)?,
+            Some(WaitOutcome::Gone),
+            "seen, then gone: deregistered while pending"
+        );
+        assert_eq!(
+            judge(Seen::Image(Box::new(image("available"))), &mut last, early)?,
+            Some(WaitOutcome::Available(image("available")))
+        );
+        assert_eq!(
+            judge(Seen::Image(Box::new(image("failed"))), &mut last, early)?,
+            Some(WaitOutcome::Failed(image("failed")))
+        );
+        let err = AwsError::config("boom");
+        assert_eq!(judge(Seen::Failed(err.clone()), &mut last, early), Err(err));
+        Ok(())
     }
 }

@@ -61,6 +61,8 @@ pub struct ProviderConfig {
     pub forbidden_account_ids: Field<BTreeSet<String>>,
     /// Attempts per AWS call.
     pub max_retries: Field<i64>,
+    /// Snapshot copies run at once per account and destination region.
+    pub max_concurrent_snapshot_copies: Field<i64>,
     /// At most one assume_role block.
     pub assume_role: Field<Vec<AssumeRoleConfig>>,
     /// At most one endpoints block.
@@ -86,6 +88,10 @@ impl fmt::Debug for ProviderConfig {
             .field("allowed_account_ids", &self.allowed_account_ids)
             .field("forbidden_account_ids", &self.forbidden_account_ids)
             .field("max_retries", &self.max_retries)
+            .field(
+                "max_concurrent_snapshot_copies",
+                &self.max_concurrent_snapshot_copies,
+            )
             .field("assume_role", &self.assume_role)
             .field("endpoints", &self.endpoints)
             .field("default_tags", &self.default_tags)
@@ -165,16 +171,13 @@ impl FromValue for ProviderConfig {
             allowed_account_ids: r.get_or_unknown("allowed_account_ids")?,
             forbidden_account_ids: r.get_or_unknown("forbidden_account_ids")?,
             max_retries: r.get_or_unknown("max_retries")?,
+            max_concurrent_snapshot_copies: r.get_or_unknown("max_concurrent_snapshot_copies")?,
             assume_role: r.get_or_unknown("assume_role")?,
             endpoints: r.get_or_unknown("endpoints")?,
             default_tags: r.get_or_unknown("default_tags")?,
         })
     }
 }
-
-/// Session durations STS accepts for a role (the role's own maximum may be lower).
-const MIN_SESSION: u64 = 15 * 60;
-const MAX_SESSION: u64 = 12 * 60 * 60;
 
 impl ProviderConfig {
     /// Static checks on whatever is known; unknown values are checked at
@@ -211,27 +214,12 @@ impl ProviderConfig {
         for (i, role) in self.assume_role.known().into_iter().flatten().enumerate() {
             let at = |name: &str| AttrPath::root("assume_role").index(i as i64).attr(name);
             check(&role.role_arn, at("role_arn"), validate::role_arn);
+            check(&role.duration, at("duration"), validate::session_duration);
             check(
-                &role.duration,
-                at("duration"),
-                |text| match parse_duration(text) {
-                    Some(d) if (MIN_SESSION..=MAX_SESSION).contains(&d.as_secs()) => Ok(()),
-                    Some(_) => Err(format!("must be between 15m and 12h, got {text:?}")),
-                    None => Err(format!(
-                        "must be a duration such as \"1h\" or \"45m\", got {text:?}"
-                    )),
-                },
+                &role.session_name,
+                at("session_name"),
+                validate::session_name,
             );
-            check(&role.session_name, at("session_name"), |name| {
-                let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
-                if (2..=64).contains(&name.len()) && name.chars().all(allowed) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "must be 2 to 64 letters, digits or +=,.@_- characters, got {name:?}"
-                    ))
-                }
-            });
         }
         for (i, endpoints) in self.endpoints.known().into_iter().flatten().enumerate() {
             for (name, field) in [
@@ -259,6 +247,17 @@ impl ProviderConfig {
                         "max_retries must not be negative.",
                     )
                     .at(AttrPath::root("max_retries")),
+                );
+            }
+        }
+        if let Some(n) = self.max_concurrent_snapshot_copies.known() {
+            if *n < 1 {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid provider configuration",
+                        format!("max_concurrent_snapshot_copies must be at least 1, got {n}."),
+                    )
+                    .at(AttrPath::root("max_concurrent_snapshot_copies")),
                 );
             }
         }
@@ -353,6 +352,11 @@ impl ProviderConfig {
             Field::Null => None,
             Field::Unknown => return None,
         };
+        let max_concurrent_snapshot_copies = match &self.max_concurrent_snapshot_copies {
+            Field::Known(n) => Some(u32::try_from(*n).unwrap_or(u32::MAX)),
+            Field::Null => None,
+            Field::Unknown => return None,
+        };
         Some(ProviderSettings {
             region: opt(&self.region)?,
             profile: opt(&self.profile)?,
@@ -364,6 +368,7 @@ impl ProviderConfig {
             forbidden_account_ids: set(&self.forbidden_account_ids)?,
             endpoints,
             max_retries,
+            max_concurrent_snapshot_copies,
         })
     }
 }

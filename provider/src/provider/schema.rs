@@ -92,6 +92,11 @@ pub(super) fn provider_schema() -> Schema {
         Type::Number,
         "How many times an AWS call is retried after the first attempt on throttling and transient errors; `0` means one attempt and no retry. Defaults to `AWS_MAX_ATTEMPTS` (which counts attempts) when set, else 25 retries.",
     ))
+    .attribute(Attribute::optional(
+        "max_concurrent_snapshot_copies",
+        Type::Number,
+        "How many snapshot copies this provider runs at once per account and destination region; every snapshot of an AMI being copied counts. Copies beyond it wait in the provider for a slot (the wait is logged and counts against the create timeout). Default 20, EC2's quota (Amazon EBS quota \"Concurrent snapshot copies per destination Region\", not adjustable); set it lower to leave room for copies made outside this provider.",
+    ))
     .block(NestedBlock::list("assume_role", assume_role).max_items(1))
     .block(NestedBlock::list("endpoints", endpoints).max_items(1))
     .block(NestedBlock::list("default_tags", default_tags).max_items(1));

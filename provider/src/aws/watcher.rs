@@ -1,0 +1,139 @@
+//! One poll loop per account and region for every copy in flight there.
+//!
+//! A fan-out apply waits for dozens of copies at once. Polling each alone
+//! costs one DescribeImages per copy per look, so either the looks are
+//! rare (and a finished copy is noticed late) or the calls pile up into
+//! throttling. Here every copy waiting in one account and region is looked
+//! at by the same DescribeImages (the `image-id` filter with all their ids,
+//! `Owners=self`, which unlike `ImageIds` does not fail the whole call when
+//! one id is not visible yet), once a second: a finished copy is seen within
+//! about a second, however long it took, and the account-region sees at
+//! most one poll a second, however many copies wait. The loop runs while
+//! anyone waits and ends when the last waiter leaves.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::clients::AwsClients;
+use super::errors::{is_throttling, AwsError};
+use super::image::{find_own_images_by_ids, Image};
+use super::wait::{next_poll_delay, MAX_POLL_DELAY};
+use crate::log;
+
+/// The pause between two looks while nothing is throttled.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What the last look saw of one copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// Not looked at yet.
+    NotYet,
+    /// The copy, in whatever state it is (boxed: an image is large, and
+    /// the other answers are small).
+    Image(Box<Image>),
+    /// The copy is not visible (deregistered, or not visible yet).
+    Missing,
+    /// The look failed with an error that is not throttling.
+    Failed(AwsError),
+}
+
+/// The poll loops, one per caller and region (the caller's ARN names the
+/// account and the credentials, so a loop polls with a session that may
+/// see the images it watches).
+#[derive(Debug, Default)]
+pub(super) struct Watchers {
+    loops: Mutex<HashMap<(String, String), Arc<Loop>>>,
+}
+
+/// The copies one loop watches, and whether its task is running.
+#[derive(Debug, Default)]
+struct Loop {
+    state: Mutex<LoopState>,
+}
+
+#[derive(Debug, Default)]
+struct LoopState {
+    watched: HashMap<String, watch::Sender<Seen>>,
+    running: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AwsClients {
+    /// Watches `image_id` in these clients' account and region: the
+    /// receiver gets what each look saw, about once a second, for as long as
+    /// it is kept.
+    pub fn watch_image(&self, image_id: &str) -> watch::Receiver<Seen> {
+        let key = (self.caller_arn.clone(), self.region.clone());
+        let poll_loop = lock(&self.watchers.loops).entry(key).or_default().clone();
+        let mut state = lock(&poll_loop.state);
+        let receiver = match state.watched.get(image_id) {
+            Some(sender) if !sender.is_closed() => sender.subscribe(),
+            _ => {
+                let (sender, receiver) = watch::channel(Seen::NotYet);
+                state.watched.insert(image_id.to_owned(), sender);
+                receiver
+            }
+        };
+        if !state.running {
+            state.running = true;
+            tokio::spawn(run(poll_loop.clone(), self.clone()));
+        }
+        receiver
+    }
+}
+
+/// The loop: look, tell every waiter, pause; end when nobody waits.
+async fn run(poll_loop: Arc<Loop>, clients: AwsClients) {
+    let mut pause = POLL_INTERVAL;
+    loop {
+        tokio::time::sleep(pause).await;
+        let ids: Vec<String> = {
+            let mut state = lock(&poll_loop.state);
+            state.watched.retain(|_, sender| !sender.is_closed());
+            if state.watched.is_empty() {
+                state.running = false;
+                return;
+            }
+            state.watched.keys().cloned().collect()
+        };
+        let result = find_own_images_by_ids(&clients, &ids).await;
+        let state = lock(&poll_loop.state);
+        match result {
+            Ok(images) => {
+                pause = POLL_INTERVAL;
+                for (id, sender) in &state.watched {
+                    let seen = images
+                        .iter()
+                        .find(|image| &image.id == id)
+                        .map_or(Seen::Missing, |image| Seen::Image(Box::new(image.clone())));
+                    sender.send_replace(seen);
+                }
+            }
+            Err(err) if err.code().is_some_and(is_throttling) => {
+                // Back off for everyone at once: the account-region is
+                // throttled, not one copy.
+                pause = next_poll_delay(pause.max(POLL_INTERVAL * 2)).min(MAX_POLL_DELAY);
+                log::warn(
+                    "EC2 throttled a status check of copies in flight; waiting longer",
+                    &[
+                        ("region", &clients.region),
+                        ("copies", &ids.len().to_string()),
+                        ("next_look_seconds", &pause.as_secs().to_string()),
+                    ],
+                );
+            }
+            Err(err) => {
+                pause = POLL_INTERVAL;
+                for sender in state.watched.values() {
+                    sender.send_replace(Seen::Failed(err.clone()));
+                }
+            }
+        }
+    }
+}
