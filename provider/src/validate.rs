@@ -63,6 +63,37 @@ pub fn role_arn(value: &str) -> Result<(), String> {
     }
 }
 
+/// The account an IAM role ARN names (its fifth field), when `arn` is one.
+pub fn role_account(arn: &str) -> Option<&str> {
+    role_arn(arn).ok()?;
+    arn.split(':').nth(4)
+}
+
+/// An `assume_role` duration: a Go-style duration STS accepts for a role
+/// session, 15 minutes to 12 hours (the role's own maximum may be lower).
+pub fn session_duration(text: &str) -> Result<(), String> {
+    let (min, max) = crate::aws::ASSUME_ROLE_DURATION_RANGE;
+    match crate::duration::parse_duration(text) {
+        Some(d) if (min..=max).contains(&d) => Ok(()),
+        Some(_) => Err(format!("must be between 15m and 12h, got {text:?}")),
+        None => Err(format!(
+            "must be a duration such as \"1h\" or \"45m\", got {text:?}"
+        )),
+    }
+}
+
+/// An `assume_role` session name as STS allows it.
+pub fn session_name(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if (2..=64).contains(&name.len()) && name.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be 2 to 64 letters, digits or +=,.@_- characters, got {name:?}"
+        ))
+    }
+}
+
 /// User tags EC2 allows on one resource (its tag restrictions; `aws:` tags
 /// do not count, and cannot be set by users anyway).
 pub const MAX_TAGS_PER_RESOURCE: usize = 50;

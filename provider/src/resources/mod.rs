@@ -2,6 +2,7 @@
 
 mod ami_share;
 mod encrypted_ami_copy;
+mod reach;
 mod test_wait;
 
 use std::sync::Arc;

@@ -26,6 +26,8 @@ use crate::protocol::declare::Declared;
 use crate::protocol::diagnostics::Diagnostics;
 use crate::protocol::managed::{Applied, ManagedResource, Planned};
 use crate::protocol::schema::Schema;
+use crate::protocol::typed::Field;
+use crate::resources::reach;
 use crate::shared::Shared;
 
 pub(super) use model::AmiShareModel;
@@ -73,7 +75,7 @@ impl ManagedResource for AmiShare {
         planned: AmiShareModel,
         _config: AmiShareModel,
     ) -> Applied<AmiShareModel> {
-        match self.shared.clients() {
+        match reach::clients_for(&self.shared, &planned.region, &planned.assume_role).await {
             Ok(clients) => create::converge(&clients, None, planned).await,
             Err(diags) => Applied::failed(diags),
         }
@@ -85,21 +87,32 @@ impl ManagedResource for AmiShare {
         planned: AmiShareModel,
         _config: AmiShareModel,
     ) -> Applied<AmiShareModel> {
-        match self.shared.clients() {
+        match reach::clients_for(&self.shared, &planned.region, &planned.assume_role).await {
             Ok(clients) => create::converge(&clients, Some(&prior), planned).await,
             Err(diags) => Applied::partial(prior, diags),
         }
     }
 
     async fn delete(&self, prior: AmiShareModel) -> Result<(), Diagnostics> {
-        delete::delete(&*self.shared.clients()?, &prior).await
+        let clients = reach::clients_for(&self.shared, &prior.region, &prior.assume_role).await?;
+        delete::delete(&clients, &prior).await
     }
 
     async fn read(&self, state: AmiShareModel) -> Result<Option<AmiShareModel>, Diagnostics> {
-        read::read(&*self.shared.clients()?, &state).await
+        let clients = reach::clients_for(&self.shared, &state.region, &state.assume_role).await?;
+        let mut found = read::read(&clients, &state).await?;
+        // State written before `region` existed: the share is where the
+        // provider acted then.
+        if let Some(found) = found.as_mut().filter(|f| f.region.known().is_none()) {
+            found.region = Field::Known(clients.region.clone());
+        }
+        Ok(found)
     }
 
     async fn import(&self, id: &str) -> Result<AmiShareModel, Diagnostics> {
-        read::import(&*self.shared.clients()?, id).await
+        let clients = self.shared.clients()?;
+        let mut imported = read::import(&clients, id).await?;
+        imported.region = Field::Known(clients.region.clone());
+        Ok(imported)
     }
 }

@@ -7,6 +7,7 @@ use crate::protocol::declare::{model, AttributeType};
 use crate::protocol::diagnostics::{AttrPath, Diagnostic};
 use crate::protocol::typed::{Field, FromValue, IntoValue};
 use crate::protocol::value::{Type, Value};
+use crate::resources::reach::{RoleModel, ASSUME_ROLE_DESCRIPTION, REGION_DESCRIPTION};
 
 /// A set of strings from configuration, kept as Terraform sent it.
 ///
@@ -90,6 +91,7 @@ model! {
          one resource; changes are applied in place."
     ) {
         id: String [computed, keep] "The AMI ID (same as `image_id`).",
+        region: String [optional, computed] REGION_DESCRIPTION,
         image_id: String [required, replace]
             "The AMI to share, owned by the provider's account (`ami-` followed by 8 or 17 hex digits). \
              Changing it replaces the resource.",
@@ -121,6 +123,7 @@ model! {
         public: bool [computed]
             "Whether anyone may launch the AMI or create volumes from its snapshots. This resource never \
              makes an AMI public; with `exclusive = true` it removes public access.",
+        assume_role: RoleModel [] ASSUME_ROLE_DESCRIPTION,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
+use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::{check_shareable, fill_image_facts, managed_of};
@@ -30,12 +31,22 @@ pub(super) async fn plan(
     if config.exclusive.is_null() {
         planned.exclusive = Field::Known(false);
     }
-    let clients = shared.clients().ok();
+    planned.region = reach::planned_region(shared, &config.region, prior.map(|p| &p.region));
+    let clients = reach::plan_clients(shared, &planned.region, &config.assume_role).await?;
     if let Some(clients) = &clients {
         refuse_owner(clients, config)?;
     }
-    let same_image =
-        prior.is_some_and(|p| p.image_id == planned.image_id && !planned.image_id.is_unknown());
+    // A share that would act in another region or account is another share.
+    let moves = prior.map_or_else(Vec::new, |p| {
+        reach::moved(
+            &p.region,
+            &planned.region,
+            &reach::planned_account(shared, &p.assume_role),
+            &reach::planned_account(shared, &config.assume_role),
+        )
+    });
+    let same_image = moves.is_empty()
+        && prior.is_some_and(|p| p.image_id == planned.image_id && !planned.image_id.is_unknown());
     let mut requires_replace = Vec::new();
     // The image, when the checks of a new share read it.
     let mut checked = None;
@@ -52,6 +63,7 @@ pub(super) async fn plan(
         _ => {
             if let Some(prior) = prior {
                 requires_replace = planned.replaced_attributes(prior);
+                requires_replace.extend(moves);
             }
             planned.id = planned.image_id.clone();
             planned.forget_aws_values();
@@ -59,7 +71,7 @@ pub(super) async fn plan(
             // What PR review wants to read, and what copies in the same
             // plan carry (image_tags), is known now; apply keeps these
             // planned values and the next refresh updates them.
-            checked = check_new_image(shared, &planned).await?;
+            checked = check_new_image(clients.as_deref(), &planned).await?;
             if let Some(image) = &checked {
                 fill_image_facts(&mut planned, image);
             }
@@ -130,7 +142,7 @@ fn refuse_owner(clients: &AwsClients, config: &AmiShareModel) -> Result<(), Diag
 /// is unknown; apply plans again with both known, so the checks still run
 /// before any change.
 async fn check_new_image(
-    shared: &Arc<Shared>,
+    clients: Option<&AwsClients>,
     planned: &AmiShareModel,
 ) -> Result<Option<Image>, Diagnostics> {
     let Some(image_id) = planned.image_id.known() else {
@@ -139,20 +151,17 @@ async fn check_new_image(
     if crate::validate::ami_id(image_id).is_err() {
         return Ok(None); // validate already reported it
     }
-    let clients = match shared.clients() {
-        Ok(clients) => clients,
-        Err(_) => {
-            log::debug(
-                "provider not configured yet; AMI checks wait for apply",
-                &[("image_id", image_id)],
-            );
-            return Ok(None);
-        }
+    let Some(clients) = clients else {
+        log::debug(
+            "provider configuration, region or role not known yet; AMI checks wait for apply",
+            &[("image_id", image_id)],
+        );
+        return Ok(None);
     };
     let at_image = |summary: &str, detail: String| {
         Diagnostics::from(Diagnostic::error(summary, detail).at(AttrPath::root("image_id")))
     };
-    let image = find_image_by_id(&clients, image_id).await.map_err(|err| {
+    let image = find_image_by_id(clients, image_id).await.map_err(|err| {
         if err.is_not_found() {
             at_image(
                 "AMI not found",
@@ -168,7 +177,7 @@ async fn check_new_image(
             )
         }
     })?;
-    match check_shareable(&clients, &image).await {
+    match check_shareable(clients, &image).await {
         Ok(Ok(())) => Ok(Some(image)),
         Ok(Err(reason)) => Err(at_image("AMI cannot be shared", reason)),
         Err(err) => Err(at_image(

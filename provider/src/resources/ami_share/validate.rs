@@ -14,7 +14,7 @@ type FormatCheck = fn(&str) -> Result<(), String>;
 
 /// Every static problem with `config`, each naming its attribute.
 pub(super) fn validate(config: &AmiShareModel) -> Diagnostics {
-    let mut diags = Diagnostics::new();
+    let mut diags = crate::resources::reach::validate(&config.region, &config.assume_role);
     if let Some(id) = config.image_id.known() {
         if let Err(reason) = ami_id(id) {
             diags.push(invalid("image_id", &reason));

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::copy::{copy_image, CopyRequest};
+use crate::aws::copy_slots::SlotsHeld;
 use crate::aws::image::{find_own_image_by_name, Image};
 use crate::aws::wait::{next_poll_delay, wait_image_available, WaitOutcome, FIRST_POLL_DELAY};
 use crate::aws::{is_throttling, AwsClients, AwsError};
@@ -20,6 +21,7 @@ use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
+use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::{failed_copy, record_copy, sync_all_tags};
@@ -36,15 +38,19 @@ const MAX_COPY_ATTEMPTS: u32 = 5;
 /// flight in the region (the copy quota).
 const COPY_QUOTA_CODE: &str = "ResourceLimitExceeded";
 
-/// A copy to wait for.
+/// A copy to wait for, with the snapshot-copy slots it holds until the
+/// wait ends.
 struct Started {
     image_id: String,
     adopted: bool,
+    /// Its snapshot count, which a replacement attempt takes slots for.
+    snapshots: usize,
+    _slots: SlotsHeld,
 }
 
 /// Creates the copy; see the module documentation.
 pub(super) async fn create(shared: &Shared, mut planned: CopyModel) -> Applied<CopyModel> {
-    let clients = match shared.clients() {
+    let clients = match reach::clients_for(shared, &planned.region, &planned.assume_role).await {
         Ok(clients) => clients,
         Err(diags) => return Applied::failed(diags),
     };
@@ -108,7 +114,10 @@ async fn copy(
     let fail = |err: AwsError| {
         Applied::failed(Diagnostic::error(&creating, err.context(&what).to_string()))
     };
-    for attempt in 0..MAX_COPY_ATTEMPTS {
+    // Only the first attempt checks the source: later attempts replace a
+    // copy that was started, so the source was copyable.
+    let mut known_snapshots = None;
+    for _ in 0..MAX_COPY_ATTEMPTS {
         request.client_token = client_token(
             &clients.account_id,
             &clients.region,
@@ -118,10 +127,8 @@ async fn copy(
             request.kms_key_id.as_deref(),
             &new_attempt(),
         );
-        // Only the first attempt needs the source check: later attempts
-        // replace a copy that was started, so the source was copyable.
-        let check_source = attempt == 0;
-        let started = match start_or_adopt(&clients, &request, check_source, deadline, &stop).await
+        let started = match start_or_adopt(&clients, &request, known_snapshots, deadline, &stop)
+            .await
         {
             Ok(Some(started)) => started,
             Ok(None) => {
@@ -162,6 +169,7 @@ async fn copy(
             // The copy vanished before it became available (deregistered
             // by someone else, or never became visible): start another.
             WaitOutcome::Gone => {
+                known_snapshots = Some(started.snapshots);
                 log::warn(
                     "the copy started is gone before it became available; starting a new one",
                     &[("image_id", &started.image_id)],
@@ -201,39 +209,63 @@ enum NotStarted {
 }
 
 /// Finds the copy an earlier run started (by name), or starts one. Before
-/// starting one, with `check_source`, makes sure the source is copyable: the
+/// starting one, unless `known_snapshots` already says how many snapshots
+/// the source has, makes sure the source is copyable: the
 /// plan let it pass, since a share earlier in this apply may have granted it
-/// moments ago; adopting needs no check. Waits out throttling and the copy
-/// quota until `deadline`. `None` when stopped first.
+/// moments ago; adopting needs no check. Either way the copy first takes a
+/// snapshot-copy slot per snapshot in its account and region, waiting in
+/// the provider rather than running into EC2's quota. Waits out slots,
+/// throttling and a quota refusal (copies started elsewhere) until
+/// `deadline`. `None` when stopped first.
 async fn start_or_adopt(
     clients: &AwsClients,
     request: &CopyRequest,
-    check_source: bool,
+    known_snapshots: Option<usize>,
     deadline: Instant,
     stop: &CancellationToken,
 ) -> Result<Option<Started>, NotStarted> {
-    let mut source_copyable = !check_source;
+    let mut source_snapshots = known_snapshots;
+    let mut held: Option<SlotsHeld> = None;
     let mut delay = FIRST_POLL_DELAY;
     loop {
         if stop.is_cancelled() || Instant::now() >= deadline {
             return Ok(None);
         }
         let found = find_own_image_by_name(clients, &request.name).await;
-        if let (Ok(None), false) = (&found, source_copyable) {
+        if let (Ok(None), None) = (&found, source_snapshots) {
             let (source, region) = (&request.source_image_id, &request.source_region);
-            wait_source_copyable(clients, source, region, deadline, stop)
+            let count = wait_source_copyable(clients, source, region, deadline, stop)
                 .await
                 .map_err(NotStarted::Source)?;
-            source_copyable = true;
+            source_snapshots = Some(count);
+        }
+        let snapshots = match &found {
+            Ok(Some(existing)) => existing.snapshot_ids.len(),
+            _ => source_snapshots.unwrap_or(1),
+        };
+        if held.is_none() {
+            let Some(slots) = clients.copy_slots(snapshots, deadline, stop).await else {
+                return Ok(None);
+            };
+            held = Some(slots);
+            // Waiting for a slot may have taken a while: look again.
+            if found.as_ref().is_ok_and(Option::is_none) {
+                continue;
+            }
         }
         let result = match found {
             Ok(Some(existing)) => {
-                return adopt(existing, request).map(Some).map_err(NotStarted::Aws)
+                let slots = held.take().expect("slots are held here");
+                return adopt(existing, request, slots)
+                    .map(Some)
+                    .map_err(NotStarted::Aws);
             }
             Ok(None) => copy_image(clients, request).await.map(|image_id| {
                 Some(Started {
                     image_id,
                     adopted: false,
+                    snapshots,
+                    _slots: held.take().expect("slots are held here"),
                 })
             }),
             Err(err) => Err(err),
@@ -264,15 +296,17 @@ async fn start_or_adopt(
 }
 
 /// Takes `existing` over when it is what an interrupted attempt left.
-fn adopt(existing: Image, request: &CopyRequest) -> Result<Started, AwsError> {
+fn adopt(existing: Image, request: &CopyRequest, slots: SlotsHeld) -> Result<Started, AwsError> {
     take_over(&existing, &request.source_image_id, &request.name)?;
     log::info(
         "adopting the copy an earlier run started",
         &[("image_id", &existing.id)],
     );
     Ok(Started {
+        snapshots: existing.snapshot_ids.len(),
         image_id: existing.id,
         adopted: true,
+        _slots: slots,
     })
 }
 

@@ -6,6 +6,7 @@ use tokio::time::Instant;
 use crate::aws::image::find_image_by_id;
 use crate::aws::Optional;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::remove_copy;
@@ -15,7 +16,7 @@ use super::{summary, timeout};
 /// Deregisters the copy and deletes every snapshot it had (those in state
 /// and those AWS still lists), failing with the names of any left.
 pub(super) async fn delete(shared: &Shared, prior: CopyModel) -> Result<(), Diagnostics> {
-    let clients = shared.clients()?;
+    let clients = reach::clients_for(shared, &prior.region, &prior.assume_role).await?;
     let Some(id) = prior.id.known().cloned() else {
         return Ok(());
     };

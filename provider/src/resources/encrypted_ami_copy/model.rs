@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::protocol::declare::model;
+use crate::resources::reach::{RoleModel, ASSUME_ROLE_DESCRIPTION, REGION_DESCRIPTION};
 
 /// Tag maps as the model holds them.
 pub(super) type Tags = BTreeMap<String, String>;
@@ -22,11 +23,13 @@ model! {
          and are written, with `Encrypted = \"true\"` and `CopiedFromAMI`, onto the copy and each of its snapshots."
     ) {
         id: String [computed, aws] "The copy's AMI id.",
+        region: String [optional, computed] REGION_DESCRIPTION,
         source_ami_id: String [required, replace]
             "The AMI to copy, `ami-...`. It must be shared with this account, snapshots included. Changing it \
              replaces the copy.",
         source_region: String [optional, computed, replace]
-            "The source AMI's region. Default: the provider's region. Changing it replaces the copy.",
+            "The source AMI's region. Default: the copy's `region` (a copy in the same region). Another region makes \
+             a cross-region copy, encrypted with `kms_key_id`, a key of the copy's region. Changing it replaces the copy.",
         name: String [optional, computed, replace]
             "The copy's AMI name, unique in the account and region. Default: `<source_ami_id>-encrypted-<hash of \
              source_region and kms_key_id>`, known at plan time. Changing it replaces the copy.",
@@ -55,12 +58,14 @@ model! {
              timed out while the copy was still running (the next apply waits for it); `deregistered` when the AMI \
              is gone but some of its snapshots remain (the next plan replaces the copy, and the replacement or a \
              destroy deletes them).",
-        owner_id: String [computed, aws] "The account that owns the copy.",
+        owner_id: String [computed, aws]
+            "The account that owns the copy: the account of `assume_role.role_arn`, else the provider's. Known at plan.",
         creation_date: String [computed, aws] "When the copy was created (ISO 8601).",
         architecture: String [computed, aws] "The CPU architecture, e.g. `x86_64`.",
         root_device_name: String [computed, aws] "The root device, e.g. `/dev/xvda`.",
         virtualization_type: String [computed, aws] "`hvm` or `paravirtual`.",
         platform_details: String [computed, aws] "The platform, e.g. `Linux/UNIX`.",
+        assume_role: RoleModel [] ASSUME_ROLE_DESCRIPTION,
         timeouts: Timeouts []
             "How long operations may take, as Go durations such as `60m` or `1h30m`.",
     }

@@ -9,6 +9,7 @@ use crate::aws::AwsClients;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
+use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::model::{CopyModel, Tags};
@@ -24,15 +25,15 @@ pub(super) async fn plan(
     config: &CopyModel,
 ) -> Result<Planned<CopyModel>, Diagnostics> {
     // Before ConfigureProvider has values (a provider fed by another
-    // resource), plan with what is known and check nothing.
-    let clients = shared.clients().ok();
+    // resource), or while region or role are unknown, plan with what is
+    // known and check nothing. A role that cannot be assumed fails here.
+    p.region = reach::planned_region(shared, &config.region, prior.map(|p| &p.region));
+    let clients = reach::plan_clients(shared, &p.region, &config.assume_role).await?;
+    let account = reach::planned_account(shared, &config.assume_role);
     if config.source_region.is_null() {
-        p.source_region = match (prior, &clients) {
-            (Some(prior), _) if prior.source_region.known().is_some() => {
-                prior.source_region.clone()
-            }
-            (_, Some(clients)) => Field::Known(clients.region.clone()),
-            _ => Field::Unknown,
+        p.source_region = match prior {
+            Some(prior) if prior.source_region.known().is_some() => prior.source_region.clone(),
+            _ => p.region.clone(),
         };
     }
     let key_changed = prior.is_none_or(|prior| prior.kms_key_id != config.kms_key_id);
@@ -49,6 +50,12 @@ pub(super) async fn plan(
         // source_ami_id, source_region and a configured name; a default
         // name is decided below, once it is known whether this replaces.
         requires_replace = p.replaced_attributes(prior);
+        requires_replace.extend(reach::moved(
+            &prior.region,
+            &p.region,
+            &prior.owner_id,
+            &account,
+        ));
         if key_changed && !same_key(prior, &config.kms_key_id, &key_arn) {
             requires_replace.push(AttrPath::root("kms_key_id"));
         }
@@ -107,6 +114,7 @@ pub(super) async fn plan(
         }
         _ => {
             p.forget_aws_values();
+            p.owner_id = account;
             p.kms_key_arn = key_arn;
             if let (Some(clients), Some(source), Some(region)) =
                 (&clients, p.source_ami_id.known(), p.source_region.known())

@@ -6,6 +6,7 @@ use crate::aws::{AwsClients, AwsError, Optional};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
+use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::{key_arn, set_facts};
@@ -22,7 +23,12 @@ pub(super) async fn read(
     let Some(id) = state.id.known().cloned() else {
         return Ok(None);
     };
-    let clients = shared.clients()?;
+    let clients = reach::clients_for(shared, &state.region, &state.assume_role).await?;
+    // State written before `region` existed: the copy is where the
+    // provider acted then.
+    if state.region.known().is_none() {
+        state.region = Field::Known(clients.region.clone());
+    }
     let reading = summary("reading", &state);
     let context = |err: AwsError| {
         Diagnostics::from(Diagnostic::error(
@@ -152,6 +158,7 @@ pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagn
         .collect();
     let key_arn = key_arn(&clients, &facts).await;
     let mut model = CopyModel {
+        region: Field::Known(clients.region.clone()),
         source_ami_id: Field::Known(source),
         source_region: Field::Known(region),
         name: Field::Known(facts.name.clone()),

@@ -35,6 +35,8 @@ pub(super) struct SourceProblems {
     pub unshared: Vec<(String, String)>,
     /// Problems nothing in Terraform can fix, and failed lookups.
     pub fatal: Vec<(String, String)>,
+    /// How many snapshots the source has, once it was seen.
+    pub snapshots: usize,
 }
 
 impl SourceProblems {
@@ -140,6 +142,7 @@ pub(super) async fn check_source(
             return problems;
         }
     };
+    problems.snapshots = image.snapshot_ids.len();
     if image.owner_id == *account || image.snapshot_ids.is_empty() {
         return problems;
     }
@@ -194,19 +197,20 @@ pub(super) async fn check_source(
 
 /// Apply time: waits (at most [`SHARE_VISIBLE_WAIT`], the deadline, or a
 /// stop) for an unshared source to become copyable; errors if it does not.
+/// The source's snapshot count, which the copy takes slots for.
 pub(super) async fn wait_source_copyable(
     clients: &AwsClients,
     source: &str,
     region: &str,
     deadline: Instant,
     stop: &CancellationToken,
-) -> Result<(), Diagnostics> {
+) -> Result<usize, Diagnostics> {
     let give_up = deadline.min(Instant::now() + SHARE_VISIBLE_WAIT);
     let mut delay = FIRST_POLL_DELAY;
     loop {
         let problems = check_source(clients, source, region).await;
         if problems.is_empty() {
-            return Ok(());
+            return Ok(problems.snapshots);
         }
         if !problems.fatal.is_empty() || Instant::now() >= give_up || stop.is_cancelled() {
             return Err(problems.for_apply());

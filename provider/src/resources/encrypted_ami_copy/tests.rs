@@ -383,6 +383,7 @@ fn unshared_source_is_quiet_at_plan_and_fails_at_apply() {
             "Source encrypted with an AWS-managed key".into(),
             "aws/ebs".into(),
         )],
+        snapshots: 1,
     };
     let plan = problems().for_plan("ami-12345678");
     let severities: Vec<_> = plan

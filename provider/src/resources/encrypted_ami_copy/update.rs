@@ -8,6 +8,7 @@ use crate::aws::wait::{wait_image_available, WaitOutcome};
 use crate::aws::{AwsError, Optional};
 use crate::protocol::diagnostics::Diagnostic;
 use crate::protocol::managed::Applied;
+use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::{record_copy, remove_copy, sync_all_tags};
@@ -21,7 +22,7 @@ pub(super) async fn update(
     prior: CopyModel,
     mut planned: CopyModel,
 ) -> Applied<CopyModel> {
-    let clients = match shared.clients() {
+    let clients = match reach::clients_for(shared, &planned.region, &planned.assume_role).await {
         Ok(clients) => clients,
         Err(diags) => return Applied::failed(diags),
     };

@@ -10,7 +10,7 @@ use super::rules;
 
 /// Static checks of the configuration; unknown values are skipped.
 pub(super) fn validate(config: &CopyModel) -> Diagnostics {
-    let mut diags = Diagnostics::new();
+    let mut diags = crate::resources::reach::validate(&config.region, &config.assume_role);
     let mut check =
         |attribute: &str, field: &Field<String>, rule: fn(&str) -> Result<(), String>| {
             if let Some(value) = field.known() {
