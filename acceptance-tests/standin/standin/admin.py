@@ -142,6 +142,32 @@ def _reset_copy_quota_counters(_: dict) -> dict:
     return _copy_quota({})
 
 
+def _copies(_: dict) -> dict:
+    """Every CopyImage the stand-in has started since reset, in start order, with
+    its times on the call log's monotonic clock: `done_at` is when the copy is
+    scheduled to end (any request from then on sees it available or failed);
+    `finished`: it has ended (or was deregistered while pending). `now` is that
+    clock's reading at the answer, `wall` the real Unix time at the same moment."""
+    with LOCK:
+        lifecycle.tick()
+        return {
+            "now": state.now(),
+            "wall": state.epoch_now(),
+            "copies": [
+                {
+                    "image_id": job.image_id,
+                    "account": job.account,
+                    "region": job.region,
+                    "snapshots": len(job.snapshot_ids),
+                    "started_at": job.started_at,
+                    "done_at": job.done_at,
+                    "finished": job.finished,
+                }
+                for job in state.STATE.copies.values()
+            ],
+        }
+
+
 def _fail_copy(body: dict) -> dict:
     reason = body.get("reason") or "Copy failed (injected by the stand-in)"
     # A documented EC2 StateReason code; callers may pick another.
@@ -184,6 +210,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("GET", "/_standin/call_log"): _call_log,
     ("GET", "/_standin/copy_quota"): _copy_quota,
     ("DELETE", "/_standin/copy_quota"): _reset_copy_quota_counters,
+    ("GET", "/_standin/copies"): _copies,
     ("POST", "/_standin/fail_copy"): _fail_copy,
     ("POST", "/_standin/org"): _org,
 }
