@@ -32,6 +32,7 @@ const SEED_VOLUME_GIB: i32 = 8;
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
     account: String,
+    region: String,
 }
 
 /// An AMI created by [`Ec2::seed_ami`].
@@ -53,6 +54,11 @@ impl StandIn {
         Ec2::new(self.endpoint(), account)
     }
 
+    /// An EC2 client acting as `account` in `region`.
+    pub fn ec2_in(&self, account: &str, region: &str) -> Ec2 {
+        Ec2::in_region(self.endpoint(), account, region)
+    }
+
     /// Registers an EBS-backed AMI owned by `account` with `tags`; see [`Ec2::seed_ami`].
     pub fn seed_ami(&self, account: &str, tags: &[(&str, &str)]) -> SeededAmi {
         self.ec2(account).seed_ami(tags)
@@ -63,10 +69,15 @@ impl Ec2 {
     /// A client for `endpoint` whose static access key is `account` (the stand-in's convention
     /// for "acting as this account").
     pub fn new(endpoint: &str, account: &str) -> Self {
+        Self::in_region(endpoint, account, REGION)
+    }
+
+    /// [`Ec2::new`] in `region`.
+    pub fn in_region(endpoint: &str, account: &str, region: &str) -> Self {
         let credentials = Credentials::new(account, "test", None, None, "acceptance-tests");
         let config = aws_sdk_ec2::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
+            .region(Region::new(region.to_string()))
             .endpoint_url(endpoint)
             .credentials_provider(credentials)
             .timeout_config(
@@ -78,6 +89,7 @@ impl Ec2 {
         Self {
             client: aws_sdk_ec2::Client::from_conf(config),
             account: account.to_string(),
+            region: region.to_string(),
         }
     }
 
@@ -102,12 +114,48 @@ impl Ec2 {
     /// It goes the way a real AMI is built from a volume: CreateVolume, CreateSnapshot, then
     /// RegisterImage with a block device mapping that references the snapshot.
     pub fn seed_ami(&self, tags: &[(&str, &str)]) -> SeededAmi {
+        self.seed_ami_with_disks(tags, 1)
+    }
+
+    /// [`Ec2::seed_ami`] with `disks` EBS snapshots: the root and `disks - 1` data volumes
+    /// (`/dev/sdb`, `/dev/sdc`, ...). Each snapshot counts against the copy quota when copied.
+    pub fn seed_ami_with_disks(&self, tags: &[(&str, &str)], disks: usize) -> SeededAmi {
         let name = unique_name("seed-ami");
+        let devices: Vec<String> = (0..disks.max(1))
+            .map(|i| match i {
+                0 => ROOT_DEVICE.to_string(),
+                n => format!("/dev/sd{}", char::from(b'a' + u8::try_from(n).unwrap_or(24))),
+            })
+            .collect();
+        let made: Vec<String> = devices.iter().map(|_| self.seed_snapshot(&name)).collect();
+        let mappings: Vec<BlockDeviceMapping> = devices
+            .iter()
+            .zip(&made)
+            .map(|(device, snapshot_id)| {
+                BlockDeviceMapping::builder()
+                    .device_name(device)
+                    .ebs(
+                        EbsBlockDevice::builder()
+                            .snapshot_id(snapshot_id)
+                            .volume_size(SEED_VOLUME_GIB)
+                            .volume_type(VolumeType::Gp3)
+                            .delete_on_termination(true)
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect();
+        self.register_seed(&name, mappings, &made, tags)
+    }
+
+    /// A snapshot of a new volume, for a seeded AMI named `name`.
+    fn seed_snapshot(&self, name: &str) -> String {
         let c = &self.client;
-        let snapshot_id = self.block_on(async {
+        let region = &self.region;
+        self.block_on(async {
             let volume = c
                 .create_volume()
-                .availability_zone(format!("{REGION}a"))
+                .availability_zone(format!("{region}a"))
                 .size(SEED_VOLUME_GIB)
                 .send()
                 .await
@@ -116,7 +164,7 @@ impl Ec2 {
             let snapshot = c
                 .create_snapshot()
                 .volume_id(&volume_id)
-                .description(format!("root of {name}"))
+                .description(format!("disk of {name}"))
                 .send()
                 .await
                 .unwrap_or_else(|err| panic!("CreateSnapshot: {}", describe(&err)));
@@ -127,26 +175,26 @@ impl Ec2 {
                 .await
                 .unwrap_or_else(|err| panic!("DeleteVolume: {}", describe(&err)));
             snapshot.snapshot_id().unwrap_or_default().to_string()
-        });
-        let mapping = BlockDeviceMapping::builder()
-            .device_name(ROOT_DEVICE)
-            .ebs(
-                EbsBlockDevice::builder()
-                    .snapshot_id(&snapshot_id)
-                    .volume_size(SEED_VOLUME_GIB)
-                    .volume_type(VolumeType::Gp3)
-                    .delete_on_termination(true)
-                    .build(),
-            )
-            .build();
+        })
+    }
+
+    /// Registers the seeded AMI `name` over `mappings` (snapshots `made`), tagged with `tags`.
+    fn register_seed(
+        &self,
+        name: &str,
+        mappings: Vec<BlockDeviceMapping>,
+        made: &[String],
+        tags: &[(&str, &str)],
+    ) -> SeededAmi {
+        let c = &self.client;
         let image_id = self.block_on(async {
             let registered = c
                 .register_image()
-                .name(&name)
+                .name(name)
                 .architecture(ArchitectureValues::X8664)
                 .virtualization_type("hvm")
                 .root_device_name(ROOT_DEVICE)
-                .block_device_mappings(mapping)
+                .set_block_device_mappings(Some(mappings))
                 .send()
                 .await
                 .unwrap_or_else(|err| panic!("RegisterImage: {}", describe(&err)));
@@ -168,15 +216,15 @@ impl Ec2 {
             .describe_image(&image_id)
             .unwrap_or_else(|| panic!("DescribeImages does not show the seeded {image_id}"));
         let snapshot_ids = snapshot_ids(&image);
-        if !snapshot_ids.contains(&snapshot_id) {
+        for snapshot_id in made.iter().filter(|s| !snapshot_ids.contains(s)) {
             // Plain moto ignores the mapping and makes a snapshot of its own; drop ours so the
             // account holds only the AMI's snapshots, as it would in AWS.
-            self.block_on(c.delete_snapshot().snapshot_id(&snapshot_id).send())
+            self.block_on(c.delete_snapshot().snapshot_id(snapshot_id).send())
                 .unwrap_or_else(|err| panic!("DeleteSnapshot: {}", describe(&err)));
         }
         SeededAmi {
             image_id,
-            name,
+            name: name.to_string(),
             owner: self.account.clone(),
             snapshot_ids,
         }

@@ -81,8 +81,13 @@ pub fn describe_snapshot(ec2: &Ec2, snapshot_id: &str) -> Option<aws_sdk_ec2::ty
 /// Calls KMS (a JSON protocol) at the stand-in as `account`; the stand-in reads the account from
 /// the access key in the credential scope and does not check signatures.
 pub fn kms(standin: &StandIn, account: &str, action: &str, body: Value) -> Value {
+    kms_in(standin, account, REGION, action, body)
+}
+
+/// [`kms`] in `region`.
+pub fn kms_in(standin: &StandIn, account: &str, region: &str, action: &str, body: Value) -> Value {
     let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={account}/20260101/{REGION}/kms/aws4_request, SignedHeaders=host, Signature=00"
+        "AWS4-HMAC-SHA256 Credential={account}/20260101/{region}/kms/aws4_request, SignedHeaders=host, Signature=00"
     );
     let mut response = ureq::post(standin.endpoint())
         .header("Content-Type", "application/x-amz-json-1.1")
@@ -96,12 +101,13 @@ pub fn kms(standin: &StandIn, account: &str, action: &str, body: Value) -> Value
 
 /// A customer-managed key in `account` with alias `alias`; returns its ARN.
 pub fn create_key(standin: &StandIn, account: &str, alias: &str) -> String {
-    let created = kms(
-        standin,
-        account,
-        "CreateKey",
-        json!({ "Description": "ami copies" }),
-    );
+    create_key_in(standin, account, REGION, alias)
+}
+
+/// [`create_key`] in `region`.
+pub fn create_key_in(standin: &StandIn, account: &str, region: &str, alias: &str) -> String {
+    let kms = |action: &str, body: Value| kms_in(standin, account, region, action, body);
+    let created = kms("CreateKey", json!({ "Description": "ami copies" }));
     let arn = created["KeyMetadata"]["Arn"]
         .as_str()
         .expect("key ARN")
@@ -111,8 +117,6 @@ pub fn create_key(standin: &StandIn, account: &str, alias: &str) -> String {
         .expect("key id")
         .to_string();
     kms(
-        standin,
-        account,
         "CreateAlias",
         json!({ "AliasName": alias, "TargetKeyId": key_id }),
     );

@@ -24,6 +24,9 @@ pub struct Fault {
     pub drop_connection: bool,
     /// The error message; the stand-in picks one when `None`.
     pub message: Option<String>,
+    /// Only calls carrying these request parameters with these values (wire names, such as
+    /// `RoleArn` for STS AssumeRole).
+    pub params: Vec<(String, String)>,
 }
 
 impl Fault {
@@ -67,6 +70,12 @@ impl Fault {
         }
     }
 
+    /// Restricts the fault to calls whose request parameter `name` is `value`.
+    pub fn param(mut self, name: &str, value: &str) -> Self {
+        self.params.push((name.to_string(), value.to_string()));
+        self
+    }
+
     /// Restricts the fault to a fraction of matching calls.
     pub fn rate(mut self, rate: f64) -> Self {
         self.rate = Some(rate);
@@ -76,6 +85,14 @@ impl Fault {
     /// The admin API's JSON form: unset fields are omitted so the stand-in applies its defaults.
     pub(crate) fn to_json(&self) -> Value {
         let mut body = json!({ "action": self.action, "drop_connection": self.drop_connection });
+        if !self.params.is_empty() {
+            let params: serde_json::Map<String, Value> = self
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect();
+            body["params"] = Value::Object(params);
+        }
         let optional = [
             ("account", self.account.clone().map(Value::from)),
             ("error_code", self.error_code.clone().map(Value::from)),

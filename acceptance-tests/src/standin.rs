@@ -108,6 +108,35 @@ impl StandIn {
         );
     }
 
+    /// Sets how many snapshot copies may be in flight at once per account and destination region
+    /// (EC2's quota, 20 by default); `None` lifts the limit.
+    pub fn set_copy_quota(&self, limit: Option<u32>) {
+        self.admin(
+            "POST",
+            "/_standin/config",
+            Some(json!({ "concurrent_snapshot_copies": limit })),
+        );
+    }
+
+    /// The copy quota's figures: `limit`, and per `"account/region"` the snapshot copies
+    /// `in_flight` now, the `peak` ever in flight at once, and how many CopyImage calls were
+    /// `refused` with ResourceLimitExceeded.
+    pub fn copy_quota(&self) -> Value {
+        let body = self.admin("GET", "/_standin/copy_quota", None);
+        serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("parsing GET /_standin/copy_quota: {err}: {body}"))
+    }
+
+    /// Every call since the last [`StandIn::clear_calls`], in arrival order: `t` (seconds on the
+    /// stand-in's monotonic clock), `account`, `region`, `action`, and for DescribeImages
+    /// `filter_values` (filter name to number of values).
+    pub fn call_log(&self) -> Vec<Value> {
+        let body = self.admin("GET", "/_standin/call_log", None);
+        let log: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("parsing GET /_standin/call_log: {err}: {body}"));
+        log["calls"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Moves the stand-in's clock `seconds` ahead, so that a deprecation scheduled for later (AWS
     /// refuses a past one) has passed.
     pub fn advance_clock(&self, seconds: f64) {

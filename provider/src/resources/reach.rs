@@ -10,8 +10,10 @@
 
 use std::sync::Arc;
 
+use crate::aws::region::{region_status, RegionStatus};
 use crate::aws::{AssumeRole, AwsClients, ErrorKind, Target};
 use crate::duration::parse_duration;
+use crate::log;
 use crate::protocol::declare::model;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
@@ -27,7 +29,8 @@ pub(crate) const REGION_DESCRIPTION: &str =
 pub(crate) const ASSUME_ROLE_DESCRIPTION: &str =
     "A role to assume, with the provider configuration's own credentials, so this resource acts in the role's \
      account: one provider block can then reach every target account with `for_each`. The session is assumed \
-     once per role per Terraform command and shared by every resource naming it. The account is known at plan \
+     once per role per provider process (Terraform starts one for a plan and another for an apply) and shared \
+     by every resource naming it with the same settings. The account is known at plan \
      from `role_arn`; the provider's `allowed_account_ids` and `forbidden_account_ids` apply to it. Changing \
      the role to another account replaces the resource; another role in the same account, or another \
      session_name, external_id or duration, is an in-place change.";
@@ -144,8 +147,9 @@ pub(crate) async fn clients_for(
 
 /// The clients a plan checks with: `None` before the provider is configured
 /// or while the target is unknown (the plan then checks nothing); an error,
-/// at `assume_role.role_arn`, when the role cannot be assumed, so the plan
-/// fails before anything changes.
+/// at `region` for a region the provider's account cannot use, or at
+/// `assume_role.role_arn` when the role cannot be assumed, so the plan fails
+/// before anything changes.
 pub(crate) async fn plan_clients(
     shared: &Shared,
     region: &Field<String>,
@@ -154,6 +158,9 @@ pub(crate) async fn plan_clients(
     let (Ok(base), Some(target)) = (shared.clients(), target_of(region, role)) else {
         return Ok(None);
     };
+    if let Some(region) = &target.region {
+        check_region(&base, region, "region").await?;
+    }
     reach(&base, &target).await.map(Some)
 }
 
@@ -175,6 +182,44 @@ async fn reach(base: &AwsClients, target: &Target) -> Result<Arc<AwsClients>, Di
             diagnostic.at(AttrPath::root("assume_role").attr("role_arn"))
         })
     })
+}
+
+/// Plan time: `region` (the `attribute` named) must be a region the account
+/// of `clients` can use; a misspelt or not-enabled region would otherwise
+/// surface later as a failed call about something else (a key not found).
+/// When EC2 cannot say (DescribeRegions refused), the check is skipped: the
+/// calls there still fail with AWS's reason.
+pub(crate) async fn check_region(
+    clients: &AwsClients,
+    region: &str,
+    attribute: &str,
+) -> Result<(), Diagnostics> {
+    if region == clients.region {
+        return Ok(()); // the provider already works there
+    }
+    let problem = match region_status(clients, region).await {
+        Ok(RegionStatus::Enabled) => return Ok(()),
+        Ok(RegionStatus::Unknown) => format!(
+            "{attribute} {region:?} is not an AWS region in partition {}: EC2 DescribeRegions does not list it. \
+             Check the spelling (for example \"eu-west-1\").",
+            clients.partition
+        ),
+        Ok(RegionStatus::NotEnabled(status)) => format!(
+            "{attribute} {region:?} is not enabled for account {} (opt-in status {status}), so nothing there \
+             can be read or made. Enable the region for the account, or choose another.",
+            clients.account_id
+        ),
+        Err(err) => {
+            log::warn(
+                "cannot list regions; a region is not checked at plan",
+                &[(attribute, region), ("error", &err.to_string())],
+            );
+            return Ok(());
+        }
+    };
+    Err(Diagnostic::error(format!("Invalid {attribute}"), problem)
+        .at(AttrPath::root(attribute))
+        .into())
 }
 
 /// The planned `region`: as configured, else the provider's region (as the

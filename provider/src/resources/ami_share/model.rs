@@ -85,7 +85,7 @@ impl AttributeType for StringSet {
 model! {
     /// `imagecopier_ami_share` as Terraform sees it.
     pub(crate) struct AmiShareModel(
-        "Shares an AMI owned by the provider's account with other accounts, organizations and \
+        "Shares an AMI owned by the account this resource acts in (the provider's, or that of `assume_role`) with other accounts, organizations and \
          organizational units: launch permission on the AMI and, for accounts, createVolumePermission \
          on every EBS snapshot behind it, so that the targets can copy it. The whole set is managed as \
          one resource; changes are applied in place."
@@ -93,7 +93,7 @@ model! {
         id: String [computed, keep] "The AMI ID (same as `image_id`).",
         region: String [optional, computed] REGION_DESCRIPTION,
         image_id: String [required, replace]
-            "The AMI to share, owned by the provider's account (`ami-` followed by 8 or 17 hex digits). \
+            "The AMI to share, owned by the account this resource acts in (`ami-` followed by 8 or 17 hex digits). \
              Changing it replaces the resource.",
         account_ids: StringSet [optional]
             "12-digit AWS account IDs that get launch permission on the AMI and (with `share_snapshots`) \

@@ -18,7 +18,7 @@ pub(super) const DEFAULT_DELETE_TIMEOUT: &str = "30m";
 model! {
     /// `imagecopier_encrypted_ami_copy` as Terraform sees it.
     pub(crate) struct CopyModel(
-        "An encrypted copy, owned by this provider's account, of an AMI shared with it (usually by \
+        "An encrypted copy, owned by the account this resource acts in (the provider's, or that of `assume_role`), of an AMI shared with it (usually by \
          `imagecopier_ami_share` in the bake account). The source's tags travel with it through `source_tags` \
          and are written, with `Encrypted = \"true\"` and `CopiedFromAMI`, onto the copy and each of its snapshots."
     ) {
@@ -34,8 +34,8 @@ model! {
             "The copy's AMI name, unique in the account and region. Default: `<source_ami_id>-encrypted-<hash of \
              source_region and kms_key_id>`, known at plan time. Changing it replaces the copy.",
         description: String [optional, computed]
-            "The copy's description. Updated in place. When not set, the copy keeps the description EC2 gives it \
-             (the stand-in, like the console, carries the source's), and a plan shows no change for it.",
+            "The copy's description. Updated in place. When not set, the copy keeps whatever description EC2 gives \
+             it, and a plan shows no change for it.",
         // Not `replace`: forms of the same key are the same key (see plan.rs).
         kms_key_id: String [optional]
             "The KMS key to encrypt with: key id, key ARN, alias name (`alias/ami`) or alias ARN. Default: the \

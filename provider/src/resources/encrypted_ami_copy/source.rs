@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::image::find_image_by_id;
 use crate::aws::kms::describe_key;
-use crate::aws::region::{region_status, RegionStatus};
 use crate::aws::snapshot::find_snapshots_by_ids;
 use crate::aws::wait::{next_poll_delay, FIRST_POLL_DELAY};
 use crate::aws::{AwsClients, Optional};
@@ -75,39 +74,12 @@ impl SourceProblems {
 
 /// Plan time: `source_region` must be a region this account can use, or
 /// every look at the source there fails, and the apply would wait for a
-/// share that cannot help, then blame `source_ami_id`. When EC2 cannot say
-/// (DescribeRegions refused), the check is skipped: the copy itself still
-/// fails with AWS's reason.
+/// share that cannot help, then blame `source_ami_id`.
 pub(super) async fn check_source_region(
     clients: &AwsClients,
     region: &str,
 ) -> Result<(), Diagnostics> {
-    if region == clients.region {
-        return Ok(()); // the provider already works there
-    }
-    let problem = match region_status(clients, region).await {
-        Ok(RegionStatus::Enabled) => return Ok(()),
-        Ok(RegionStatus::Unknown) => format!(
-            "source_region {region:?} is not an AWS region in partition {}: EC2 DescribeRegions does not list it. \
-             Check the spelling (for example \"eu-west-1\").",
-            clients.partition
-        ),
-        Ok(RegionStatus::NotEnabled(status)) => format!(
-            "source_region {region:?} is not enabled for account {} (opt-in status {status}), so nothing there \
-             can be read. Enable the region for the account, or copy from another region.",
-            clients.account_id
-        ),
-        Err(err) => {
-            log::warn(
-                "cannot list regions; source_region is not checked at plan",
-                &[("source_region", region), ("error", &err.to_string())],
-            );
-            return Ok(());
-        }
-    };
-    Err(Diagnostic::error("Invalid source_region", problem)
-        .at(AttrPath::root("source_region"))
-        .into())
+    crate::resources::reach::check_region(clients, region, "source_region").await
 }
 
 /// Checks the source once. A source this account owns needs no share.

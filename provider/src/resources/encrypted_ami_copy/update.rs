@@ -37,6 +37,13 @@ pub(super) async fn update(
     let error = |err: AwsError| Diagnostic::error(&updating, err.context(&what).to_string());
     if prior.state.known().is_none_or(|s| s != "available") {
         let deadline = Instant::now() + timeout(&planned, true);
+        // The pending copy is in flight in EC2: it holds slots like any
+        // other while we wait (without any, on a stop or a passed deadline,
+        // the wait below ends at once).
+        let in_flight = prior.snapshot_ids.known().map_or(1, Vec::len);
+        let _slots = clients
+            .copy_slots(in_flight, deadline, &shared.stop_token())
+            .await;
         let outcome =
             match wait_image_available(&clients, &id, deadline, &shared.stop_token()).await {
                 Ok(outcome) => outcome,
