@@ -124,7 +124,10 @@ impl Ec2 {
         let devices: Vec<String> = (0..disks.max(1))
             .map(|i| match i {
                 0 => ROOT_DEVICE.to_string(),
-                n => format!("/dev/sd{}", char::from(b'a' + u8::try_from(n).unwrap_or(24))),
+                n => format!(
+                    "/dev/sd{}",
+                    char::from(b'a' + u8::try_from(n).unwrap_or(24))
+                ),
             })
             .collect();
         let made: Vec<String> = devices.iter().map(|_| self.seed_snapshot(&name)).collect();

@@ -38,9 +38,7 @@ struct World {
 fn world(places: &[Place], copy_seconds: f64) -> World {
     let standin = StandIn::start();
     standin.set_copy_duration(copy_seconds);
-    let source = standin
-        .ec2(ACCOUNT_A)
-        .seed_ami_with_disks(SOURCE_TAGS, 2);
+    let source = standin.ec2(ACCOUNT_A).seed_ami_with_disks(SOURCE_TAGS, 2);
     let keys = places
         .iter()
         .map(|&(account, region)| {
@@ -72,7 +70,8 @@ impl World {
         let targets: serde_json::Map<String, Value> = places
             .iter()
             .map(|&(account, region)| {
-                let target = json!({ "account_id": account, "region": region, "kms_key_id": "alias/ami" });
+                let target =
+                    json!({ "account_id": account, "region": region, "kms_key_id": "alias/ami" });
                 (key_of((account, region)), target)
             })
             .collect();
@@ -105,7 +104,11 @@ impl World {
         let image = &images[0];
         assert_eq!(image.state().map(|s| s.as_str()), Some("available"));
         assert_eq!(image.source_image_id(), Some(self.source.image_id.as_str()));
-        assert_eq!(image.source_image_region(), Some(REGION), "copied from the bake region");
+        assert_eq!(
+            image.source_image_region(),
+            Some(REGION),
+            "copied from the bake region"
+        );
         for (key, value) in [
             ("Name", "app-source"),
             ("team", "images"),
@@ -113,7 +116,11 @@ impl World {
             ("Encrypted", "true"),
             ("CopiedFromAMI", self.source.image_id.as_str()),
         ] {
-            assert_eq!(image_tag(image, key), Some(value), "tag {key} in {account}/{region}");
+            assert_eq!(
+                image_tag(image, key),
+                Some(value),
+                "tag {key} in {account}/{region}"
+            );
         }
         let snapshots = snapshot_ids(image);
         assert_eq!(snapshots.len(), 2, "both disks copied");
@@ -141,9 +148,15 @@ impl World {
             .iter()
             .filter_map(|i| i.image_id().map(str::to_string))
             .collect();
-        assert!(images.is_empty(), "AMIs left in {account}/{region}: {images:?}");
+        assert!(
+            images.is_empty(),
+            "AMIs left in {account}/{region}: {images:?}"
+        );
         let snapshots = owned_snapshots(&ec2);
-        assert!(snapshots.is_empty(), "snapshots left in {account}/{region}: {snapshots:?}");
+        assert!(
+            snapshots.is_empty(),
+            "snapshots left in {account}/{region}: {snapshots:?}"
+        );
     }
 
     /// The AssumeRole calls the bake account made since the counts were last cleared.
@@ -249,8 +262,14 @@ fn fan_out_example_three_accounts_two_regions() {
     for place in ALL_PLACES.iter().filter(|p| p.0 != ACCOUNT_A) {
         w.assert_empty(*place);
     }
-    let (users, public) = w.standin.ec2(ACCOUNT_A).launch_permissions(&w.source.image_id);
-    assert!(users.is_empty() && !public, "the share is revoked: {users:?}");
+    let (users, public) = w
+        .standin
+        .ec2(ACCOUNT_A)
+        .launch_permissions(&w.source.image_id);
+    assert!(
+        users.is_empty() && !public,
+        "the share is revoked: {users:?}"
+    );
 }
 
 /// 25 copies of a two-disk AMI into one account and region in one apply, Terraform running them
@@ -280,22 +299,39 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
 "#
     ));
     let quota = w.standin.copy_quota();
-    assert_eq!(quota["limit"], 20, "the stand-in enforces EC2's quota: {quota}");
+    assert_eq!(
+        quota["limit"], 20,
+        "the stand-in enforces EC2's quota: {quota}"
+    );
     let mut w = w;
     w.wd.set_env("TF_LOG_PROVIDER", "INFO");
     w.standin.clear_calls();
     // Terraform's default parallelism (10) would keep 20 snapshot copies in flight at most.
-    let apply = w.wd.run(&["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=30"]);
+    let apply = w.wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=30",
+    ]);
     assert!(apply.success(), "{apply}");
-    assert!(!apply.stdout.contains("Error"), "no error reaches the user: {apply}");
+    assert!(
+        !apply.stdout.contains("Error"),
+        "no error reaches the user: {apply}"
+    );
 
     let quota = w.standin.copy_quota();
     let key = format!("{ACCOUNT_B}/{REGION}");
     assert!(quota["peak"][&key].as_u64().unwrap_or(99) <= 20, "{quota}");
-    assert_eq!(quota["refused"][&key], 0, "EC2 never refused a copy: {quota}");
+    assert_eq!(
+        quota["refused"][&key], 0,
+        "EC2 never refused a copy: {quota}"
+    );
     let images = w.standin.ec2(ACCOUNT_B).owned_images();
     assert_eq!(images.len(), 25);
-    assert!(images.iter().all(|i| i.state().map(|s| s.as_str()) == Some("available")));
+    assert!(images
+        .iter()
+        .all(|i| i.state().map(|s| s.as_str()) == Some("available")));
     assert!(
         apply.stderr.contains("waiting for a snapshot-copy slot"),
         "the wait is in the provider's log"
@@ -323,7 +359,11 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
         "one look covers several copies: {polls:?}"
     );
     // Terraform's apply runs a plan walk and an apply walk, each with its own provider process.
-    assert!(w.assume_role_calls() <= 2, "one session per process for all 25 copies: {:?}", w.standin.calls());
+    assert!(
+        w.assume_role_calls() <= 2,
+        "one session per process for all 25 copies: {:?}",
+        w.standin.calls()
+    );
     w.wd.destroy();
     w.assert_empty(place);
 }
@@ -334,13 +374,16 @@ fn a_role_that_cannot_be_assumed_fails_the_plan() {
     let w = world(&places, 0.5);
     w.target(&places);
     let refused = format!("arn:aws:iam::{ACCOUNT_C}:role/ami-importer");
-    w.standin.inject_fault(
-        &Fault::error("AssumeRole", "AccessDenied", 403).param("RoleArn", &refused),
-    );
+    w.standin
+        .inject_fault(&Fault::error("AssumeRole", "AccessDenied", 403).param("RoleArn", &refused));
     w.standin.clear_calls();
     let review = w.wd.plan_json();
     let error = review.only_error();
-    assert_eq!(error.address, address((ACCOUNT_C, OTHER_REGION)), "{error:?}");
+    assert_eq!(
+        error.address,
+        address((ACCOUNT_C, OTHER_REGION)),
+        "{error:?}"
+    );
     assert!(error.code.trim_start().starts_with("role_arn"), "{error:?}");
     let detail = flat(&error.detail);
     assert!(detail.contains(&refused), "{detail}");
