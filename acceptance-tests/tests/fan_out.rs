@@ -25,9 +25,9 @@ const SOURCE_TAGS: &[(&str, &str)] = &[("Name", "app-source"), ("team", "images"
 /// An (account, region) a copy goes to.
 type Place = (&'static str, &'static str);
 
-/// The stand-in, a two-disk bake AMI in ACCOUNT_A (not shared: the example's share does it), a
-/// key `alias/ami` in every target account and region, and a workdir acting as ACCOUNT_A with
-/// the example's files.
+/// The stand-in, a two-disk bake AMI in ACCOUNT_A (not shared: the configuration's share does
+/// it), a key `alias/ami` in every target account and region, and a workdir acting as ACCOUNT_A
+/// (with the example's files when `example`).
 struct World {
     standin: StandIn,
     wd: Workdir,
@@ -35,7 +35,7 @@ struct World {
     keys: BTreeMap<Place, String>,
 }
 
-fn world(places: &[Place], copy_seconds: f64) -> World {
+fn world(places: &[Place], copy_seconds: f64, example: bool) -> World {
     let standin = StandIn::start();
     standin.set_copy_duration(copy_seconds);
     let source = standin.ec2(ACCOUNT_A).seed_ami_with_disks(SOURCE_TAGS, 2);
@@ -47,7 +47,9 @@ fn world(places: &[Place], copy_seconds: f64) -> World {
         })
         .collect();
     let wd = workdir(&standin, ACCOUNT_A);
-    wd.copy_tf_files(&workspace_root().join(EXAMPLE_DIR));
+    if example {
+        wd.copy_tf_files(&workspace_root().join(EXAMPLE_DIR));
+    }
     World {
         standin,
         wd,
@@ -206,15 +208,15 @@ fn fan_out_example_three_accounts_two_regions() {
         .into_iter()
         .flat_map(|account| [(account, REGION), (account, OTHER_REGION)])
         .collect();
-    let w = world(&six, 1.0);
+    let w = world(&six, 1.0, true);
     w.target(&six);
 
     // The plan a reviewer reads: each copy's account and region are known before apply.
     let plan = w.wd.saved_plan();
     for place in &six {
         let change = acceptance_tests::plan_json::resource_change(&plan, &address(*place));
-        assert_eq!(change["change"]["after"]["owner_id"], place.0, "{change}");
-        assert_eq!(change["change"]["after"]["region"], place.1, "{change}");
+        assert_eq!(change["after"]["owner_id"], place.0, "{change}");
+        assert_eq!(change["after"]["region"], place.1, "{change}");
     }
 
     w.standin.clear_calls();
@@ -272,17 +274,14 @@ fn fan_out_example_three_accounts_two_regions() {
     );
 }
 
-/// 25 copies of a two-disk AMI into one account and region in one apply, Terraform running them
-/// all at once: 50 snapshot copies against EC2's quota of 20 in flight. The provider queues them
-/// in its own slots, so EC2 never refuses one and the user sees no error.
-#[test]
-fn twenty_five_copies_wait_for_copy_slots() {
-    let place = (ACCOUNT_B, REGION);
-    let w = world(&[place], 8.0);
-    let src = &w.source.image_id;
-    w.wd.write_main(&format!(
+/// A share of `src` with ACCOUNT_B and 25 copies of it there, each by assuming a role in B;
+/// `provider` is the provider block's body.
+fn twenty_five_copies(src: &str, provider: &str) -> String {
+    format!(
         r#"
-provider "imagecopier" {{}}
+provider "imagecopier" {{
+  {provider}
+}}
 resource "imagecopier_ami_share" "app" {{
   image_id    = "{src}"
   account_ids = ["{ACCOUNT_B}"]
@@ -297,7 +296,29 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
   kms_key_id    = "alias/ami"
 }}
 "#
-    ));
+    )
+}
+
+/// `terraform apply` with room for all 25 copies at once: Terraform's default parallelism (10)
+/// alone would keep at most 20 snapshot copies in flight.
+fn apply_all_at_once(wd: &Workdir) -> acceptance_tests::RunOutput {
+    wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=30",
+    ])
+}
+
+/// 25 copies of a two-disk AMI into one account and region in one apply, Terraform running them
+/// all at once: 50 snapshot copies against EC2's quota of 20 in flight. The provider queues them
+/// in its own slots, so EC2 never refuses one and the user sees no error.
+#[test]
+fn twenty_five_copies_wait_for_copy_slots() {
+    let place = (ACCOUNT_B, REGION);
+    let w = world(&[place], 8.0, false);
+    w.wd.write_main(&twenty_five_copies(&w.source.image_id, ""));
     let quota = w.standin.copy_quota();
     assert_eq!(
         quota["limit"], 20,
@@ -306,14 +327,7 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
     let mut w = w;
     w.wd.set_env("TF_LOG_PROVIDER", "INFO");
     w.standin.clear_calls();
-    // Terraform's default parallelism (10) would keep 20 snapshot copies in flight at most.
-    let apply = w.wd.run(&[
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-parallelism=30",
-    ]);
+    let apply = apply_all_at_once(&w.wd);
     assert!(apply.success(), "{apply}");
     assert!(
         !apply.stdout.contains("Error"),
@@ -368,10 +382,42 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
     w.assert_empty(place);
 }
 
+/// Copies EC2 refuses for the quota (here because the provider's limit is set above it, as it
+/// would be with copies started outside Terraform) are waited out, not fatal: the apply ends with
+/// every copy made and no error.
+#[test]
+fn copies_refused_for_the_quota_are_waited_out() {
+    let place = (ACCOUNT_B, REGION);
+    let w = world(&[place], 8.0, false);
+    w.wd.write_main(&twenty_five_copies(
+        &w.source.image_id,
+        "max_concurrent_snapshot_copies = 50",
+    ));
+    let apply = apply_all_at_once(&w.wd);
+    assert!(apply.success(), "{apply}");
+    assert!(
+        !apply.stdout.contains("Error"),
+        "no error reaches the user: {apply}"
+    );
+    let quota = w.standin.copy_quota();
+    let key = format!("{ACCOUNT_B}/{REGION}");
+    assert!(
+        quota["refused"][&key].as_u64().unwrap_or(0) > 0,
+        "EC2 refused copies: {quota}"
+    );
+    let images = w.standin.ec2(ACCOUNT_B).owned_images();
+    assert_eq!(images.len(), 25);
+    assert!(images
+        .iter()
+        .all(|i| i.state().map(|s| s.as_str()) == Some("available")));
+    w.wd.destroy();
+    w.assert_empty(place);
+}
+
 #[test]
 fn a_role_that_cannot_be_assumed_fails_the_plan() {
     let places = [(ACCOUNT_B, REGION), (ACCOUNT_C, OTHER_REGION)];
-    let w = world(&places, 0.5);
+    let w = world(&places, 0.5, true);
     w.target(&places);
     let refused = format!("arn:aws:iam::{ACCOUNT_C}:role/ami-importer");
     w.standin
@@ -412,7 +458,7 @@ fn interrupted_fan_out_converges() {
         (ACCOUNT_C, REGION),
         (ACCOUNT_C, OTHER_REGION),
     ];
-    let w = world(&places, 10.0);
+    let w = world(&places, 10.0, true);
     w.target(&places);
     let mut apply = w.wd.spawn_apply();
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -91,8 +91,12 @@ impl AwsClients {
 /// The loop: look, tell every waiter, pause; end when nobody waits.
 async fn run(poll_loop: Arc<Loop>, clients: AwsClients) {
     let mut pause = POLL_INTERVAL;
+    // Looks start a pause apart (not a pause after the previous answer), so
+    // the lag stays within a second however long each call takes.
+    let mut look_started = tokio::time::Instant::now();
     loop {
-        tokio::time::sleep(pause).await;
+        tokio::time::sleep_until(look_started + pause).await;
+        look_started = tokio::time::Instant::now();
         let ids: Vec<String> = {
             let mut state = lock(&poll_loop.state);
             state.watched.retain(|_, sender| !sender.is_closed());
