@@ -199,6 +199,62 @@ fn copy_inputs_are_refused_at_plan() {
     refuse_all(&standin, || workdir(&standin, ACCOUNT_B), cases);
 }
 
+/// A copy's own `region` and `assume_role` (the fan-out arguments), refused at plan on the line
+/// at fault: a region EC2 does not list, a role ARN that is not one, a session longer than STS
+/// allows, and a role in an account the provider block forbids.
+#[test]
+fn fan_out_inputs_are_refused_at_plan() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let src = source.image_id.as_str();
+    let bare = "provider \"imagecopier\" {}";
+    let role = format!("arn:aws:iam::{ACCOUNT_B}:role/ami-importer");
+    let cases = vec![
+        Case {
+            name: "a region that does not exist",
+            hcl: copy(bare, src, "  region = \"eu-wst-1\""),
+            attribute: "region",
+            message: "not an AWS region",
+        },
+        Case {
+            name: "a role ARN that is not an IAM role's",
+            hcl: copy(
+                bare,
+                src,
+                "  assume_role {\n    role_arn = \"arn:aws:iam::2222:user/importer\"\n  }",
+            ),
+            attribute: "role_arn",
+            message: "must be an IAM role ARN",
+        },
+        Case {
+            name: "a session longer than STS allows",
+            hcl: copy(
+                bare,
+                src,
+                &format!(
+                    "  assume_role {{\n    role_arn = \"{role}\"\n    duration = \"13h\"\n  }}"
+                ),
+            ),
+            attribute: "duration",
+            message: "between 15m and 12h",
+        },
+        Case {
+            name: "a role in a forbidden account",
+            hcl: copy(
+                &format!(
+                    "provider \"imagecopier\" {{\n  forbidden_account_ids = [\"{ACCOUNT_B}\"]\n}}"
+                ),
+                src,
+                &format!("  assume_role {{\n    role_arn = \"{role}\"\n  }}"),
+            ),
+            attribute: "role_arn",
+            message: "AWS account ID not allowed: 222222222222",
+        },
+    ];
+    refuse_all(&standin, || workdir(&standin, ACCOUNT_A), cases);
+}
+
 #[test]
 fn share_inputs_are_refused_at_plan() {
     let standin = StandIn::start();

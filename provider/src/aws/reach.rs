@@ -94,6 +94,21 @@ impl Reach {
     /// change, and the account is checked against the provider's lists.
     async fn assume(&self, role: &AssumeRole) -> Result<Session, AwsError> {
         validate_assume_role(role)?;
+        // The ARN names the account: an excluded one is refused before STS
+        // is even asked (and again below, for what STS answers).
+        if let Some(account) = role
+            .role_arn
+            .split(':')
+            .nth(4)
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        {
+            check_account(
+                account,
+                &self.allowed_account_ids,
+                &self.forbidden_account_ids,
+            )
+            .map_err(|err| err.context(format!("assuming IAM role ({})", role.role_arn)))?;
+        }
         let provider = assume_role_provider(
             role,
             &self.base,
