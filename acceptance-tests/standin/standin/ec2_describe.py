@@ -1,11 +1,12 @@
 """DescribeImages and DescribeSnapshots that see what other accounts shared.
 
 Semantics follow the AWS EC2 API Reference for DescribeImages (ImageIds,
-Owners, ExecutableUsers, IncludeDeprecated, Filters) and DescribeSnapshots
-(SnapshotIds, OwnerIds, RestorableByUserIds, Filters). moto's malformed-id
-handling is kept; an ImageIds entry naming no AMI the caller may see fails the
-whole call with InvalidAMIID.NotFound, while a filter (`image-id`) value that
-matches nothing only matches nothing.
+Owners, ExecutableUsers, IncludeDeprecated, Filters,
+MaxResults, NextToken) and DescribeSnapshots (SnapshotIds, OwnerIds,
+RestorableByUserIds, Filters, MaxResults, NextToken; paging in paging.py).
+moto's malformed-id handling is kept; an ImageIds entry naming no AMI the
+caller may see fails the whole call with InvalidAMIID.NotFound, while a filter
+(`image-id`) value that matches nothing only matches nothing.
 
 Deprecated AMIs (EC2 User Guide, "Deprecate an Amazon EC2 AMI"): a listing
 leaves out other accounts' deprecated AMIs unless IncludeDeprecated=true; the
@@ -23,6 +24,7 @@ from moto.ec2.models.amis import Ami
 from moto.ec2.responses import EC2Response
 from moto.ec2.utils import generic_filter
 
+from . import paging
 from .deprecation import hidden_from
 from .errors import ec2_error
 from .sharing import explicitly_launchable, image_snapshot_ids, visible_images, visible_snapshots
@@ -42,6 +44,7 @@ def describe_images(self: EC2Response) -> ActionResult:
     owners = _selves(self._get_param("Owners", []), account)
     exec_users = _selves(self._get_param("ExecutableUsers", []), account)
     include_deprecated = self._get_bool_param("IncludeDeprecated", False)
+    size = paging.page_size(self._get_param("MaxResults"), "imagesSet" if ami_ids else None)
     images = visible_images(account, self.region, backend)
 
     if ami_ids:
@@ -74,7 +77,11 @@ def describe_images(self: EC2Response) -> ActionResult:
     filters = self._filters_from_querystring()
     if filters:
         images = generic_filter(filters, images)
-    return ActionResult({"Images": images})
+    images, token = paging.paginate("DescribeImages", images, size, self._get_param("NextToken"))
+    result: dict[str, Any] = {"Images": images}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
 
 
 def describe_snapshots(self: EC2Response) -> ActionResult:
@@ -83,6 +90,7 @@ def describe_snapshots(self: EC2Response) -> ActionResult:
     snapshot_ids: list[str] = self._get_param("SnapshotIds", [])
     owners = _selves(self._get_param("OwnerIds", []), account)
     restorable_by = _selves(self._get_param("RestorableByUserIds", []), account)
+    size = paging.page_size(self._get_param("MaxResults"), "snapshotSet" if snapshot_ids else None)
     snapshots: list[Any] = visible_snapshots(account, self.region, self.ec2_backend)
 
     if snapshot_ids:
@@ -106,7 +114,13 @@ def describe_snapshots(self: EC2Response) -> ActionResult:
     filters = self._filters_from_querystring()
     if filters:
         snapshots = generic_filter(filters, snapshots)
-    return ActionResult({"Snapshots": snapshots})
+    snapshots, token = paging.paginate(
+        "DescribeSnapshots", snapshots, size, self._get_param("NextToken")
+    )
+    result: dict[str, Any] = {"Snapshots": snapshots}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
 
 
 def ami_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
