@@ -8,6 +8,15 @@ moto's malformed-id handling is kept; an ImageIds entry naming no AMI the
 caller may see fails the whole call with InvalidAMIID.NotFound, while a filter
 (`image-id`) value that matches nothing only matches nothing.
 
+ExecutableUsers (DescribeImages reference; EC2 User Guide, "Find shared AMIs"):
+`self` or the caller's own id selects AMIs shared with the caller, by account,
+organization or OU, never the caller's own; another account id selects AMIs
+with a launch permission for exactly that id (not its organization or OU), of
+the AMIs whose permissions the caller can see, its own; `all` the public AMIs.
+RestorableByUserIds (DescribeSnapshots reference): `self` selects snapshots the
+caller owns or has an explicit createVolumePermission on; another account id,
+the caller's own snapshots shared with that id; `all` the public snapshots.
+
 Deprecated AMIs (EC2 User Guide, "Deprecate an Amazon EC2 AMI"): a listing
 leaves out other accounts' deprecated AMIs unless IncludeDeprecated=true; the
 owner always sees its own, and asking by ImageIds returns them whatever
@@ -37,6 +46,28 @@ def _selves(values: list[str], account: str) -> list[str]:
     return [account if v == "self" else v for v in values]
 
 
+def _executable_by(ami: Any, user: str, account: str) -> bool:
+    """ExecutableUsers entry `user` (already `self`-resolved) selects `ami`."""
+    if user == "all":
+        return bool(ami.is_public)
+    if user == account:
+        # Shared with the caller by id, organization or OU; the caller's own
+        # AMIs are not "shared with" it (User Guide, "Find shared AMIs").
+        return ami.owner_id != account and explicitly_launchable(ami, user)
+    # Another account: only an explicit grant to that id, and only on AMIs
+    # whose launch permissions the caller can see (its own).
+    return ami.owner_id == account and any(p.get("UserId") == user for p in ami.launch_permissions)
+
+
+def _restorable_by(snapshot: Any, user: str, account: str) -> bool:
+    """RestorableByUserIds entry `user` (already `self`-resolved) selects `snapshot`."""
+    if user == "all":
+        return "all" in snapshot.create_volume_permission_groups
+    if user == account:
+        return snapshot.owner_id == account or account in snapshot.create_volume_permission_userids
+    return snapshot.owner_id == account and user in snapshot.create_volume_permission_userids
+
+
 def describe_images(self: EC2Response) -> ActionResult:
     self.error_on_dryrun()
     account, backend = self.current_account, self.ec2_backend
@@ -62,16 +93,7 @@ def describe_images(self: EC2Response) -> ActionResult:
         now = wall_now()
         images = [ami for ami in images if not hidden_from(ami, account, now)]
     if exec_users:
-        # "all" selects public images; an account id selects explicit grants.
-        images = [
-            ami
-            for ami in images
-            if any(
-                (user == "all" and ami.is_public)
-                or (user != "all" and explicitly_launchable(ami, user))
-                for user in exec_users
-            )
-        ]
+        images = [ami for ami in images if any(_executable_by(ami, u, account) for u in exec_users)]
     if owners:
         images = [a for a in images if a.owner_id in owners or a.owner_alias in owners]
     filters = self._filters_from_querystring()
@@ -103,14 +125,7 @@ def describe_snapshots(self: EC2Response) -> ActionResult:
     if owners:
         snapshots = [s for s in snapshots if s.owner_id in owners]
     if restorable_by:
-        snapshots = [
-            s
-            for s in snapshots
-            if any(
-                s.owner_id == user or user in s.create_volume_permission_userids
-                for user in restorable_by
-            )
-        ]
+        snapshots = [s for s in snapshots if any(_restorable_by(s, u, account) for u in restorable_by)]
     filters = self._filters_from_querystring()
     if filters:
         snapshots = generic_filter(filters, snapshots)
