@@ -18,6 +18,7 @@ use aws_types::region::Region;
 use aws_types::SdkConfig;
 use tokio::sync::OnceCell;
 
+use super::bulk::Listings;
 use super::config::{
     require_region, resolve_endpoint, retry_config, static_credentials, validate_assume_role,
     AssumeRole, ProviderSettings, Service, DEFAULT_SESSION_NAME,
@@ -74,6 +75,8 @@ pub struct AwsClients {
     pub(super) slots: Arc<CopySlots>,
     /// The one poll loop per account and region that watches copies (see `watcher`).
     pub(super) watchers: Arc<Watchers>,
+    /// What a refresh listed in bulk, per caller and region (see `bulk`).
+    pub(super) listings: Arc<Listings>,
 }
 
 /// Written by hand so the credentials provider inside the SDK config, which
@@ -267,6 +270,7 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         reach: Arc::new(reach),
         slots: Arc::new(CopySlots::new(settings.max_concurrent_snapshot_copies)),
         watchers: Arc::default(),
+        listings: Arc::default(),
     })
 }
 

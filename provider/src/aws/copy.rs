@@ -32,6 +32,8 @@ pub struct CopyRequest {
 /// written by the same call (TagSpecifications), so the copy is never seen
 /// untagged.
 pub async fn copy_image(clients: &AwsClients, request: &CopyRequest) -> Result<String, AwsError> {
+    // A change here makes what a refresh listed stale (see `bulk`).
+    clients.forget_listings();
     let tags: Vec<Tag> = request
         .tags
         .iter()
@@ -84,6 +86,8 @@ pub async fn set_description(
     image_id: &str,
     description: &str,
 ) -> Result<(), AwsError> {
+    // A change here makes what a refresh listed stale (see `bulk`).
+    clients.forget_listings();
     clients
         .ec2
         .modify_image_attribute()

@@ -18,6 +18,8 @@ const SNAPSHOT_IN_USE: &str = "InvalidSnapshot.InUse";
 /// Deregisters `image_id`, asking EC2 to delete its snapshots too. An image
 /// that is already gone counts as deregistered.
 pub async fn deregister_image(clients: &AwsClients, image_id: &str) -> Result<(), AwsError> {
+    // A change here makes what a refresh listed stale (see `bulk`).
+    clients.forget_listings();
     let result = clients
         .ec2
         .deregister_image()
@@ -45,6 +47,8 @@ pub async fn delete_snapshot_until(
     snapshot_id: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
+    // A change here makes what a refresh listed stale (see `bulk`).
+    clients.forget_listings();
     loop {
         let result = clients
             .ec2

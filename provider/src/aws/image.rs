@@ -193,7 +193,7 @@ pub async fn images_using_snapshot(
 }
 
 /// Converts the SDK's image into ours.
-fn image_from_sdk(image: &aws_sdk_ec2::types::Image) -> Image {
+pub(super) fn image_from_sdk(image: &aws_sdk_ec2::types::Image) -> Image {
     let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
     let mappings = image.block_device_mappings();
     let ebs = mappings.iter().filter_map(|m| m.ebs());

@@ -106,6 +106,8 @@ pub async fn modify_launch_grants(
     change: Change,
     grants: &LaunchGrants,
 ) -> Result<(), AwsError> {
+    // A change here makes what a refresh listed stale (see `bulk`).
+    clients.forget_listings();
     if grants.count() == 0 {
         return Ok(());
     }
@@ -193,6 +195,8 @@ pub async fn modify_volume_grants(
     accounts: &BTreeSet<String>,
     remove_public: bool,
 ) -> Result<(), AwsError> {
+    // A change here makes what a refresh listed stale (see `bulk`).
+    clients.forget_listings();
     let mut permissions: Vec<CreateVolumePermission> = accounts
         .iter()
         .map(|a| CreateVolumePermission::builder().user_id(a).build())

@@ -109,7 +109,7 @@ async fn describe(clients: &AwsClients, ids: &[String]) -> Result<Vec<Snapshot>,
     Ok(output.snapshots().iter().map(snapshot_from_sdk).collect())
 }
 
-fn snapshot_from_sdk(snapshot: &aws_sdk_ec2::types::Snapshot) -> Snapshot {
+pub(super) fn snapshot_from_sdk(snapshot: &aws_sdk_ec2::types::Snapshot) -> Snapshot {
     Snapshot {
         id: snapshot.snapshot_id().unwrap_or_default().to_owned(),
         owner_id: snapshot.owner_id().unwrap_or_default().to_owned(),

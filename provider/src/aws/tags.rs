@@ -52,6 +52,8 @@ pub async fn sync_tags(
     current: &BTreeMap<String, String>,
     wanted: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
+    // A change here makes what a refresh listed stale (see `bulk`).
+    clients.forget_listings();
     let (set, remove) = tag_changes(current, wanted);
     if !remove.is_empty() {
         let keys: Vec<Tag> = remove

@@ -12,6 +12,7 @@ mod aws_state;
 mod create;
 mod delete;
 mod exclusive;
+mod listed;
 mod model;
 mod plan;
 mod read;

@@ -5,7 +5,10 @@ use crate::aws::{AwsClients, AwsError};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
-use super::aws_state::{aws_error, fill_computed, load_actual, observed_state, snapshots};
+use super::aws_state::{
+    aws_error, fill_computed, load_actual, managed_of, observed_state, snapshots,
+};
+use super::listed::{self, Listed};
 use super::model::{set_like, AmiShareModel};
 
 /// Refreshes `state`: drift in the managed sets, the image's facts, and
@@ -16,24 +19,33 @@ pub(super) async fn read(
 ) -> Result<Option<AmiShareModel>, Diagnostics> {
     let image_id = state.image_id.known().cloned().unwrap_or_default();
     let summary = format!("reading EC2 AMI share ({image_id})");
-    let image = match find_image_by_id(clients, &image_id).await {
-        Ok(image) => image,
-        Err(err) if err.is_not_found() => {
-            crate::log::warn(
-                "EC2 AMI not found, removing the share from state",
-                &[("image_id", &image_id)],
-            );
-            return Ok(None);
-        }
-        Err(err) => return Err(aws_error(&summary, &err)),
-    };
-    let result = async {
+    let managed = managed_of(state);
+    let found = async {
+        let image = match listed::answers(&managed) {
+            true => match listed::read(clients, &image_id, &managed).await? {
+                Listed::Gone => return Ok(None),
+                Listed::Found(found) => return Ok(Some(found)),
+                Listed::PerImage(image) => image,
+            },
+            false => match find_image_by_id(clients, &image_id).await {
+                Ok(image) => image,
+                Err(err) if err.is_not_found() => return Ok(None),
+                Err(err) => return Err(err),
+            },
+        };
         let actual = load_actual(clients, &image).await?;
         let snapshots = snapshots(clients, &image).await?;
-        Ok::<_, AwsError>((actual, snapshots))
+        Ok::<_, AwsError>(Some((image, actual, snapshots)))
     }
-    .await;
-    let (actual, snapshots) = result.map_err(|err| aws_error(&summary, &err))?;
+    .await
+    .map_err(|err| aws_error(&summary, &err))?;
+    let Some((image, actual, snapshots)) = found else {
+        crate::log::warn(
+            "EC2 AMI not found, removing the share from state",
+            &[("image_id", &image_id)],
+        );
+        return Ok(None);
+    };
     let mut next = observed_state(state, &image, &actual);
     fill_computed(&mut next, &image, &snapshots, &actual);
     Ok(Some(next))

@@ -1,6 +1,8 @@
 //! Refresh and import: what AWS says about the copy, as the model.
 
-use crate::aws::image::find_image_by_id;
+use std::collections::BTreeMap;
+
+use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::snapshot::snapshot_tags;
 use crate::aws::{AwsClients, AwsError, Optional};
 use crate::log;
@@ -36,14 +38,10 @@ pub(super) async fn read(
             err.context(format!("reading EC2 AMI ({id})")).to_string(),
         ))
     };
-    let Some(facts) = find_image_by_id(&clients, &id)
-        .await
-        .optional()
-        .map_err(context)?
-    else {
+    let Some(facts) = refreshed_image(&clients, &id).await.map_err(context)? else {
         return remains(&clients, state).await.map_err(context);
     };
-    let snapshots = snapshot_tags(&clients, &facts.snapshot_ids)
+    let snapshots = refreshed_snapshot_tags(&clients, &facts.snapshot_ids)
         .await
         .map_err(context)?;
     if !facts.description.is_empty() || state.description.known().is_some() {
@@ -63,6 +61,37 @@ pub(super) async fn read(
     Ok(Some(state))
 }
 
+/// The copy's AMI as a refresh sees it: from the listing of every copy in
+/// the account and region (one per Terraform command, see
+/// `crate::aws::bulk`), else by id (a copy whose `CopiedFromAMI` tag was
+/// removed, or one that is gone).
+async fn refreshed_image(clients: &AwsClients, id: &str) -> Result<Option<Image>, AwsError> {
+    let listing = clients.tagged_listing(TAG_COPIED_FROM).await?;
+    if let Some(image) = listing.images.get(id) {
+        return Ok(Some(image.clone()));
+    }
+    find_image_by_id(clients, id).await.optional()
+}
+
+/// The tags of each of `ids` that exists, from the same listing where it
+/// holds them, else by id (a snapshot whose tag was removed, or one gone).
+async fn refreshed_snapshot_tags(
+    clients: &AwsClients,
+    ids: &[String],
+) -> Result<BTreeMap<String, Tags>, AwsError> {
+    let listing = clients.tagged_listing(TAG_COPIED_FROM).await?;
+    let (listed, unlisted): (Vec<&String>, Vec<&String>) = ids
+        .iter()
+        .partition(|id| listing.snapshots.contains_key(*id));
+    let mut tags: BTreeMap<String, Tags> = listed
+        .into_iter()
+        .filter_map(|id| Some((id.clone(), listing.snapshots.get(id)?.tags.clone())))
+        .collect();
+    let unlisted: Vec<String> = unlisted.into_iter().cloned().collect();
+    tags.extend(snapshot_tags(clients, &unlisted).await?);
+    Ok(tags)
+}
+
 /// The state of a copy whose AMI is gone: while any snapshot in state still
 /// exists, the copy exists, as [`DEREGISTERED`] with only those snapshots
 /// (the plan replaces it, and the replacement's delete, or a destroy,
@@ -72,7 +101,7 @@ async fn remains(
     mut state: CopyModel,
 ) -> Result<Option<CopyModel>, AwsError> {
     let in_state = state.snapshot_ids.known().cloned().unwrap_or_default();
-    let existing = snapshot_tags(clients, &in_state).await?;
+    let existing = refreshed_snapshot_tags(clients, &in_state).await?;
     let remaining: Vec<String> = in_state
         .into_iter()
         .filter(|id| existing.contains_key(id))

@@ -1,0 +1,198 @@
+//! Reads in bulk, so a refresh costs calls per account and region rather
+//! than per resource and snapshot.
+//!
+//! A plan refreshes every resource of the configuration, each with a read
+//! of its own: a copy is a DescribeImages and a DescribeSnapshots, a share a
+//! DescribeImages, a DescribeImageAttribute and a DescribeSnapshotAttribute
+//! per snapshot. At a hundred resources that is hundreds of calls, which is
+//! what trips EC2's throttling in large accounts. Instead the first read in
+//! an account and region asks once for everything of its kind there:
+//!
+//! - the caller's AMIs and snapshots carrying a tag key (every copy carries
+//!   `CopiedFromAMI`): DescribeImages `Owners=self` and DescribeSnapshots
+//!   `OwnerIds=self` with the `tag-key` filter;
+//! - what one grantee account may use: the caller's AMIs it has explicit
+//!   launch permission on (DescribeImages `ExecutableUsers`) and the
+//!   caller's snapshots it may create volumes from (DescribeSnapshots
+//!   `RestorableByUserIds`); `all` lists the public snapshots.
+//!
+//! A listing lives as long as the provider process (one Terraform command)
+//! and is forgotten by every write in its caller and region, so nothing
+//! read before a change is served after it. What a listing does not hold
+//! (an AMI whose tag was removed by hand, a copy gone) the caller reads
+//! one by one, as before.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_sdk_ec2::types::{Filter, ImageState};
+use tokio::sync::OnceCell;
+
+use super::clients::AwsClients;
+use super::errors::AwsError;
+use super::image::{image_from_sdk, Image};
+use super::snapshot::{snapshot_from_sdk, Snapshot};
+
+/// Results per page: the most DescribeImages and DescribeSnapshots return.
+const PAGE_SIZE: i32 = 1000;
+
+/// The caller's AMIs and snapshots one listing found, by id.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// AMIs, deregistered ones left out.
+    pub images: HashMap<String, Image>,
+    /// Snapshots.
+    pub snapshots: HashMap<String, Snapshot>,
+}
+
+/// What a listing selects.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Selection {
+    /// Carrying this tag key.
+    Tagged(String),
+    /// Usable by this account (`all`: public).
+    Grantee(String),
+}
+
+/// A caller's ARN, a region, and what is listed there.
+type ListingKey = (String, String, Selection);
+
+/// A listing, made by the first read that needs it.
+type ListingCell = Arc<OnceCell<Arc<Listing>>>;
+
+/// The listings of one provider process, by caller, region and selection.
+#[derive(Debug, Default)]
+pub(super) struct Listings {
+    cells: Mutex<HashMap<ListingKey, ListingCell>>,
+}
+
+impl AwsClients {
+    /// The caller's AMIs and snapshots here that carry `tag_key`, listed
+    /// once per process.
+    pub async fn tagged_listing(&self, tag_key: &str) -> Result<Arc<Listing>, AwsError> {
+        self.listing(Selection::Tagged(tag_key.to_owned())).await
+    }
+
+    /// The caller's AMIs here that `account` has explicit launch permission
+    /// on, and the caller's snapshots it may create volumes from, listed
+    /// once per process. With `all`, the public snapshots (and no AMIs).
+    pub async fn grantee_listing(&self, account: &str) -> Result<Arc<Listing>, AwsError> {
+        self.listing(Selection::Grantee(account.to_owned())).await
+    }
+
+    /// Forgets every listing of this caller and region: each write calls it
+    /// before changing anything, so no later read is served from before.
+    pub(super) fn forget_listings(&self) {
+        let mut cells = self
+            .listings
+            .cells
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        cells.retain(|(caller, region, _), _| {
+            !(caller == &self.caller_arn && region == &self.region)
+        });
+    }
+
+    async fn listing(&self, selection: Selection) -> Result<Arc<Listing>, AwsError> {
+        let cell = {
+            let mut cells = self
+                .listings
+                .cells
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let key = (
+                self.caller_arn.clone(),
+                self.region.clone(),
+                selection.clone(),
+            );
+            cells.entry(key).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            let listing = match &selection {
+                Selection::Tagged(key) => Listing {
+                    images: self.list_images(None, Some(key)).await?,
+                    snapshots: self.list_snapshots(None, Some(key)).await?,
+                },
+                Selection::Grantee(account) if account == "all" => Listing {
+                    images: HashMap::new(),
+                    snapshots: self.list_snapshots(Some(account), None).await?,
+                },
+                Selection::Grantee(account) => Listing {
+                    images: self.list_images(Some(account), None).await?,
+                    snapshots: self.list_snapshots(Some(account), None).await?,
+                },
+            };
+            crate::log::debug(
+                "listed for the refresh",
+                &[
+                    ("region", &self.region),
+                    ("selection", &format!("{selection:?}")),
+                    ("images", &listing.images.len().to_string()),
+                    ("snapshots", &listing.snapshots.len().to_string()),
+                ],
+            );
+            Ok(Arc::new(listing))
+        })
+        .await
+        .cloned()
+    }
+
+    async fn list_images(
+        &self,
+        executable_by: Option<&str>,
+        tag_key: Option<&str>,
+    ) -> Result<HashMap<String, Image>, AwsError> {
+        let mut request = self
+            .ec2
+            .describe_images()
+            .owners("self")
+            .max_results(PAGE_SIZE);
+        if let Some(account) = executable_by {
+            request = request.executable_users(account);
+        }
+        if let Some(key) = tag_key {
+            request = request.filters(Filter::builder().name("tag-key").values(key).build());
+        }
+        let mut pages = request.into_paginator().send();
+        let mut found = HashMap::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| AwsError::from_sdk("calling EC2 DescribeImages", err))?;
+            for image in page.images() {
+                if image.state() != Some(&ImageState::Deregistered) {
+                    let image = image_from_sdk(image);
+                    found.insert(image.id.clone(), image);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn list_snapshots(
+        &self,
+        restorable_by: Option<&str>,
+        tag_key: Option<&str>,
+    ) -> Result<HashMap<String, Snapshot>, AwsError> {
+        let mut request = self
+            .ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .max_results(PAGE_SIZE);
+        if let Some(account) = restorable_by {
+            request = request.restorable_by_user_ids(account);
+        }
+        if let Some(key) = tag_key {
+            request = request.filters(Filter::builder().name("tag-key").values(key).build());
+        }
+        let mut pages = request.into_paginator().send();
+        let mut found = HashMap::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|err| AwsError::from_sdk("calling EC2 DescribeSnapshots", err))?;
+            for snapshot in page.snapshots() {
+                let snapshot = snapshot_from_sdk(snapshot);
+                found.insert(snapshot.id.clone(), snapshot);
+            }
+        }
+        Ok(found)
+    }
+}
