@@ -1,7 +1,7 @@
 """DescribeImages and DescribeSnapshots that see what other accounts shared.
 
 Semantics follow the AWS EC2 API Reference for DescribeImages (ImageIds,
-Owners, ExecutableUsers, IncludeDeprecated, Filters,
+Owners, ExecutableUsers, IncludeDeprecated, IncludeDisabled, Filters,
 MaxResults, NextToken) and DescribeSnapshots (SnapshotIds, OwnerIds,
 RestorableByUserIds, Filters, MaxResults, NextToken; paging in paging.py).
 moto's malformed-id handling is kept; an ImageIds entry naming no AMI the
@@ -16,6 +16,9 @@ the AMIs whose permissions the caller can see, its own; `all` the public AMIs.
 RestorableByUserIds (DescribeSnapshots reference): `self` selects snapshots the
 caller owns or has an explicit createVolumePermission on; another account id,
 the caller's own snapshots shared with that id; `all` the public snapshots.
+
+Disabled AMIs ("Disable an Amazon EC2 AMI"; DescribeImages IncludeDisabled) are
+left out of every answer unless IncludeDisabled=true.
 
 Deprecated AMIs (EC2 User Guide, "Deprecate an Amazon EC2 AMI"): a listing
 leaves out other accounts' deprecated AMIs unless IncludeDeprecated=true; the
@@ -75,18 +78,26 @@ def describe_images(self: EC2Response) -> ActionResult:
     owners = _selves(self._get_param("Owners", []), account)
     exec_users = _selves(self._get_param("ExecutableUsers", []), account)
     include_deprecated = self._get_bool_param("IncludeDeprecated", False)
+    include_disabled = self._get_bool_param("IncludeDisabled", False)
     size = paging.page_size(self._get_param("MaxResults"), "imagesSet" if ami_ids else None)
     images = visible_images(account, self.region, backend)
+    if not include_disabled:
+        images = [ami for ami in images if ami.state != "disabled"]
 
     if ami_ids:
         malformed = [i for i in ami_ids if not i.startswith("ami-")]
         if malformed:
             raise MalformedAMIIdError(malformed)
+        # A disabled AMI is not in the answer, and not missing either.
+        disabled = {a.id for a in backend.amis.values() if a.state == "disabled"}
         images = [ami for ami in images if ami.id in ami_ids]
         # One id the caller cannot see fails the whole call (moto failed it only
         # when no id was found); a recently deregistered one answers nothing.
         found = {ami.id for ami in images}
-        missing = [i for i in dict.fromkeys(ami_ids) if i not in found and i not in backend.deleted_amis]
+        missing = [
+            i for i in dict.fromkeys(ami_ids)
+            if i not in found and i not in backend.deleted_amis and i not in disabled
+        ]
         if missing:
             raise InvalidAMIIdError(missing)
     elif not include_deprecated:
@@ -138,6 +149,17 @@ def describe_snapshots(self: EC2Response) -> ActionResult:
     return ActionResult(result)
 
 
+def disable_image(self: EC2Response) -> ActionResult:
+    """DisableImage (owner only): state `disabled` and every launch permission
+    removed, so it is no longer public or shared (moto kept the permissions).
+    EnableImage does not bring them back ("Disable an Amazon EC2 AMI")."""
+    self.error_on_dryrun()
+    ami_id = self._get_param("ImageId")
+    self.ec2_backend.disable_image(ami_id)
+    self.ec2_backend.amis[ami_id].launch_permissions = []
+    return ActionResult({"Return": True})
+
+
 def ami_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
     """DescribeImages filter `block-device-mapping.snapshot-id` (the snapshot
     behind any EBS mapping), which moto does not know."""
@@ -150,3 +172,4 @@ def install() -> None:
     Ami.get_filter_value = ami_filter_value
     EC2Response.describe_images = describe_images
     EC2Response.describe_snapshots = describe_snapshots
+    EC2Response.disable_image = disable_image
