@@ -58,9 +58,13 @@ class StandinApp:
             return list(self.moto_app(environ, start_response))
 
 
-_IMAGE_ID = re.compile(r"ImageId\.\d+$")
 _FILTER_NAME = re.compile(r"Filter\.(\d+)\.Name$")
 _FILTER_VALUE = re.compile(r"Filter\.(\d+)\.Value\.\d+$")
+# What the call log counts per action: log key -> the wire name of a list parameter.
+_LISTS = {
+    "DescribeImages": {"image_ids": "ImageId", "executable_users": "ExecutableBy"},
+    "DescribeSnapshots": {"snapshot_ids": "SnapshotId", "restorable_by": "RestorableBy"},
+}
 
 
 def _log_entry(account: str, request: protocols.Request, fault: Fault | None) -> dict[str, Any]:
@@ -75,14 +79,17 @@ def _log_entry(account: str, request: protocols.Request, fault: Fault | None) ->
         "action": request.action,
         "faulted": fault is not None and bool(fault.error_code or fault.drop_connection),
     }
-    if request.action == "DescribeImages":
-        entry.update(_describe_images_size(request.params))
+    lists = _LISTS.get(request.action or "")
+    if lists is not None:
+        entry.update(_describe_size(request.params, lists))
     return entry
 
 
-def _describe_images_size(params: dict[str, str]) -> dict[str, Any]:
-    """How many ImageIds the call names, and how many values each filter has
-    (by filter name), e.g. {"image_ids": 0, "filter_values": {"image-id": 40}}."""
+def _describe_size(params: dict[str, str], lists: dict[str, str]) -> dict[str, Any]:
+    """How many entries each counted list parameter has, how many values each
+    filter has (by filter name), the MaxResults asked for (None: none) and
+    whether a NextToken was sent, e.g. {"image_ids": 0, "executable_users": 0,
+    "filter_values": {"image-id": 40}, "max_results": None, "next_token": False}."""
     names = {m.group(1): v for k, v in params.items() if (m := _FILTER_NAME.match(k))}
     values: dict[str, int] = {}
     for key in params:
@@ -90,7 +97,15 @@ def _describe_images_size(params: dict[str, str]) -> dict[str, Any]:
         if match:
             name = names.get(match.group(1), "")
             values[name] = values.get(name, 0) + 1
-    return {"image_ids": sum(1 for k in params if _IMAGE_ID.match(k)), "filter_values": values}
+    counts: dict[str, Any] = {
+        log_key: sum(1 for k in params if re.fullmatch(rf"{wire}\.\d+", k))
+        for log_key, wire in lists.items()
+    }
+    counts["filter_values"] = values
+    raw = params.get("MaxResults")
+    counts["max_results"] = int(raw) if raw is not None and raw.isdigit() else raw
+    counts["next_token"] = bool(params.get("NextToken"))
+    return counts
 
 
 def _read_body(environ) -> bytes:

@@ -226,6 +226,30 @@ def test_call_log_records_every_call_with_time_account_region_and_action(aws, ct
                                    BAKE: {"DescribeImages": 1, "GetCallerIdentity": 1}}
 
 
+def test_call_log_counts_the_lists_and_paging_of_describe_calls(aws, ctl):
+    """Contract: DescribeImages entries count ImageIds and ExecutableUsers, and
+    DescribeSnapshots entries SnapshotIds and RestorableByUserIds; both carry the
+    values per filter name, the MaxResults asked for (null: none) and whether a
+    NextToken was sent."""
+    prod = aws("ec2", PROD)
+    prod.describe_images(Owners=["self"], ExecutableUsers=[BAKE, STAGE], MaxResults=1000,
+                         Filters=[{"Name": "tag-key", "Values": ["CopiedFromAMI"]}])
+    prod.describe_snapshots(OwnerIds=["self"], RestorableByUserIds=["all"])
+    with pytest.raises(ClientError):
+        prod.describe_snapshots(MaxResults=5, NextToken="garbage")
+    images, snapshots, paged = ctl("GET", "call_log")["calls"]
+    assert {k: images[k] for k in ("image_ids", "executable_users", "filter_values",
+                                   "max_results", "next_token")} == {
+        "image_ids": 0, "executable_users": 2, "filter_values": {"tag-key": 1},
+        "max_results": 1000, "next_token": False}
+    assert {k: snapshots[k] for k in ("snapshot_ids", "restorable_by", "filter_values",
+                                      "max_results", "next_token")} == {
+        "snapshot_ids": 0, "restorable_by": 1, "filter_values": {},
+        "max_results": None, "next_token": False}
+    assert (paged["max_results"], paged["next_token"]) == (5, True)
+    assert "image_ids" not in snapshots and "snapshot_ids" not in images
+
+
 def test_call_log_query_and_clearing(aws, ctl):
     """Contract: `?since=T` keeps calls with t > T and `?action=A` calls of action A;
     DELETE /_standin/calls clears the log with the counts, and so does reset."""
