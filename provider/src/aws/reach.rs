@@ -26,7 +26,7 @@ use super::identity::{check_account, partition_from_arn};
 
 /// Where a resource acts: a region and a role, each `None` for the
 /// provider's own.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Target {
     /// The region the resource acts in.
     pub region: Option<String>,
@@ -57,6 +57,10 @@ pub(super) struct Reach {
     allowed_account_ids: Vec<String>,
     forbidden_account_ids: Vec<String>,
     sessions: Mutex<HashMap<AssumeRole, Arc<OnceCell<Session>>>>,
+    /// The clients made for each target, so every operation on a hundred
+    /// resources in one account-region uses one set instead of building
+    /// its own.
+    made: Mutex<HashMap<Target, AwsClients>>,
 }
 
 impl Reach {
@@ -73,6 +77,7 @@ impl Reach {
             allowed_account_ids: settings.allowed_account_ids.clone(),
             forbidden_account_ids: settings.forbidden_account_ids.clone(),
             sessions: Mutex::default(),
+            made: Mutex::default(),
         }
     }
 
@@ -167,6 +172,17 @@ impl AwsClients {
     /// a role, the provider's own credentials; without a region, the
     /// provider's region.
     pub async fn reach(&self, target: &Target) -> Result<AwsClients, AwsError> {
+        let made = |reach: &Reach| {
+            reach
+                .made
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(target)
+                .cloned()
+        };
+        if let Some(clients) = made(&self.reach) {
+            return Ok(clients);
+        }
         let in_account = match &target.role {
             None => self.clone(),
             Some(role) => {
@@ -175,7 +191,13 @@ impl AwsClients {
             }
         };
         let region = target.region.as_deref().unwrap_or(&self.region).to_owned();
-        Ok(in_account.in_region(&region))
+        let clients = in_account.in_region(&region);
+        self.reach
+            .made
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(target.clone(), clients.clone());
+        Ok(clients)
     }
 }
 
