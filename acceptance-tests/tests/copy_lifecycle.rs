@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::copies::*;
 use acceptance_tests::{
-    flat, snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+    flat, image_tag, snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
     PLAN_HAS_CHANGES,
 };
 use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice};
@@ -173,10 +173,9 @@ fn interrupted_replace_sigkill() {
 }
 
 /// Terraform killed outright while a copy runs, and the copy finishes before anyone applies
-/// again. A finished copy under the default name cannot be told apart from one another state or a
-/// `create_before_destroy` replacement still uses, so it is not taken over: the next apply makes
-/// its own copy under a name of its own and names the finished one in a warning. Nothing that
-/// may be in use is touched.
+/// again (the common case: copies take minutes, a rerun comes later). The copy still carries the
+/// mark its create puts on every AMI it starts and removes once it has recorded it, so the next
+/// apply takes it over: no second copy, no orphan, and the mark is gone.
 #[test]
 fn interrupted_sigkill_copy_finished_before_the_rerun() {
     let (standin, wd, _source, _key) = configured_copy("");
@@ -190,29 +189,51 @@ fn interrupted_sigkill_copy_finished_before_the_rerun() {
     assert_eq!(output.signal, Some(9), "{output}");
     assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
     wait_for_copy_state(&ec2, "available", Duration::from_secs(60)).expect("copy finished");
-
-    standin.set_copy_duration(0.0);
-    let next = wd.apply();
-    let id = state_id(&wd);
-    assert_ne!(id, orphan, "a finished copy was taken over: {next}");
-    let text = flat(&next.combined());
+    let image = ec2.describe_image(&orphan).expect("the finished copy");
     assert!(
-        text.contains("Default name held by another AMI") && text.contains(&orphan),
-        "{next}"
+        image_tag(&image, "imagecopier:creating").is_some(),
+        "a create that never finished leaves its mark: {image:?}"
     );
-    let mut owned: Vec<String> = ec2
+
+    standin.clear_calls();
+    let next = wd.apply();
+    assert_eq!(
+        state_id(&wd),
+        orphan,
+        "the finished copy is taken over: {next}"
+    );
+    assert_eq!(
+        standin.calls()[ACCOUNT_B].get("CopyImage"),
+        None,
+        "nothing copied again"
+    );
+    let text = flat(&next.combined());
+    assert!(text.contains("Adopted an existing EC2 AMI copy"), "{next}");
+    let owned: Vec<String> = ec2
         .owned_images()
         .iter()
         .filter_map(|i| i.image_id().map(str::to_owned))
         .collect();
-    owned.sort();
-    let mut expected = vec![id, orphan];
-    expected.sort();
+    assert_eq!(owned, std::slice::from_ref(&orphan), "one copy, nothing else");
+    let image = ec2.describe_image(&orphan).expect("the copy");
     assert_eq!(
-        owned, expected,
-        "the new copy and the finished one, nothing else"
+        image_tag(&image, "imagecopier:creating"),
+        None,
+        "the mark is gone"
     );
     wd.assert_plan_empty();
+}
+
+/// A copy recorded in state carries no mark, so a `create_before_destroy` replacement under the
+/// same default name never takes it for abandoned (rotation.rs runs the replacement itself).
+#[test]
+fn a_recorded_copy_carries_no_creation_mark() {
+    let (standin, _wd, _source, _key, id) = applied_copy("");
+    let image = standin
+        .ec2(ACCOUNT_B)
+        .describe_image(&id)
+        .expect("the copy");
+    assert_eq!(image_tag(&image, "imagecopier:creating"), None, "{image:?}");
 }
 
 /// Registers, in account B, another AMI that uses `snapshot_id`, as a user making a launchable

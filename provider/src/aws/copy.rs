@@ -26,6 +26,8 @@ pub struct CopyRequest {
     pub client_token: String,
     /// Tags for the new AMI and each of its snapshots.
     pub tags: BTreeMap<String, String>,
+    /// Tags for the new AMI only, added to `tags`.
+    pub image_only_tags: BTreeMap<String, String>,
 }
 
 /// Starts an encrypted copy and returns the new AMI's id. The tags are
@@ -39,7 +41,17 @@ pub async fn copy_image(clients: &AwsClients, request: &CopyRequest) -> Result<S
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    let spec = |resource_type| {
+    let image_tags: Vec<Tag> = tags
+        .iter()
+        .cloned()
+        .chain(
+            request
+                .image_only_tags
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build()),
+        )
+        .collect();
+    let spec = |resource_type, tags: &Vec<Tag>| {
         TagSpecification::builder()
             .resource_type(resource_type)
             .set_tags(Some(tags.clone()))
@@ -55,10 +67,11 @@ pub async fn copy_image(clients: &AwsClients, request: &CopyRequest) -> Result<S
         .encrypted(true)
         .set_kms_key_id(request.kms_key_id.clone())
         .client_token(&request.client_token);
+    if !image_tags.is_empty() {
+        call = call.tag_specifications(spec(ResourceType::Image, &image_tags));
+    }
     if !tags.is_empty() {
-        call = call
-            .tag_specifications(spec(ResourceType::Image))
-            .tag_specifications(spec(ResourceType::Snapshot));
+        call = call.tag_specifications(spec(ResourceType::Snapshot, &tags));
     }
     let output = call
         .send()

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::copy::{copy_image, CopyRequest};
 use crate::aws::copy_slots::SlotsHeld;
 use crate::aws::image::{find_own_image_by_name, Image};
+use crate::aws::tags::sync_tags;
 use crate::aws::wait::{next_poll_delay, wait_image_available, WaitOutcome, FIRST_POLL_DELAY};
 use crate::aws::{is_throttling, AwsClients, AwsError};
 use crate::log;
@@ -27,7 +28,7 @@ use crate::shared::Shared;
 use super::aws_state::{failed_copy, record_copy, sync_all_tags};
 use super::model::{CopyModel, Tags};
 use super::naming::{settle_name, take_over};
-use super::rules::{client_token, merge_tags, new_attempt};
+use super::rules::{client_token, merge_tags, new_attempt, TAG_CREATING};
 use super::source::wait_source_copyable;
 use super::{summary, timeout};
 
@@ -110,6 +111,7 @@ async fn copy(
         kms_key_id: planned.kms_key_id.known().cloned(),
         client_token: String::new(),
         tags: tags_all.clone(),
+        image_only_tags: creating_mark(&tags_all),
     };
     let fail = |err: AwsError| {
         Applied::failed(Diagnostic::error(&creating, err.context(&what).to_string()))
@@ -321,6 +323,11 @@ async fn finish(
 ) -> Applied<CopyModel> {
     let creating = summary("creating", &planned);
     planned.id = Field::Known(facts.id.clone());
+    let mut diagnostics = Diagnostics::new();
+    // The adopted copy's tags are synced below, which takes the mark off.
+    if !adopted {
+        diagnostics.extend(unmark(clients, &facts.id).await);
+    }
     if adopted {
         if let Err(err) = sync_all_tags(clients, &facts, tags_all).await {
             record_copy(&mut planned, clients, &facts).await;
@@ -339,7 +346,10 @@ async fn finish(
     record_copy(&mut planned, clients, &facts).await;
     planned.tags_all = Field::Known(tags_all.clone());
     if !adopted {
-        return Applied::ok(planned);
+        return Applied {
+            state: Some(planned),
+            diagnostics,
+        };
     }
     // Creation completing "after 0s" would otherwise hide that nothing was
     // copied in this run: say which copy was taken over, and why.
@@ -373,8 +383,40 @@ async fn pending(
         owner_id: clients.account_id.clone(),
         ..Image::default()
     });
+    // Recorded in state now: no later create may take it for abandoned.
+    let unmarked = unmark(clients, &facts.id).await;
     record_copy(&mut planned, clients, &facts).await;
     planned.state = Field::Known("pending".to_owned());
     planned.tags_all = Field::Known(tags_all.clone());
-    Applied::partial(planned, Diagnostics::from(diagnostic))
+    let mut diagnostics = Diagnostics::from(diagnostic);
+    diagnostics.extend(unmarked);
+    Applied::partial(planned, diagnostics)
+}
+
+/// The mark a create puts on the AMI it starts ([`TAG_CREATING`]), so that
+/// a rerun after Terraform was killed takes the copy over even if it has
+/// finished since. Left out when the AMI has no room for one more tag
+/// (EC2 allows 50): such a copy is taken over only while pending.
+fn creating_mark(tags_all: &Tags) -> Tags {
+    if tags_all.len() >= crate::validate::MAX_TAGS_PER_RESOURCE {
+        return Tags::new();
+    }
+    Tags::from([(TAG_CREATING.to_owned(), new_attempt())])
+}
+
+/// Takes the mark off `image_id` once the copy is recorded in state. A
+/// failure is a warning: the copy is recorded all the same, and the next
+/// plan shows the mark in `tags_all` as drift, which its apply removes.
+async fn unmark(clients: &AwsClients, image_id: &str) -> Diagnostics {
+    let mark = Tags::from([(TAG_CREATING.to_owned(), String::new())]);
+    match sync_tags(clients, image_id, &mark, &Tags::new()).await {
+        Ok(()) => Diagnostics::new(),
+        Err(err) => Diagnostics::from(Diagnostic::warning(
+            "Could not remove the creation mark",
+            format!(
+                "The copy {image_id} is recorded in state, but its tag {TAG_CREATING} could not be removed ({err}). \
+                 The next apply removes it."
+            ),
+        )),
+    }
 }

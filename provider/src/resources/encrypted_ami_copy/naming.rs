@@ -11,9 +11,11 @@
 //! it the new object, which Terraform then destroys as the old one: the
 //! account would be left with no copy at all.
 //!
-//! So only a copy that is still `pending`, of the same source, is taken
-//! over: what an interrupted attempt leaves (a copy it started that has
-//! finished since is not, and is reported instead). A default name held by
+//! So only what an interrupted attempt leaves is taken over: a copy of the
+//! same source that is still `pending`, or that has finished but still
+//! carries the mark every create puts on the AMI it starts and removes
+//! once it has recorded it (`TAG_CREATING`); a copy in some state always
+//! lost that mark when its create finished. A default name held by
 //! any other AMI is left to its holder, and the new copy gets a name of its
 //! own, derived from the holder's id; the plan shows that name as known
 //! after apply. A name the user chose is theirs: if another AMI holds it,
@@ -25,13 +27,16 @@ use crate::protocol::diagnostics::Diagnostic;
 use crate::protocol::typed::Field;
 
 use super::model::CopyModel;
-use super::rules::{default_name, name_beside, TAG_COPIED_FROM};
+use super::rules::{default_name, name_beside, TAG_COPIED_FROM, TAG_CREATING};
 
 /// Whether `holder`, found under the name a create of `source` wants, is
 /// the copy an interrupted earlier attempt started, which the create may
-/// take over.
+/// take over: still pending, or finished but still marked as being created
+/// ([`TAG_CREATING`], which a create removes once it records the copy).
 pub(super) fn adoptable(holder: &Image, source: &str) -> bool {
-    holder.state == "pending" && copy_of(holder, source)
+    let abandoned = holder.state == "pending"
+        || (holder.state == "available" && holder.tags.contains_key(TAG_CREATING));
+    abandoned && copy_of(holder, source)
 }
 
 /// Plan time: the default name `name` for a copy of `source`, known when no
@@ -88,9 +93,8 @@ pub(super) async fn settle_name(
                 format!(
                     "The default name {wanted:?} is held by {} ({}), which this copy does not take over; the copy \
                      is named {name:?} instead. If {} is the copy this one replaces (create_before_destroy), \
-                     Terraform deletes it next. Otherwise it is not managed by this resource: a copy an \
-                     interrupted apply left behind and that finished since, or another configuration's. Import or \
-                     deregister it if nothing uses it.",
+                     Terraform deletes it next. Otherwise it is not managed by this resource (another \
+                     configuration's, or made by hand). Import or deregister it if nothing uses it.",
                     holder.id, holder.state, holder.id
                 ),
             );

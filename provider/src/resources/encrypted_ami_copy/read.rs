@@ -13,7 +13,7 @@ use crate::shared::Shared;
 
 use super::aws_state::{key_arn, set_facts};
 use super::model::{CopyModel, Tags};
-use super::rules::{found_tags, DEREGISTERED, TAG_COPIED_FROM, TAG_ENCRYPTED};
+use super::rules::{found_tags, DEREGISTERED, TAG_COPIED_FROM, TAG_CREATING, TAG_ENCRYPTED};
 use super::summary;
 
 /// Refreshes `state`; `None` when the copy is gone: its AMI and every
@@ -181,7 +181,10 @@ pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagn
     let tags: Tags = tags_all
         .iter()
         .filter(|(k, v)| {
-            *k != TAG_ENCRYPTED && *k != TAG_COPIED_FROM && default_tags.get(*k) != Some(*v)
+            *k != TAG_ENCRYPTED
+                && *k != TAG_COPIED_FROM
+                && *k != TAG_CREATING
+                && default_tags.get(*k) != Some(*v)
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();

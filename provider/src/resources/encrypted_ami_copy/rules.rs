@@ -13,6 +13,13 @@ use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 pub(super) const TAG_ENCRYPTED: &str = "Encrypted";
 /// The tag naming the AMI the copy was made from.
 pub(super) const TAG_COPIED_FROM: &str = "CopiedFromAMI";
+/// The tag a create puts on the new AMI (not its snapshots) and takes off
+/// once it records the finished copy: an AMI that still carries it was
+/// started by a create that never finished, such as one whose Terraform was
+/// killed, so a later create may take it over even when it has finished
+/// since. A copy in state never keeps it (if its removal failed, a refresh
+/// shows it in `tags_all` as drift, and the next apply removes it).
+pub(super) const TAG_CREATING: &str = "imagecopier:creating";
 /// The `state` of a copy whose AMI is gone while some of its snapshots
 /// remain: it is still in state, so that nothing is orphaned, and only a
 /// replacement (or destroy) can follow.

@@ -405,7 +405,7 @@ fn unshared_source_is_quiet_at_plan_and_fails_at_apply() {
 }
 
 #[test]
-fn only_a_pending_copy_of_the_same_source_is_taken_over() {
+fn only_what_an_interrupted_create_left_is_taken_over() {
     use super::naming::adoptable;
     use crate::aws::image::Image;
 
@@ -429,6 +429,20 @@ fn only_a_pending_copy_of_the_same_source_is_taken_over() {
     for (holder, want) in cases {
         assert_eq!(adoptable(&holder, "ami-src"), want, "{holder:?}");
     }
+    // Finished, but still marked by the create that started it: that create never recorded it.
+    let marked = |state: &str, source: &str| {
+        let mut holder = image(state, source, None);
+        holder
+            .tags
+            .insert(super::rules::TAG_CREATING.to_owned(), "0f".into());
+        holder
+    };
+    assert!(adoptable(&marked("available", "ami-src"), "ami-src"));
+    assert!(!adoptable(&marked("available", "ami-other"), "ami-src"));
+    assert!(
+        !adoptable(&marked("failed", "ami-src"), "ami-src"),
+        "a failed copy is not the copy wanted"
+    );
 }
 
 #[test]
