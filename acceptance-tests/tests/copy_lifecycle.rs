@@ -214,7 +214,11 @@ fn interrupted_sigkill_copy_finished_before_the_rerun() {
         .iter()
         .filter_map(|i| i.image_id().map(str::to_owned))
         .collect();
-    assert_eq!(owned, std::slice::from_ref(&orphan), "one copy, nothing else");
+    assert_eq!(
+        owned,
+        std::slice::from_ref(&orphan),
+        "one copy, nothing else"
+    );
     let image = ec2.describe_image(&orphan).expect("the copy");
     assert_eq!(
         image_tag(&image, "imagecopier:creating"),

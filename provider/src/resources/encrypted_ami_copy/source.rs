@@ -51,7 +51,7 @@ impl SourceProblems {
         let mut diags = Diagnostics::new();
         for (summary, detail) in self.unshared {
             log::info(
-                "source AMI not copyable yet; the apply waits for a share, then stops before copying",
+                "source AMI not copyable yet (a share in this apply may grant it); the apply waits for it, and stops before copying if it does not come",
                 &[("source_ami_id", source), ("problem", &summary), ("detail", &detail)],
             );
         }
