@@ -483,7 +483,7 @@ def report(results, snapshots):
                   f"control {(med(b['plans_ref'], 'terraform_cpu') - med(a['plans_ref'], 'terraform_cpu')) * 1000 / dn:.2f} ms/resource")
     print()
     print("== Before the bulk reads: quoted from issue 17 (Terraform 1.11.4, debug build, the stand-in, "
-          "AMIs with 2 snapshots), not measured here ==")
+          "2 snapshots per AMI, as its 7N + 2 implies), not measured here ==")
     print(f"   N=100 steady-state plan: {BEFORE['plan_pairs_s']} s pairs vs {BEFORE['plan_data_s']} s terraform_data "
           f"({BEFORE['ratio_100']}x); N=200: {BEFORE['ratio_200']}x; without refresh {BEFORE['no_refresh_ratio']}x")
     print(f"   calls per plan: {BEFORE['calls']}; CPU: stand-in {BEFORE['standin_share']:.0%}, provider "
