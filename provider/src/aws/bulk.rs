@@ -23,7 +23,7 @@
 //! one by one, as before.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use aws_sdk_ec2::types::{Filter, ImageState};
 use tokio::sync::OnceCell;
@@ -60,11 +60,9 @@ type ListingKey = (String, String, Selection);
 /// A listing, made by the first read that needs it.
 type ListingCell = Arc<OnceCell<Arc<Listing>>>;
 
-/// The listings of one provider process, by caller, region and selection.
-#[derive(Debug, Default)]
-pub(super) struct Listings {
-    cells: Mutex<HashMap<ListingKey, ListingCell>>,
-}
+/// The listings of this provider process (one Terraform command), by
+/// caller, region and selection.
+static LISTINGS: LazyLock<Mutex<HashMap<ListingKey, ListingCell>>> = LazyLock::new(Mutex::default);
 
 impl AwsClients {
     /// The caller's AMIs and snapshots here that carry `tag_key`, listed
@@ -83,11 +81,7 @@ impl AwsClients {
     /// Forgets every listing of this caller and region: each write calls it
     /// before changing anything, so no later read is served from before.
     pub(super) fn forget_listings(&self) {
-        let mut cells = self
-            .listings
-            .cells
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut cells = LISTINGS.lock().unwrap_or_else(PoisonError::into_inner);
         cells.retain(|(caller, region, _), _| {
             !(caller == &self.caller_arn && region == &self.region)
         });
@@ -95,11 +89,7 @@ impl AwsClients {
 
     async fn listing(&self, selection: Selection) -> Result<Arc<Listing>, AwsError> {
         let cell = {
-            let mut cells = self
-                .listings
-                .cells
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut cells = LISTINGS.lock().unwrap_or_else(PoisonError::into_inner);
             let key = (
                 self.caller_arn.clone(),
                 self.region.clone(),

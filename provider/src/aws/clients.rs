@@ -1,33 +1,28 @@
 //! Building the SDK clients from [`ProviderSettings`] and learning who we are.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
-use aws_smithy_types::retry::RetryConfig;
-use aws_types::origin::Origin;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
 use tokio::sync::OnceCell;
 
-use super::bulk::Listings;
 use super::config::{
     require_region, resolve_endpoint, retry_config, static_credentials, validate_assume_role,
-    AssumeRole, ProviderSettings, Service, DEFAULT_SESSION_NAME,
+    ProviderSettings, Service, DEFAULT_CONCURRENT_SNAPSHOT_COPIES,
 };
-use super::copy_slots::CopySlots;
 use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
-use super::identity::{check_account, partition_from_arn};
-use super::reach::{Reach, Session};
-use super::watcher::Watchers;
+use super::identity::{caller_partition, check_account};
+use super::reach::{assume_role_provider, Reach, Session, Target};
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong
@@ -70,13 +65,14 @@ pub struct AwsClients {
     pub(super) regions: Arc<OnceCell<Vec<(String, String)>>>,
     /// How resources reach other accounts: the provider's own credentials
     /// and the role sessions assumed with them (see `reach`).
-    pub(super) reach: Arc<Reach>,
-    /// Snapshot-copy slots per account and destination region (see `copy_slots`).
-    pub(super) slots: Arc<CopySlots>,
-    /// The one poll loop per account and region that watches copies (see `watcher`).
-    pub(super) watchers: Arc<Watchers>,
-    /// What a refresh listed in bulk, per caller and region (see `bulk`).
-    pub(super) listings: Arc<Listings>,
+    reach: Arc<Reach>,
+    /// The clients made for each target a resource names, so every
+    /// operation on a hundred resources in one account-region uses one set
+    /// instead of building its own.
+    made: Arc<Mutex<HashMap<Target, AwsClients>>>,
+    /// How many snapshot copies may run at once per account and
+    /// destination region (see `copy_slots`).
+    pub(super) copy_slot_limit: u32,
 }
 
 /// Written by hand so the credentials provider inside the SDK config, which
@@ -113,6 +109,34 @@ impl AwsClients {
             region: region.to_owned(),
             ..self.clone()
         }
+    }
+
+    /// The clients a resource with `target` acts through: the role's
+    /// session (assumed once per process) in the target's region. Without
+    /// a role, the provider's own credentials; without a region, the
+    /// provider's region.
+    pub async fn reach(&self, target: &Target) -> Result<AwsClients, AwsError> {
+        let made = |target: &Target| {
+            self.made
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(target)
+                .cloned()
+        };
+        if let Some(clients) = made(target) {
+            return Ok(clients);
+        }
+        let in_account = match &target.role {
+            None => self.clone(),
+            Some(role) => self.as_session(&self.reach.session(role).await?),
+        };
+        let region = target.region.as_deref().unwrap_or(&self.region).to_owned();
+        let clients = in_account.in_region(&region);
+        self.made
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(target.clone(), clients.clone());
+        Ok(clients)
     }
 
     /// The same clients acting as `session` (an assumed role), in the
@@ -243,13 +267,7 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         .ok_or_else(|| AwsError::config("STS GetCallerIdentity returned no account id"))?
         .to_owned();
     let caller_arn = identity.arn().unwrap_or_default().to_owned();
-    let partition = partition_from_arn(&caller_arn)
-        .ok_or_else(|| {
-            AwsError::config(format!(
-                "STS GetCallerIdentity returned an unexpected caller ARN {caller_arn:?}"
-            ))
-        })?
-        .to_owned();
+    let partition = caller_partition(&caller_arn)?;
     check_account(
         &account_id,
         &settings.allowed_account_ids,
@@ -268,44 +286,12 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         kms_endpoint,
         regions: Arc::default(),
         reach: Arc::new(reach),
-        slots: Arc::new(CopySlots::new(settings.max_concurrent_snapshot_copies)),
-        watchers: Arc::default(),
-        listings: Arc::default(),
+        made: Arc::default(),
+        copy_slot_limit: settings
+            .max_concurrent_snapshot_copies
+            .unwrap_or(DEFAULT_CONCURRENT_SNAPSHOT_COPIES)
+            .max(1),
     })
-}
-
-/// A credentials provider that assumes `role` with the base credentials,
-/// calling STS at the same endpoint as every other STS call, with the
-/// identity check's retry policy.
-pub(super) async fn assume_role_provider(
-    role: &AssumeRole,
-    base: &SdkConfig,
-    sts_endpoint: Option<&str>,
-    retry: RetryConfig,
-) -> AssumeRoleProvider {
-    let mut sts_config = base.to_builder();
-    // Credentials are fetched inside the SDK's identity cache, whose load
-    // timeout cuts a long retry sequence short with a vaguer error.
-    sts_config.set_retry_config(Some(retry));
-    sts_config.set_endpoint_url(sts_endpoint.map(str::to_owned));
-    // Marked as set in code, so the STS client does not let
-    // AWS_ENDPOINT_URL_STS override what we resolved.
-    sts_config.insert_origin("endpoint_url", Origin::shared_config());
-    let mut builder = AssumeRoleProvider::builder(role.role_arn.clone())
-        .configure(&sts_config.build())
-        .session_name(
-            role.session_name
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .unwrap_or(DEFAULT_SESSION_NAME),
-        );
-    if let Some(external_id) = role.external_id.as_deref().filter(|s| !s.is_empty()) {
-        builder = builder.external_id(external_id);
-    }
-    if let Some(duration) = role.duration {
-        builder = builder.session_length(duration);
-    }
-    builder.build().await
 }
 
 /// Credentials are loaded lazily, on the first call, so a failing AssumeRole

@@ -9,48 +9,37 @@
 //! waiting; the rest wait in the provider, in arrival order.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::clients::AwsClients;
-use super::config::DEFAULT_CONCURRENT_SNAPSHOT_COPIES;
 use crate::log;
 
-/// The slots of every account and region this process copies into.
-#[derive(Debug)]
-pub(super) struct CopySlots {
-    limit: u32,
-    by_account_region: Mutex<HashMap<(String, String), Arc<Semaphore>>>,
+/// An account id and a region.
+type AccountRegion = (String, String);
+
+/// The slots of every account and region this process copies into: one
+/// semaphore each, of the limit the first copy there found. Process-wide,
+/// since the quota is the account's, whatever credentials reach it.
+static SLOTS: LazyLock<Mutex<HashMap<AccountRegion, Arc<Semaphore>>>> =
+    LazyLock::new(Mutex::default);
+
+fn semaphore(account: &str, region: &str, limit: u32) -> Arc<Semaphore> {
+    let mut map = SLOTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry((account.to_owned(), region.to_owned()))
+        .or_insert_with(|| Arc::new(Semaphore::new(limit as usize)))
+        .clone()
 }
 
 /// Slots held by one copy; dropping it frees them.
 #[derive(Debug)]
 pub struct SlotsHeld {
     _permit: OwnedSemaphorePermit,
-}
-
-impl CopySlots {
-    /// Slots for `limit` snapshot copies per account and region (the
-    /// default quota when `None`; at least one).
-    pub(super) fn new(limit: Option<u32>) -> Self {
-        Self {
-            limit: limit.unwrap_or(DEFAULT_CONCURRENT_SNAPSHOT_COPIES).max(1),
-            by_account_region: Mutex::default(),
-        }
-    }
-
-    fn semaphore(&self, account: &str, region: &str) -> Arc<Semaphore> {
-        let mut map = self
-            .by_account_region
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry((account.to_owned(), region.to_owned()))
-            .or_insert_with(|| Arc::new(Semaphore::new(self.limit as usize)))
-            .clone()
-    }
 }
 
 /// How many slots a copy of `snapshots` snapshots takes: one each, but never
@@ -70,9 +59,9 @@ impl AwsClients {
         deadline: Instant,
         stop: &CancellationToken,
     ) -> Option<SlotsHeld> {
-        let limit = self.slots.limit;
+        let limit = self.copy_slot_limit;
         let wanted = slots_for(snapshots, limit);
-        let semaphore = self.slots.semaphore(&self.account_id, &self.region);
+        let semaphore = semaphore(&self.account_id, &self.region, limit);
         if let Ok(permit) = semaphore.clone().try_acquire_many_owned(wanted) {
             return Some(SlotsHeld { _permit: permit });
         }
@@ -118,24 +107,19 @@ mod tests {
         assert_eq!(slots_for(45, 20), 20, "never more than can ever be free");
     }
 
-    #[tokio::test]
-    async fn slots_are_per_account_and_region() {
-        let slots = CopySlots::new(Some(3));
-        let a = slots.semaphore("111111111111", "eu-west-1");
+    #[test]
+    fn slots_are_per_account_and_region() {
+        let a = semaphore("900000000001", "eu-west-1", 3);
         let taken = a.clone().try_acquire_many_owned(3).expect("free");
         assert_eq!(a.available_permits(), 0);
-        let same = slots.semaphore("111111111111", "eu-west-1");
+        let same = semaphore("900000000001", "eu-west-1", 3);
         assert_eq!(same.available_permits(), 0, "one pool per account-region");
         assert_eq!(
-            slots
-                .semaphore("111111111111", "us-east-1")
-                .available_permits(),
+            semaphore("900000000001", "us-east-1", 3).available_permits(),
             3
         );
         assert_eq!(
-            slots
-                .semaphore("222222222222", "eu-west-1")
-                .available_permits(),
+            semaphore("900000000002", "eu-west-1", 3).available_permits(),
             3
         );
         drop(taken);

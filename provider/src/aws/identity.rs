@@ -22,6 +22,18 @@ pub fn check_account(
     Ok(())
 }
 
+/// The partition of the caller ARN STS GetCallerIdentity reported, or the
+/// error for an answer that is not an ARN.
+pub(super) fn caller_partition(caller_arn: &str) -> Result<String, AwsError> {
+    partition_from_arn(caller_arn)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            AwsError::config(format!(
+                "STS GetCallerIdentity returned an unexpected caller ARN {caller_arn:?}"
+            ))
+        })
+}
+
 /// The partition (`aws`, `aws-cn`, `aws-us-gov`, ...) of an ARN such as
 /// `arn:aws-cn:sts::123456789012:assumed-role/r/s`, or `None` if `arn` is not
 /// an ARN.

@@ -4,6 +4,7 @@
 //! EC2, KMS and STS clients ([`AwsClients`]); every failure is an [`AwsError`].
 //! Layers above see these types only, never raw SDK configuration.
 
+pub mod backoff;
 pub mod bulk;
 mod clients;
 mod config;

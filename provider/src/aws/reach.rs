@@ -11,18 +11,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
 use aws_smithy_types::retry::RetryConfig;
+use aws_types::origin::Origin;
 use aws_types::SdkConfig;
 use tokio::sync::OnceCell;
 
-use super::clients::{assume_role_provider, AwsClients};
-use super::config::{validate_assume_role, AssumeRole, ProviderSettings};
+use super::config::{validate_assume_role, AssumeRole, ProviderSettings, DEFAULT_SESSION_NAME};
 use super::errors::{source_chain, AwsError, ErrorKind};
-use super::identity::{check_account, partition_from_arn};
+use super::identity::{caller_partition, check_account};
 
 /// Where a resource acts: a region and a role, each `None` for the
 /// provider's own.
@@ -57,10 +58,6 @@ pub(super) struct Reach {
     allowed_account_ids: Vec<String>,
     forbidden_account_ids: Vec<String>,
     sessions: Mutex<HashMap<AssumeRole, Arc<OnceCell<Session>>>>,
-    /// The clients made for each target, so every operation on a hundred
-    /// resources in one account-region uses one set instead of building
-    /// its own.
-    made: Mutex<HashMap<Target, AwsClients>>,
 }
 
 impl Reach {
@@ -77,13 +74,12 @@ impl Reach {
             allowed_account_ids: settings.allowed_account_ids.clone(),
             forbidden_account_ids: settings.forbidden_account_ids.clone(),
             sessions: Mutex::default(),
-            made: Mutex::default(),
         }
     }
 
     /// The session for `role`, assumed on first use. A failure is not kept:
     /// the next resource naming the role tries again.
-    async fn session(&self, role: &AssumeRole) -> Result<Session, AwsError> {
+    pub(super) async fn session(&self, role: &AssumeRole) -> Result<Session, AwsError> {
         let cell = {
             let mut sessions = self
                 .sessions
@@ -139,13 +135,7 @@ impl Reach {
             .map_err(|err| assume_error(role, err))?;
         let account_id = identity.account().unwrap_or_default().to_owned();
         let caller_arn = identity.arn().unwrap_or_default().to_owned();
-        let partition = partition_from_arn(&caller_arn)
-            .ok_or_else(|| {
-                AwsError::config(format!(
-                    "STS GetCallerIdentity returned an unexpected caller ARN {caller_arn:?}"
-                ))
-            })?
-            .to_owned();
+        let partition = caller_partition(&caller_arn)?;
         check_account(
             &account_id,
             &self.allowed_account_ids,
@@ -166,41 +156,6 @@ impl Reach {
     }
 }
 
-impl AwsClients {
-    /// The clients a resource with `target` acts through: the role's
-    /// session (assumed once per process) in the target's region. Without
-    /// a role, the provider's own credentials; without a region, the
-    /// provider's region.
-    pub async fn reach(&self, target: &Target) -> Result<AwsClients, AwsError> {
-        let made = |reach: &Reach| {
-            reach
-                .made
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(target)
-                .cloned()
-        };
-        if let Some(clients) = made(&self.reach) {
-            return Ok(clients);
-        }
-        let in_account = match &target.role {
-            None => self.clone(),
-            Some(role) => {
-                let session = self.reach.session(role).await?;
-                self.as_session(&session)
-            }
-        };
-        let region = target.region.as_deref().unwrap_or(&self.region).to_owned();
-        let clients = in_account.in_region(&region);
-        self.reach
-            .made
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(target.clone(), clients.clone());
-        Ok(clients)
-    }
-}
-
 /// The error of a session that could not be made, naming the role and, when
 /// STS refused it, AWS's code and reason.
 fn assume_error(role: &AssumeRole, err: SdkError<GetCallerIdentityError>) -> AwsError {
@@ -217,4 +172,38 @@ fn assume_error(role: &AssumeRole, err: SdkError<GetCallerIdentityError>) -> Aws
     } else {
         err
     }
+}
+
+/// A credentials provider that assumes `role` with the base credentials,
+/// calling STS at the same endpoint as every other STS call, with the
+/// identity check's retry policy.
+pub(super) async fn assume_role_provider(
+    role: &AssumeRole,
+    base: &SdkConfig,
+    sts_endpoint: Option<&str>,
+    retry: RetryConfig,
+) -> AssumeRoleProvider {
+    let mut sts_config = base.to_builder();
+    // Credentials are fetched inside the SDK's identity cache, whose load
+    // timeout cuts a long retry sequence short with a vaguer error.
+    sts_config.set_retry_config(Some(retry));
+    sts_config.set_endpoint_url(sts_endpoint.map(str::to_owned));
+    // Marked as set in code, so the STS client does not let
+    // AWS_ENDPOINT_URL_STS override what we resolved.
+    sts_config.insert_origin("endpoint_url", Origin::shared_config());
+    let mut builder = AssumeRoleProvider::builder(role.role_arn.clone())
+        .configure(&sts_config.build())
+        .session_name(
+            role.session_name
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(DEFAULT_SESSION_NAME),
+        );
+    if let Some(external_id) = role.external_id.as_deref().filter(|s| !s.is_empty()) {
+        builder = builder.external_id(external_id);
+    }
+    if let Some(duration) = role.duration {
+        builder = builder.session_length(duration);
+    }
+    builder.build().await
 }

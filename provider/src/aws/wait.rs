@@ -19,13 +19,6 @@ use super::image::Image;
 use super::watcher::Seen;
 use crate::log;
 
-/// The first pause of the retry loops that wait for something other than
-/// a copy (a share becoming visible, a refused CopyImage).
-pub const FIRST_POLL_DELAY: Duration = Duration::from_secs(1);
-/// The longest pause of those loops, and of a throttled poll loop.
-pub const MAX_POLL_DELAY: Duration = Duration::from_secs(15);
-/// Growth of the pause after each look that found nothing new.
-const POLL_BACKOFF_FACTOR: f64 = 1.5;
 /// How long a copy CopyImage just returned may stay invisible to
 /// DescribeImages (EC2 is eventually consistent) before we call it gone.
 pub const NOT_FOUND_GRACE: Duration = Duration::from_secs(10);
@@ -46,11 +39,6 @@ pub enum WaitOutcome {
     Stopped(Option<Image>),
     /// The deadline passed; the last state seen, if any.
     TimedOut(Option<Image>),
-}
-
-/// The next pause of a backing-off loop after `previous`.
-pub fn next_poll_delay(previous: Duration) -> Duration {
-    previous.mul_f64(POLL_BACKOFF_FACTOR).min(MAX_POLL_DELAY)
 }
 
 /// What one look means for the wait: an outcome, or keep waiting.
@@ -131,19 +119,6 @@ pub async fn wait_image_available(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn polling_backs_off_from_a_second_to_the_cap() {
-        let mut delay = FIRST_POLL_DELAY;
-        let mut seen = vec![delay];
-        for _ in 0..12 {
-            delay = next_poll_delay(delay);
-            seen.push(delay);
-        }
-        assert_eq!(seen[0], Duration::from_secs(1));
-        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
-        assert_eq!(seen.last(), Some(&MAX_POLL_DELAY));
-    }
 
     fn image(state: &str) -> Image {
         Image {

@@ -12,15 +12,15 @@
 //! anyone waits and ends when the last waiter leaves.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::backoff::{next_poll_delay, MAX_POLL_DELAY};
 use super::clients::AwsClients;
 use super::errors::{is_throttling, AwsError};
 use super::image::{find_own_images_by_ids, Image};
-use super::wait::{next_poll_delay, MAX_POLL_DELAY};
 use crate::log;
 
 /// The pause between two looks while nothing is throttled.
@@ -40,13 +40,13 @@ pub enum Seen {
     Failed(AwsError),
 }
 
-/// The poll loops, one per caller and region (the caller's ARN names the
-/// account and the credentials, so a loop polls with a session that may
-/// see the images it watches).
-#[derive(Debug, Default)]
-pub(super) struct Watchers {
-    loops: Mutex<HashMap<(String, String), Arc<Loop>>>,
-}
+/// A caller's ARN and a region.
+type CallerRegion = (String, String);
+
+/// The poll loops of this process, one per caller and region (the
+/// caller's ARN names the account and the credentials, so a loop polls
+/// with a session that may see the images it watches).
+static LOOPS: LazyLock<Mutex<HashMap<CallerRegion, Arc<Loop>>>> = LazyLock::new(Mutex::default);
 
 /// The copies one loop watches, and whether its task is running.
 #[derive(Debug, Default)]
@@ -70,7 +70,7 @@ impl AwsClients {
     /// it is kept.
     pub fn watch_image(&self, image_id: &str) -> watch::Receiver<Seen> {
         let key = (self.caller_arn.clone(), self.region.clone());
-        let poll_loop = lock(&self.watchers.loops).entry(key).or_default().clone();
+        let poll_loop = lock(&LOOPS).entry(key).or_default().clone();
         let mut state = lock(&poll_loop.state);
         let receiver = match state.watched.get(image_id) {
             Some(sender) if !sender.is_closed() => sender.subscribe(),

@@ -12,11 +12,12 @@ use std::sync::Arc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::backoff::{next_poll_delay, FIRST_POLL_DELAY};
 use crate::aws::copy::{copy_image, CopyRequest};
 use crate::aws::copy_slots::SlotsHeld;
 use crate::aws::image::{find_own_image_by_name, Image};
 use crate::aws::tags::sync_tags;
-use crate::aws::wait::{next_poll_delay, wait_image_available, WaitOutcome, FIRST_POLL_DELAY};
+use crate::aws::wait::{wait_image_available, WaitOutcome};
 use crate::aws::{is_throttling, AwsClients, AwsError};
 use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};

@@ -15,10 +15,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::backoff::{next_poll_delay, FIRST_POLL_DELAY};
 use crate::aws::image::find_image_by_id;
 use crate::aws::kms::describe_key;
 use crate::aws::snapshot::find_snapshots_by_ids;
-use crate::aws::wait::{next_poll_delay, FIRST_POLL_DELAY};
 use crate::aws::{AwsClients, Optional};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
