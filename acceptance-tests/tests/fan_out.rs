@@ -299,16 +299,31 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
     )
 }
 
-/// `terraform apply` with room for all 25 copies at once: Terraform's default parallelism (10)
-/// alone would keep at most 20 snapshot copies in flight.
+/// `terraform apply` with room for all 25 copies at once (Terraform's default parallelism, 10,
+/// alone would keep at most 20 snapshot copies in flight), asserting it succeeds with no error.
 fn apply_all_at_once(wd: &Workdir) -> acceptance_tests::RunOutput {
-    wd.run(&[
+    let apply = wd.run(&[
         "apply",
         "-auto-approve",
         "-input=false",
         "-no-color",
         "-parallelism=30",
-    ])
+    ]);
+    assert!(apply.success(), "{apply}");
+    assert!(
+        !apply.stdout.contains("Error"),
+        "no error reaches the user: {apply}"
+    );
+    apply
+}
+
+/// Panics unless ACCOUNT_B owns the 25 copies, all available.
+fn assert_twenty_five_available(standin: &StandIn) {
+    let images = standin.ec2(ACCOUNT_B).owned_images();
+    assert_eq!(images.len(), 25);
+    assert!(images
+        .iter()
+        .all(|i| i.state().map(|s| s.as_str()) == Some("available")));
 }
 
 /// 25 copies of a two-disk AMI into one account and region in one apply, Terraform running them
@@ -328,11 +343,6 @@ fn twenty_five_copies_wait_for_copy_slots() {
     w.wd.set_env("TF_LOG_PROVIDER", "INFO");
     w.standin.clear_calls();
     let apply = apply_all_at_once(&w.wd);
-    assert!(apply.success(), "{apply}");
-    assert!(
-        !apply.stdout.contains("Error"),
-        "no error reaches the user: {apply}"
-    );
 
     let quota = w.standin.copy_quota();
     let key = format!("{ACCOUNT_B}/{REGION}");
@@ -341,11 +351,7 @@ fn twenty_five_copies_wait_for_copy_slots() {
         quota["refused"][&key], 0,
         "EC2 never refused a copy: {quota}"
     );
-    let images = w.standin.ec2(ACCOUNT_B).owned_images();
-    assert_eq!(images.len(), 25);
-    assert!(images
-        .iter()
-        .all(|i| i.state().map(|s| s.as_str()) == Some("available")));
+    assert_twenty_five_available(&w.standin);
     assert!(
         apply.stderr.contains("waiting for a snapshot-copy slot"),
         "the wait is in the provider's log"
@@ -393,23 +399,14 @@ fn copies_refused_for_the_quota_are_waited_out() {
         &w.source.image_id,
         "max_concurrent_snapshot_copies = 50",
     ));
-    let apply = apply_all_at_once(&w.wd);
-    assert!(apply.success(), "{apply}");
-    assert!(
-        !apply.stdout.contains("Error"),
-        "no error reaches the user: {apply}"
-    );
+    apply_all_at_once(&w.wd);
     let quota = w.standin.copy_quota();
     let key = format!("{ACCOUNT_B}/{REGION}");
     assert!(
         quota["refused"][&key].as_u64().unwrap_or(0) > 0,
         "EC2 refused copies: {quota}"
     );
-    let images = w.standin.ec2(ACCOUNT_B).owned_images();
-    assert_eq!(images.len(), 25);
-    assert!(images
-        .iter()
-        .all(|i| i.state().map(|s| s.as_str()) == Some("available")));
+    assert_twenty_five_available(&w.standin);
     w.wd.destroy();
     w.assert_empty(place);
 }
