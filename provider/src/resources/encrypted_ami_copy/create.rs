@@ -247,12 +247,14 @@ async fn start_or_adopt(
             _ => source_snapshots.unwrap_or(1),
         };
         if held.is_none() {
+            let asked = Instant::now();
             let Some(slots) = clients.copy_slots(snapshots, deadline, stop).await else {
                 return Ok(None);
             };
             held = Some(slots);
-            // Waiting for a slot may have taken a while: look again.
-            if found.as_ref().is_ok_and(Option::is_none) {
+            // After a real wait for a slot the name may have been taken
+            // meanwhile (an earlier attempt's copy became visible): look again.
+            if asked.elapsed() > FIRST_POLL_DELAY && found.as_ref().is_ok_and(Option::is_none) {
                 continue;
             }
         }
