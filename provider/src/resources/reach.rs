@@ -165,9 +165,6 @@ pub(crate) async fn plan_clients(
 }
 
 async fn reach(base: &AwsClients, target: &Target) -> Result<Arc<AwsClients>, Diagnostics> {
-    if target.role.is_none() && target.region.as_deref().is_none_or(|r| r == base.region) {
-        return Ok(Arc::new(base.clone()));
-    }
     base.reach(target).await.map(Arc::new).map_err(|err| {
         let role = target.role.as_ref().map_or("", |r| r.role_arn.as_str());
         let summary = match err.kind() {
