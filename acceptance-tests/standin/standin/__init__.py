@@ -21,7 +21,8 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import deprecation, ec2_copy, ec2_describe, ec2_fixes, images, lifecycle
+    from . import (deprecation, ec2_copy, ec2_describe, ec2_fixes, images, launch_templates,
+                   lifecycle, protection, time_based)
 
     images.install()
     lifecycle.install()
@@ -29,6 +30,9 @@ def install_patches() -> None:
     ec2_copy.install()
     ec2_fixes.install()
     deprecation.install()
+    protection.install()
+    time_based.install()
+    launch_templates.install()
     _installed = True
 
 

@@ -162,6 +162,7 @@ def _copies(_: dict) -> dict:
                     "started_at": job.started_at,
                     "done_at": job.done_at,
                     "finished": job.finished,
+                    "completion_duration_minutes": job.completion_duration_minutes,
                 }
                 for job in state.STATE.copies.values()
             ],
@@ -182,6 +183,41 @@ def _fail_copy(body: dict) -> dict:
         if not lifecycle.fail_copy(image_id, failure):
             raise BadRequest(f"{image_id} is not a pending copy")
         return {"image_id": image_id}
+
+
+# The DeleteSnapshotResults codes that mean "not deleted" for a reason other than
+# another AMI using the snapshot (EC2 API Reference, DeleteSnapshotReturnCode).
+FAILURE_CODES = ("missing-permissions", "internal-error", "client-error")
+
+
+def _arm_snapshot_delete_result(body: dict) -> dict:
+    """Make the next `count` (default 1) DeleteAssociatedSnapshots deletions of
+    `snapshot_id` report `code` and leave the snapshot in place."""
+    unknown = set(body) - {"snapshot_id", "code", "count"}
+    if unknown:
+        raise BadRequest(f"unknown fields: {sorted(unknown)}")
+    snapshot_id = body.get("snapshot_id")
+    if not isinstance(snapshot_id, str) or not snapshot_id.startswith("snap-"):
+        raise BadRequest("snapshot_id must be a snapshot id (snap-...)")
+    if body.get("code") not in FAILURE_CODES:
+        raise BadRequest(f"code must be one of {list(FAILURE_CODES)}")
+    count = body.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise BadRequest("count must be an integer >= 1")
+    with LOCK:
+        state.STATE.snapshot_delete_results[snapshot_id] = {"code": body["code"], "remaining": count}
+    return _snapshot_delete_results({})
+
+
+def _snapshot_delete_results(_: dict) -> dict:
+    with LOCK:
+        return {"results": {k: dict(v) for k, v in state.STATE.snapshot_delete_results.items()}}
+
+
+def _clear_snapshot_delete_results(_: dict) -> dict:
+    with LOCK:
+        state.STATE.snapshot_delete_results.clear()
+    return {"results": {}}
 
 
 def _org(body: dict) -> dict:
@@ -213,6 +249,9 @@ ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("GET", "/_standin/copies"): _copies,
     ("POST", "/_standin/fail_copy"): _fail_copy,
     ("POST", "/_standin/org"): _org,
+    ("POST", "/_standin/snapshot_delete_result"): _arm_snapshot_delete_result,
+    ("GET", "/_standin/snapshot_delete_result"): _snapshot_delete_results,
+    ("DELETE", "/_standin/snapshot_delete_result"): _clear_snapshot_delete_results,
 }
 
 

@@ -15,10 +15,11 @@ import struct
 import time
 from typing import Any
 
-from . import admin, lifecycle, protocols, state
+from . import admin, lifecycle, protocols, rbin, state
 from .accounts import access_key_of, account_of, is_account_id
 from .errors import (
     JSON_CONTENT_TYPE,
+    REST_JSON_CONTENT_TYPE,
     XML_CONTENT_TYPE,
     aws_query_error_body,
     ec2_error_body,
@@ -54,6 +55,9 @@ class StandinApp:
 
         with LOCK:
             lifecycle.tick()
+            if request.protocol == protocols.REST_JSON:
+                # moto 5.2.5 has no Recycle Bin (it answers HTTP 500); the layer does.
+                return rbin.handle(start_response, request, account, body, environ.get("PATH_INFO", ""))
             # Drain moto's response inside the lock: its backends are not thread-safe.
             return list(self.moto_app(environ, start_response))
 
@@ -141,6 +145,8 @@ def _error_document(fault: Fault, request: protocols.Request) -> tuple[bytes, st
     message = fault.message or f"Injected fault: {code}"
     if request.protocol == protocols.JSON:
         return json_error_body(code, message), JSON_CONTENT_TYPE
+    if request.protocol == protocols.REST_JSON:
+        return json_error_body(code, message), REST_JSON_CONTENT_TYPE
     if request.protocol == protocols.AWS_QUERY:
         body = aws_query_error_body(code, message, fault.http_status, request.xml_namespace())
         return body, XML_CONTENT_TYPE

@@ -25,11 +25,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
 from moto.ec2.models.amis import Ami
 from moto.ec2.responses import EC2Response
 
 from .errors import ec2_error
+from .images import own_image
 from .state import wall_now
 
 ATTR = "_standin_deprecate_at"
@@ -80,19 +80,9 @@ def _parse_time(raw: Any) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def _own_image(self: EC2Response) -> Any:
-    image_id = self._get_param("ImageId") or ""
-    if not image_id.startswith("ami-"):
-        raise MalformedAMIIdError([image_id])
-    ami = self.ec2_backend.amis.get(image_id)
-    if ami is None:
-        raise InvalidAMIIdError(image_id)
-    return ami
-
-
 def enable_image_deprecation(self: EC2Response) -> ActionResult:
     self.error_on_dryrun()
-    ami = _own_image(self)
+    ami = own_image(self)
     requested = _parse_time(self._get_param("DeprecateAt"))
     now = wall_now()
     if requested < now:
@@ -118,7 +108,7 @@ def enable_image_deprecation(self: EC2Response) -> ActionResult:
 
 def disable_image_deprecation(self: EC2Response) -> ActionResult:
     self.error_on_dryrun()
-    ami = _own_image(self)
+    ami = own_image(self)
     setattr(ami, ATTR, None)
     return ActionResult({"Return": True})
 

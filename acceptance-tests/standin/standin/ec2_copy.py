@@ -2,7 +2,9 @@
 ("Copy an Amazon EC2 AMI", "Ensuring idempotency") describe it.
 
 moto copies only within the caller's own account, ignores Encrypted, KmsKeyId,
-ClientToken, CopyImageTags and TagSpecifications, and is available at once.
+ClientToken, CopyImageTags, TagSpecifications and
+SnapshotCopyCompletionDurationMinutes (time_based.py), and is available at once.
+A copy starts without deregistration protection (protection.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from moto.ec2.responses import EC2Response
 from moto.ec2.utils import random_ami_id
 from moto.kms import kms_backends
 
-from . import images, lifecycle, state, tag_rules
+from . import images, lifecycle, state, tag_rules, time_based
 from .errors import ec2_error
 from .sharing import can_restore, find_image, image_snapshot_ids
 
@@ -42,6 +44,10 @@ def copy_image(self: EC2Response) -> ActionResult:
     copy_tags = self._get_bool_param("CopyImageTags", False)
     token = self._get_param("ClientToken")
     tag_specs = self._parse_tag_specification()
+    minutes = time_based.completion_duration(
+        self._get_param("SnapshotCopyCompletionDurationMinutes"),
+        {name: self._get_param(name) for name in time_based.ZONE_OR_OUTPOST},
+    )
 
     if kms_key_id and not encrypted:
         raise ec2_error(
@@ -56,7 +62,7 @@ def copy_image(self: EC2Response) -> ActionResult:
             )
         tag_rules.check(tags)
     fingerprint = (source_id, source_region, name, description, encrypted, kms_key_id,
-                   copy_tags, sorted((t, sorted(v.items())) for t, v in tag_specs.items()))
+                   copy_tags, sorted((t, sorted(v.items())) for t, v in tag_specs.items()), minutes)
     if token:
         # A repeated token answers the first result without acting again, even
         # when that AMI or its source is gone since ("Ensuring idempotency").
@@ -92,7 +98,8 @@ def copy_image(self: EC2Response) -> ActionResult:
     lifecycle.check_copy_quota(account, region, len(source_snapshots))
 
     copy = _create_copy(self.ec2_backend, account, region, source, source_snapshots, name,
-                        description, encrypted, kms_key_id, image_tags, tag_specs.get("snapshot", {}))
+                        description, encrypted, kms_key_id, image_tags, tag_specs.get("snapshot", {}),
+                        minutes)
     if token:
         state.STATE.client_tokens[(account, region, token)] = (fingerprint, copy.id)
     return ActionResult({"ImageId": copy.id})
@@ -100,7 +107,8 @@ def copy_image(self: EC2Response) -> ActionResult:
 
 def _create_copy(backend: Any, account: str, region: str, source: Any, source_snapshots: list[Any],
                  name: str, description: str | None, encrypted: bool, kms_key_id: str | None,
-                 image_tags: dict[str, str], snapshot_tags: dict[str, str]) -> Any:
+                 image_tags: dict[str, str], snapshot_tags: dict[str, str],
+                 minutes: int | None) -> Any:
     """Create the (pending) copy and its snapshots; every check has passed."""
     # Copies of encrypted snapshots are always encrypted (AWS cannot decrypt on copy).
     must_encrypt = encrypted or any(s.encrypted for s in source_snapshots)
@@ -131,7 +139,7 @@ def _create_copy(backend: Any, account: str, region: str, source: Any, source_sn
     for snap in new_snapshots:
         snap.add_tags(snapshot_tags)
 
-    job = lifecycle.start_copy(account, region, copy, new_snapshots)
+    job = lifecycle.start_copy(account, region, copy, new_snapshots, minutes)
     if not key_ok and job.failure is None:
         job.failure = dict(KEY_FAILURE)
     return copy

@@ -11,7 +11,7 @@ from moto.ec2.models.elastic_block_store import EBSBackend
 from moto.ec2.responses import EC2Response
 from moto.kms import kms_backends
 
-from . import images, tag_rules
+from . import images, protection, state, tag_rules
 from .errors import ec2_error
 from .sharing import image_snapshot_ids
 
@@ -116,26 +116,44 @@ def _is_aws_managed(snapshot: Any) -> bool:
 
 def deregister_image(self: EC2Response) -> ActionResult:
     """DeleteAssociatedSnapshots=true deletes the AMI's snapshots too, except
-    snapshots another registered AMI still uses (reported as skipped)."""
+    snapshots another registered AMI still uses (reported as skipped) and those
+    an admin hook makes fail (reported with its code; see `_delete_outcome`).
+    A protected AMI (protection.py) is refused before anything changes."""
     ami_id = self._get_param("ImageId")
     delete_snapshots = self._get_bool_param("DeleteAssociatedSnapshots", False)
     self.error_on_dryrun()
     backend = self.ec2_backend
     ami = backend.amis.get(ami_id)
+    if ami is not None:
+        protection.check_deregistrable(ami)
     snapshot_ids = image_snapshot_ids(ami) if ami is not None else []
     backend.deregister_image(ami_id)
     result: dict[str, Any] = {"Return": True}
     if delete_snapshots:
-        outcomes = []
-        for snapshot_id in snapshot_ids:
-            in_use = any(snapshot_id in image_snapshot_ids(a) for a in backend.amis.values())
-            if in_use or snapshot_id not in backend.snapshots:
-                outcomes.append({"SnapshotId": snapshot_id, "ReturnCode": "skipped"})
-                continue
-            backend.snapshots.pop(snapshot_id)
-            outcomes.append({"SnapshotId": snapshot_id, "ReturnCode": "success"})
-        result["DeleteSnapshotResults"] = outcomes
+        result["DeleteSnapshotResults"] = [
+            {"SnapshotId": snapshot_id, "ReturnCode": _delete_outcome(backend, snapshot_id)}
+            for snapshot_id in snapshot_ids
+        ]
     return ActionResult(result)
+
+
+def _delete_outcome(backend: Any, snapshot_id: str) -> str:
+    """Delete one associated snapshot; its DeleteSnapshotResults ReturnCode.
+
+    The codes are the SnapshotReturnCodes the API Reference documents
+    (DeleteSnapshotReturnCode): `skipped` when another AMI uses the snapshot
+    (or it is already gone), `success` when it was deleted, and the code of a
+    POST /_standin/snapshot_delete_result hook (missing-permissions,
+    internal-error, client-error) when one is armed for it: the snapshot then
+    stays, as AWS leaves a snapshot it failed to delete."""
+    in_use = any(snapshot_id in image_snapshot_ids(a) for a in backend.amis.values())
+    if in_use or snapshot_id not in backend.snapshots:
+        return "skipped"
+    injected = state.STATE.take_snapshot_delete_result(snapshot_id)
+    if injected is not None:
+        return injected
+    backend.snapshots.pop(snapshot_id)
+    return "success"
 
 
 def register_image(self: EC2Response) -> ActionResult:

@@ -4,7 +4,8 @@ Each AWS protocol has its own error document, and SDKs parse only their
 service's one: EC2 (ec2Query) answers `<Response><Errors><Error>`; STS, IAM
 and the other awsQuery services answer `<ErrorResponse><Error><Type>`
 (Smithy, "AWS query protocol", Operation error serialization); JSON-protocol
-services (KMS) answer a `__type` field. The shape matters: an SDK that cannot
+services (KMS) and restJson1 services (Recycle Bin) answer a `__type` field
+(Smithy, "AWS restJson1 protocol": the code may come in the body). The shape matters: an SDK that cannot
 parse the body sees no error code, so it neither reports nor retries the
 error as what it is (throttling, transient).
 """
@@ -20,6 +21,7 @@ from moto.ec2.exceptions import EC2ClientError
 # Query protocols send errors as XML; JSON protocols as JSON.
 XML_CONTENT_TYPE = "text/xml;charset=UTF-8"
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+REST_JSON_CONTENT_TYPE = "application/json"
 
 
 def ec2_error(code: str, message: str) -> EC2ClientError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
 from moto.ec2.models.amis import Ami
 from moto.ec2.models.elastic_block_store import Snapshot
 from moto.ec2.utils import random_snapshot_id
@@ -23,6 +24,19 @@ def install() -> None:
         return custom if custom is not None else _moto_bdms.fget(ami)
 
     Ami.block_device_mappings = property(block_device_mappings)
+
+
+def own_image(response: Any) -> Any:
+    """The AMI named by the request's ImageId in the caller's own account and
+    Region. Actions only an owner may take resolve the id there, so another
+    account's AMI, shared or not, is InvalidAMIID.NotFound."""
+    image_id = response._get_param("ImageId") or ""
+    if not image_id.startswith("ami-"):
+        raise MalformedAMIIdError([image_id])
+    ami = response.ec2_backend.amis.get(image_id)
+    if ami is None:
+        raise InvalidAMIIdError(image_id)
+    return ami
 
 
 def drop_auto_snapshot(ami: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_block_store import Snapshot
 
-from . import state
+from . import state, time_based
 from .errors import ec2_error
 from .state import CopyJob, now, quota_key
 
@@ -28,7 +28,10 @@ def install() -> None:
     Snapshot.progress = property(lambda snap: getattr(snap, "_standin_progress", "100%"))
 
 
-def start_copy(account: str, region: str, ami: Any, snapshots: list[Any]) -> CopyJob:
+def start_copy(account: str, region: str, ami: Any, snapshots: list[Any],
+               completion_duration_minutes: int | None = None) -> CopyJob:
+    """Register a pending copy; `completion_duration_minutes` is the time-based
+    copy's requested duration (recorded, not waited for), None for a standard copy."""
     started = now()
     job = CopyJob(
         account=account,
@@ -38,12 +41,14 @@ def start_copy(account: str, region: str, ami: Any, snapshots: list[Any]) -> Cop
         started_at=started,
         done_at=started + state.STATE.copy_duration_seconds,
         failure=state.STATE.fail_next_copy,
+        completion_duration_minutes=completion_duration_minutes,
     )
     state.STATE.fail_next_copy = None
     ami.state = "pending"
     for snap in snapshots:
         snap.status = "pending"
         snap._standin_progress = "0%"
+    time_based.mark_copies(snapshots, completion_duration_minutes)
     state.STATE.copies[ami.id] = job
     key = quota_key(account, region)
     in_flight = state.STATE.snapshot_copies_in_flight().get(key, 0)
@@ -115,6 +120,7 @@ def _finish(job: CopyJob, ami: Any, snapshots: list[Any]) -> None:
     for snap in snapshots:
         snap.status = "completed"
         snap._standin_progress = "100%"
+    time_based.mark_completed(snapshots)
 
 
 def _resources(job: CopyJob) -> tuple[Any, list[Any]]:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 EC2 = "ec2"  # ec2Query: <Response><Errors><Error>
 AWS_QUERY = "awsQuery"  # STS, IAM, ...: <ErrorResponse><Error><Type>
 JSON = "json"  # KMS, ...: {"__type": ...}
+REST_JSON = "restJson1"  # Recycle Bin: the action is the method and path; errors are JSON
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _AWS_HOST = re.compile(r"^([a-z0-9-]+)(?:\.[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?(?::\d+)?$")
@@ -26,6 +27,22 @@ _REGION_IN_USER_AGENT = re.compile(r"region/([a-z]{2}-[a-z]+-\d)")
 DEFAULT_REGION = "us-east-1"
 # API versions of the query services the product calls, for unsigned requests.
 _SERVICE_OF_VERSION = {"2016-11-15": "ec2", "2011-06-15": "sts", "2010-05-08": "iam"}
+# restJson1 services the stand-in answers itself: (method, path pattern, action),
+# from each service's API Reference (Recycle Bin: "Request Syntax" of each action).
+REST_JSON_ROUTES = {
+    "rbin": (
+        ("POST", r"/rules", "CreateRule"),
+        ("POST", r"/list-rules", "ListRules"),
+        ("GET", r"/rules/[^/]+", "GetRule"),
+        ("DELETE", r"/rules/[^/]+", "DeleteRule"),
+        ("PATCH", r"/rules/[^/]+", "UpdateRule"),
+        ("PATCH", r"/rules/[^/]+/lock", "LockRule"),
+        ("PATCH", r"/rules/[^/]+/unlock", "UnlockRule"),
+        ("GET", r"/tags/.+", "ListTagsForResource"),
+        ("POST", r"/tags/.+", "TagResource"),
+        ("DELETE", r"/tags/.+", "UntagResource"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,9 @@ def classify(environ: dict, body: bytes) -> Request:
     params = _query_params(environ, body)
     service = _service_of(environ, params)
     region = region_of(environ)
+    if service in REST_JSON_ROUTES:
+        action = rest_json_action(service, environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        return Request(action, service, REST_JSON, None, region, {**params, **_json_params(body)})
     if target or content_type.startswith("application/x-amz-json"):
         action = target.rsplit(".", 1)[-1] if target else "Unknown"
         return Request(action, service, JSON, None, region, {**params, **_json_params(body)})
@@ -60,6 +80,14 @@ def classify(environ: dict, body: bytes) -> Request:
     # A request naming no service is taken as EC2's, the stand-in's main service.
     protocol = AWS_QUERY if service not in (None, "ec2") else EC2
     return Request(action, service, protocol, params.get("Version"), region, params)
+
+
+def rest_json_action(service: str, method: str, path: str) -> str:
+    """The action a restJson1 request names by its method and path, or "Unknown"."""
+    for route_method, pattern, action in REST_JSON_ROUTES[service]:
+        if method == route_method and re.fullmatch(pattern, path.rstrip("/") or "/"):
+            return action
+    return "Unknown"
 
 
 def region_of(environ: dict) -> str:

@@ -3,7 +3,9 @@
 moto keeps AWS resources; this module keeps only what moto has no notion of:
 test configuration, injected faults, call counts and the call log,
 organization membership, in-flight copies and the snapshot-copy quota's
-counters, CopyImage idempotency tokens and the clock offset. `reset()` empties it all.
+counters, CopyImage idempotency tokens, the clock offset, armed
+DeleteAssociatedSnapshots results and Recycle Bin retention rules (moto has
+no Recycle Bin). `reset()` empties it all.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class CopyJob:
     done_at: float
     failure: dict[str, str] | None = None  # StateReason to end with, if any
     finished: bool = False
+    # SnapshotCopyCompletionDurationMinutes of a time-based copy; None for a standard one.
+    completion_duration_minutes: int | None = None
 
 
 def quota_key(account: str, region: str) -> str:
@@ -109,6 +113,13 @@ class State:
     # How far the stand-in's wall clock (`wall_now`) runs ahead of real time;
     # moved only by POST /_standin/clock.
     clock_offset_seconds: float = 0.0
+    # snapshot id -> {"code": ReturnCode, "remaining": n}: the next n
+    # DeleteAssociatedSnapshots deletions of that snapshot fail with that code.
+    snapshot_delete_results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (account, region) -> {rule identifier -> Recycle Bin retention rule} (rbin.py).
+    rbin_rules: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
 
     def count_call(self, account: str, action: str) -> None:
         self.calls[account][action] += 1
@@ -131,6 +142,16 @@ class State:
             if fault.matches(action, account, params) and fault.fires():
                 return fault
         return None
+
+    def take_snapshot_delete_result(self, snapshot_id: str) -> str | None:
+        """The armed ReturnCode for deleting `snapshot_id`, used up once; None: delete it."""
+        armed = self.snapshot_delete_results.get(snapshot_id)
+        if armed is None:
+            return None
+        armed["remaining"] -= 1
+        if armed["remaining"] <= 0:
+            del self.snapshot_delete_results[snapshot_id]
+        return armed["code"]
 
     def snapshot_copies_in_flight(self) -> dict[str, int]:
         """quota_key -> snapshots of pending copies; exact once lifecycle.tick() has run."""
@@ -162,5 +183,6 @@ def epoch_now() -> float:
 
 def wall_now() -> datetime:
     """UTC date and time as the stand-in sees it: real time plus the clock offset.
-    Only time-of-day behaviour (AMI deprecation) reads it; copy timing does not."""
+    Time-of-day behaviour reads it (AMI deprecation, the deregistration
+    protection cooldown); copy timing does not."""
     return datetime.now(timezone.utc) + timedelta(seconds=STATE.clock_offset_seconds)
