@@ -136,6 +136,10 @@ impl AwsClients {
             .ec2
             .describe_images()
             .owners("self")
+            // A disabled copy is still a copy (see `image::find_image_by_id`);
+            // disabled AMIs have no launch permissions, so no grantee listing
+            // changes.
+            .include_disabled(true)
             .max_results(PAGE_SIZE);
         if let Some(account) = executable_by {
             request = request.executable_users(account);

@@ -28,6 +28,8 @@ pub struct CopyRequest {
     pub tags: BTreeMap<String, String>,
     /// Tags for the new AMI only, added to `tags`.
     pub image_only_tags: BTreeMap<String, String>,
+    /// For a time-based copy, the minutes EC2 has to complete it.
+    pub completion_duration_minutes: Option<i64>,
 }
 
 /// Starts an encrypted copy and returns the new AMI's id. The tags are
@@ -66,7 +68,8 @@ pub async fn copy_image(clients: &AwsClients, request: &CopyRequest) -> Result<S
         .set_description(request.description.clone())
         .encrypted(true)
         .set_kms_key_id(request.kms_key_id.clone())
-        .client_token(&request.client_token);
+        .client_token(&request.client_token)
+        .set_snapshot_copy_completion_duration_minutes(request.completion_duration_minutes);
     if !image_tags.is_empty() {
         call = call.tag_specifications(spec(ResourceType::Image, &image_tags));
     }

@@ -1,5 +1,6 @@
 //! Removing a copy completely: the AMI and every snapshot behind it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -15,9 +16,18 @@ pub const SNAPSHOT_IN_USE_RETRY_DELAY: Duration = Duration::from_secs(2);
 /// EC2's answer to deleting a snapshot that something still uses.
 const SNAPSHOT_IN_USE: &str = "InvalidSnapshot.InUse";
 
-/// Deregisters `image_id`, asking EC2 to delete its snapshots too. An image
-/// that is already gone counts as deregistered.
-pub async fn deregister_image(clients: &AwsClients, image_id: &str) -> Result<(), AwsError> {
+/// DeleteSnapshotResults' code for a snapshot DeregisterImage deleted.
+pub const SNAPSHOT_DELETED: &str = "success";
+
+/// Deregisters `image_id`, asking EC2 to delete its snapshots too, and
+/// returns EC2's code for each snapshot it tried (`success`, `skipped` when
+/// another AMI uses it, `missing-permissions`, `internal-error`,
+/// `client-error`). An image that is already gone counts as deregistered,
+/// with no codes.
+pub async fn deregister_image(
+    clients: &AwsClients,
+    image_id: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
     // A change here makes what a refresh listed stale (see `bulk`).
     clients.forget_listings();
     let result = clients
@@ -28,12 +38,21 @@ pub async fn deregister_image(clients: &AwsClients, image_id: &str) -> Result<()
         .send()
         .await;
     match result {
-        Ok(_) => Ok(()),
+        Ok(output) => Ok(output
+            .delete_snapshot_results()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.snapshot_id()?.to_owned(),
+                    r.return_code().map_or("", |c| c.as_str()).to_owned(),
+                ))
+            })
+            .collect()),
         Err(err) => {
             let err =
                 AwsError::from_sdk(format!("calling EC2 DeregisterImage for {image_id}"), err);
             match err.code() {
-                Some("InvalidAMIID.NotFound" | "InvalidAMIID.Unavailable") => Ok(()),
+                Some("InvalidAMIID.NotFound" | "InvalidAMIID.Unavailable") => Ok(BTreeMap::new()),
                 _ => Err(err),
             }
         }

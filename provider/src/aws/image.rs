@@ -57,6 +57,12 @@ pub struct Image {
     pub virtualization_type: String,
     /// `Linux/UNIX`, `Windows`, ...
     pub platform_details: String,
+    /// DescribeImages' `DeregistrationProtection`: `disabled`,
+    /// `enabled-with-cooldown`, `enabled-without-cooldown`, or the form
+    /// shown while a cooldown runs; empty when AWS leaves it out.
+    pub deregistration_protection: String,
+    /// When the AMI is (or was) deprecated, as AWS reports it; empty if never.
+    pub deprecation_time: String,
 }
 
 impl Image {
@@ -81,6 +87,9 @@ pub async fn find_image_by_id(clients: &AwsClients, id: &str) -> Result<Image, A
         // lookup by id still shows them, and the flag makes that explicit
         // rather than something this finder relies on.
         .include_deprecated(true)
+        // A disabled AMI still exists (and holds its snapshots); only its
+        // owner sees it, and only when asking.
+        .include_disabled(true)
         .send()
         .await;
     let output = match output {
@@ -119,7 +128,7 @@ pub async fn find_own_image_by_name(
         .find(|image| image.name == name))
 }
 
-/// The caller's AMIs, but deregistered ones, that DescribeImages filter
+/// The caller's AMIs, disabled ones included but not deregistered ones, that DescribeImages filter
 /// `filter` with `value` selects.
 pub async fn find_own_images(
     clients: &AwsClients,
@@ -130,6 +139,7 @@ pub async fn find_own_images(
         .ec2
         .describe_images()
         .owners("self")
+        .include_disabled(true)
         .filters(Filter::builder().name(filter).values(value).build())
         .send()
         .await
@@ -166,6 +176,7 @@ pub async fn find_own_images_by_ids(
             .ec2
             .describe_images()
             .owners("self")
+            .include_disabled(true)
             .filters(filter)
             .into_paginator()
             .send();
@@ -231,6 +242,8 @@ pub(super) fn image_from_sdk(image: &aws_sdk_ec2::types::Image) -> Image {
         root_device_name: text(image.root_device_name()),
         virtualization_type: text(image.virtualization_type().map(|v| v.as_str())),
         platform_details: text(image.platform_details()),
+        deregistration_protection: text(image.deregistration_protection()),
+        deprecation_time: text(image.deprecation_time()),
     }
 }
 

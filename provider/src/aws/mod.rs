@@ -14,6 +14,8 @@ pub mod deregister;
 mod errors;
 mod identity;
 pub mod image;
+pub mod image_controls;
+pub mod in_use;
 pub mod kms;
 pub mod permissions;
 mod reach;

@@ -113,7 +113,8 @@ pub trait ManagedResource: Send + Sync + 'static {
     ) -> Applied<Self::Model>;
 
     /// Deletes the object; an object that is already gone counts as deleted.
-    async fn delete(&self, prior: Self::Model) -> Result<(), Diagnostics>;
+    /// `Ok` carries warnings about a delete that happened.
+    async fn delete(&self, prior: Self::Model) -> Result<Diagnostics, Diagnostics>;
 
     /// Refreshes; `Ok(None)` when the object no longer exists.
     async fn read(&self, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics>;
@@ -248,10 +249,10 @@ impl<R: ManagedResource> Resource for Managed<R> {
             }
             .await;
             return match result {
-                Ok(()) => ApplyResponse {
+                Ok(warnings) => ApplyResponse {
                     new_state: Value::Null,
                     private: Vec::new(),
-                    diagnostics: Diagnostics::new(),
+                    diagnostics: warnings,
                 },
                 Err(diagnostics) => ApplyResponse {
                     new_state: request.prior_state,

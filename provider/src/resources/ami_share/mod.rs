@@ -94,9 +94,11 @@ impl ManagedResource for AmiShare {
         }
     }
 
-    async fn delete(&self, prior: AmiShareModel) -> Result<(), Diagnostics> {
+    async fn delete(&self, prior: AmiShareModel) -> Result<Diagnostics, Diagnostics> {
         let clients = reach::clients_for(&self.shared, &prior.region, &prior.assume_role).await?;
-        delete::delete(&clients, &prior).await
+        delete::delete(&clients, &prior)
+            .await
+            .map(|()| Diagnostics::new())
     }
 
     async fn read(&self, state: AmiShareModel) -> Result<Option<AmiShareModel>, Diagnostics> {

@@ -3,17 +3,24 @@
 
 use tokio::time::Instant;
 
-use crate::aws::deregister::{delete_snapshot_until, deregister_image};
+use crate::aws::deregister::{delete_snapshot_until, deregister_image, SNAPSHOT_DELETED};
 use crate::aws::image::Image;
+use crate::aws::image_controls::{set_deprecation, set_enabled, set_protection, Protection};
 use crate::aws::snapshot::find_snapshots_by_ids;
 use crate::aws::snapshot::snapshot_tags;
 use crate::aws::tags::sync_tags;
 use crate::aws::{AwsClients, AwsError};
+use crate::log;
 use crate::protocol::diagnostics::Diagnostic;
 use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
 
+use super::controls::{
+    deprecation_field, deprecation_in_place, protection_field, protection_in_place,
+    wanted_deprecation, wanted_protection,
+};
 use super::model::{CopyModel, Tags};
+use super::rules::{AVAILABLE, DISABLED};
 use super::{summary, timeout};
 
 /// Copies what AWS decides into the model.
@@ -36,6 +43,59 @@ pub(super) fn set_facts(model: &mut CopyModel, facts: &Image) {
             Field::Known(facts.description.clone())
         };
     }
+}
+
+/// The lifecycle controls as EC2 reports them in `facts`, mapped onto the
+/// model without false diffs (see `controls`).
+pub(super) fn set_controls(model: &mut CopyModel, facts: &Image) {
+    model.enabled = Field::Known(facts.state != DISABLED);
+    model.deregistration_protection =
+        protection_field(&model.deregistration_protection, &Protection::of(facts));
+    model.deprecation_time = deprecation_field(&model.deprecation_time, &facts.deprecation_time);
+}
+
+/// Brings the copy's lifecycle controls to what `planned` asks for, from
+/// what EC2 reports in `facts`. A disabled copy is enabled first and a copy
+/// to disable is disabled last, so protection and deprecation are set on an
+/// enabled AMI. Each control is one call, made only when it differs.
+pub(super) async fn settle_controls(
+    clients: &AwsClients,
+    facts: &Image,
+    planned: &CopyModel,
+) -> Result<(), AwsError> {
+    let id = &facts.id;
+    let enabled = planned.enabled.known() != Some(&false);
+    let disabled_now = facts.state == DISABLED;
+    if enabled && disabled_now {
+        set_enabled(clients, id, true).await?;
+    }
+    if !protection_in_place(planned, &Protection::of(facts)) {
+        set_protection(clients, id, wanted_protection(planned)).await?;
+    }
+    if !deprecation_in_place(planned, &facts.deprecation_time) {
+        let at = wanted_deprecation(planned).map_err(|reason| {
+            crate::aws::copy::failure(
+                "setting deprecation_time",
+                "InvalidDeprecationTime",
+                &reason,
+            )
+        })?;
+        set_deprecation(clients, id, at).await?;
+    }
+    if !enabled && !disabled_now {
+        set_enabled(clients, id, false).await?;
+    }
+    Ok(())
+}
+
+/// The `state` a copy has once [`settle_controls`] succeeded.
+pub(super) fn settled_state(planned: &CopyModel) -> Field<String> {
+    let state = if planned.enabled.known() == Some(&false) {
+        DISABLED
+    } else {
+        AVAILABLE
+    };
+    Field::Known(state.to_owned())
 }
 
 /// The ARN of the key the copy's snapshots are encrypted with; unknown only
@@ -119,11 +179,26 @@ pub(super) async fn remove_copy(
     snapshot_ids: &[String],
     deadline: Instant,
 ) -> Result<(), AwsError> {
-    deregister_image(clients, image_id).await?;
+    let codes = deregister_image(clients, image_id).await?;
     let mut left = Vec::new();
     for snapshot_id in snapshot_ids {
+        // What EC2 deleted with the AMI needs no second call; whatever it
+        // skipped or failed to delete is deleted here, with retries.
+        let code = codes.get(snapshot_id).map(String::as_str);
+        if code == Some(SNAPSHOT_DELETED) {
+            continue;
+        }
+        if let Some(code) = code {
+            log::warn(
+                "DeregisterImage did not delete a snapshot; deleting it",
+                &[("snapshot_id", snapshot_id), ("return_code", code)],
+            );
+        }
         if let Err(err) = delete_snapshot_until(clients, snapshot_id, deadline).await {
-            left.push(err.to_string());
+            left.push(match code {
+                Some(code) => format!("{snapshot_id} (DeregisterImage answered {code}): {err}"),
+                None => err.to_string(),
+            });
         }
     }
     if left.is_empty() {

@@ -26,7 +26,7 @@ use crate::protocol::typed::Field;
 use crate::resources::reach;
 use crate::shared::Shared;
 
-use super::aws_state::{failed_copy, record_copy, sync_all_tags};
+use super::aws_state::{failed_copy, record_copy, settle_controls, settled_state, sync_all_tags};
 use super::model::{CopyModel, Tags};
 use super::naming::{settle_name, take_over};
 use super::rules::{client_token, merge_tags, new_attempt, TAG_CREATING};
@@ -113,6 +113,7 @@ async fn copy(
         client_token: String::new(),
         tags: tags_all.clone(),
         image_only_tags: creating_mark(&tags_all),
+        completion_duration_minutes: planned.completion_duration_minutes.known().copied(),
     };
     let fail = |err: AwsError| {
         Applied::failed(Diagnostic::error(&creating, err.context(&what).to_string()))
@@ -327,6 +328,31 @@ async fn finish(
     let creating = summary("creating", &planned);
     planned.id = Field::Known(facts.id.clone());
     let mut diagnostics = Diagnostics::new();
+    // Before the creation mark comes off: should a control fail, the copy
+    // is left marked, and the next apply takes it over and tries again,
+    // with nothing copied twice and nothing tainted.
+    if let Err(err) = settle_controls(clients, &facts, &planned).await {
+        let err = err
+            .context(what)
+            .context("setting the copy's lifecycle controls");
+        if facts.tags.contains_key(TAG_CREATING) {
+            return Applied::failed(Diagnostic::error(
+                &creating,
+                format!(
+                    "{err}. The copy {} is kept, marked unfinished ({TAG_CREATING}): the next apply takes it over \
+                     and sets them again, without copying.",
+                    facts.id
+                ),
+            ));
+        }
+        diagnostics.push(Diagnostic::warning(
+            "Lifecycle controls not set",
+            format!(
+                "{err}. The copy {} is recorded in state; the next plan shows what differs, and apply sets it again.",
+                facts.id
+            ),
+        ));
+    }
     // The adopted copy's tags are synced below, which takes the mark off.
     if !adopted {
         diagnostics.extend(unmark(clients, &facts.id).await);
@@ -347,6 +373,7 @@ async fn finish(
         }
     }
     record_copy(&mut planned, clients, &facts).await;
+    planned.state = settled_state(&planned);
     planned.tags_all = Field::Known(tags_all.clone());
     if !adopted {
         return Applied {

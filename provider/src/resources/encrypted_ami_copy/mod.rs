@@ -11,8 +11,10 @@
 //! question only a copy asks: can this account copy the source?
 
 mod aws_state;
+mod controls;
 mod create;
 mod delete;
+mod guard;
 mod model;
 mod naming;
 mod plan;
@@ -89,7 +91,7 @@ impl ManagedResource for EncryptedAmiCopy {
         update::update(&self.shared, prior, planned).await
     }
 
-    async fn delete(&self, prior: CopyModel) -> Result<(), Diagnostics> {
+    async fn delete(&self, prior: CopyModel) -> Result<Diagnostics, Diagnostics> {
         delete::delete(&self.shared, prior).await
     }
 
@@ -130,7 +132,13 @@ fn timeout(model: &CopyModel, create: bool) -> Duration {
     } else {
         model::DEFAULT_DELETE_TIMEOUT
     };
-    configured
-        .or_else(|| parse_duration(default))
-        .unwrap_or(Duration::from_secs(3600))
+    let default = parse_duration(default).unwrap_or(Duration::from_secs(3600));
+    configured.unwrap_or_else(|| {
+        if create {
+            let minutes = model.completion_duration_minutes.known().copied();
+            controls::create_timeout_default(default, minutes)
+        } else {
+            default
+        }
+    })
 }

@@ -54,7 +54,8 @@ model! {
              removed on the AMI or any snapshot shows here as drift, with the value found, and is repaired by apply.",
         snapshot_ids: Vec<String> [computed, aws] "The copy's EBS snapshots.",
         state: String [computed, aws]
-            "The copy's state: `available` after a complete apply; `pending` when an apply was interrupted or \
+            "The copy's state: `available` after a complete apply; `disabled` while `enabled` is false; `pending` \
+             when an apply was interrupted or \
              timed out while the copy was still running (the next apply waits for it); `deregistered` when the AMI \
              is gone but some of its snapshots remain (the next plan replaces the copy, and the replacement or a \
              destroy deletes them).",
@@ -65,9 +66,50 @@ model! {
         root_device_name: String [computed, aws] "The root device, e.g. `/dev/xvda`.",
         virtualization_type: String [computed, aws] "`hvm` or `paravirtual`.",
         platform_details: String [computed, aws] "The platform, e.g. `Linux/UNIX`.",
+        enabled: bool [optional, computed]
+            "Whether the copy is enabled. Default `true`. `false` disables it (EC2 DisableImage): it stays, snapshots \
+             and all, but no instance can be launched from it and EC2 leaves it out of listings, until it is enabled \
+             again. A copy disabled outside Terraform shows in the plan as `enabled = false -> true`, and apply \
+             enables it again; set `false` to keep it disabled. Updated in place.",
+        deregistration_protection: ProtectionModel []
+            "Deregistration protection (EC2 EnableImageDeregistrationProtection): while it is on, EC2 refuses to \
+             deregister the copy, so nothing outside this resource can delete it. Destroy and replacement turn it \
+             off first; with `with_cooldown`, EC2 keeps refusing for 24 hours after that, so destroy fails at once \
+             saying when it can go ahead, and the copy stays in state. Protection turned off outside Terraform shows \
+             in the plan. Updated in place.",
+        deprecation_time: String [optional]
+            "When the copy is deprecated (EC2 EnableImageDeprecation), as an RFC 3339 time such as \
+             `2027-06-30T00:00:00Z`. EC2 rounds it to the nearest minute (a plan shows no change for that), and \
+             allows a time from now up to 10 years ahead, checked at plan. A deprecated copy can still launch \
+             instances; other accounts' listings leave it out. Removing the attribute cancels the deprecation; a \
+             deprecation changed or cancelled outside Terraform shows in the plan. Updated in place.",
+        completion_duration_minutes: i64 [optional]
+            "Makes a time-based copy (CopyImage SnapshotCopyCompletionDurationMinutes): EC2 completes it within this \
+             many minutes, 15 to 2880 in steps of 15, rather than as fast as it can. It shapes only the creation (a \
+             change later does nothing to the copy, and does not replace it). The default `timeouts.create` becomes \
+             this duration plus 30 minutes when that is longer than the usual default.",
+        skip_destroy: bool [optional]
+            "Keep the copy on destroy: `true` removes it from Terraform state and leaves the AMI and its snapshots in \
+             AWS, with a warning naming them. Like the aws provider's `skip_destroy`, it takes effect once applied \
+             (it is read from state at destroy time). Default `false`.",
+        force_destroy: bool [optional]
+            "Destroy (or replace) the copy even while a launch template in its account and region launches it. By \
+             default destroy refuses while a launch template's default or latest version names the copy, listing \
+             each one, so an Auto Scaling group using the template cannot lose its image. Running instances never \
+             stop a destroy (deregistering does not affect them); a warning says how many there are. Default `false`.",
         assume_role: RoleModel [] ASSUME_ROLE_DESCRIPTION,
         timeouts: Timeouts []
             "How long operations may take, as Go durations such as `60m` or `1h30m`.",
+    }
+}
+
+model! {
+    /// The `deregistration_protection` block.
+    pub(crate) struct ProtectionModel("Deregistration protection of the copy.") {
+        enabled: bool [required] "Whether deregistration protection is on.",
+        with_cooldown: bool [optional]
+            "Whether EC2 keeps protecting the copy for 24 hours after protection is turned off (EC2's \
+             `WithCooldown`). Default `false`.",
     }
 }
 
@@ -76,7 +118,8 @@ model! {
     pub(crate) struct Timeouts("How long operations may take.") {
         create: String [optional] format!(
             "How long create (and an apply that finishes an interrupted copy) waits for the copy to become \
-             available. Default `{DEFAULT_CREATE_TIMEOUT}`. When it passes, the copy is kept in state as \
+             available. Default `{DEFAULT_CREATE_TIMEOUT}`, or `completion_duration_minutes` plus 30 minutes when \
+             that is longer. When it passes, the copy is kept in state as \
              `pending` with a warning, and the next apply waits for it."
         ),
         delete: String [optional] format!(

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use time::OffsetDateTime;
+
 use crate::aws::kms::{describe_key, ebs_default_key_id};
 use crate::aws::AwsClients;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
@@ -12,9 +14,12 @@ use crate::protocol::typed::Field;
 use crate::resources::reach;
 use crate::shared::Shared;
 
+use super::controls;
 use super::model::{CopyModel, Tags};
 use super::naming::check_default_name;
-use super::rules::{default_name, merge_tags, over_tag_limit, same_key_locally, DEREGISTERED};
+use super::rules::{
+    default_name, merge_tags, over_tag_limit, same_key_locally, AVAILABLE, DEREGISTERED, DISABLED,
+};
 use super::source::{check_source, check_source_region};
 
 /// Plans a create (`prior` is `None`) or an update.
@@ -88,6 +93,10 @@ pub(super) async fn plan(
     if prior.is_some_and(|prior| p.name != prior.name) && !requires_replace.contains(&name) {
         requires_replace.push(name);
     }
+    if config.enabled.is_null() {
+        p.enabled = Field::Known(true);
+    }
+    check_deprecation(prior, config)?;
     p.tags_all = planned_tags_all(shared, &p);
     check_tag_limit(shared, &p)?;
     // Not configured: what EC2 gives the copy, known only after the create.
@@ -105,12 +114,17 @@ pub(super) async fn plan(
             p.keep_prior_values(prior);
             // An interrupted apply left the copy pending: this update waits
             // for it, and the plan shows that it will.
-            if prior.state.known().is_some_and(|s| s != "available") {
+            if prior.state.known().is_some_and(|s| !settled(s)) {
                 p.forget_aws_values();
                 p.id = prior.id.clone();
                 p.kms_key_arn = Field::Unknown;
-                p.state = Field::Known("available".to_owned());
             }
+            // `enabled` decides between the two settled states.
+            p.state = match p.enabled.known() {
+                Some(true) => Field::Known(AVAILABLE.to_owned()),
+                Some(false) => Field::Known(DISABLED.to_owned()),
+                None => Field::Unknown,
+            };
         }
         _ => {
             p.forget_aws_values();
@@ -132,6 +146,35 @@ pub(super) async fn plan(
         requires_replace,
         warnings,
     })
+}
+
+/// Whether a copy in state `state` is done: available, or disabled on purpose.
+fn settled(state: &str) -> bool {
+    state == AVAILABLE || state == DISABLED
+}
+
+/// A new or changed `deprecation_time` must be one EC2 accepts now: in the
+/// future and at most 10 years ahead. An unchanged one is not checked
+/// again: it may rightly have passed since.
+fn check_deprecation(prior: Option<&CopyModel>, config: &CopyModel) -> Result<(), Diagnostics> {
+    let Some(text) = config.deprecation_time.known() else {
+        return Ok(());
+    };
+    if prior.is_some_and(|prior| prior.deprecation_time.known() == Some(text)) {
+        return Ok(());
+    }
+    let at = controls::parse_time(text).map_err(|reason| invalid_deprecation(text, &reason))?;
+    controls::deprecation_window(at, OffsetDateTime::now_utc())
+        .map_err(|reason| invalid_deprecation(text, &reason))
+}
+
+fn invalid_deprecation(text: &str, reason: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Invalid deprecation_time",
+        format!("deprecation_time {text:?} {reason}."),
+    )
+    .at(AttrPath::root("deprecation_time"))
+    .into()
 }
 
 /// Whether the configured key is the prior key: by form when possible,

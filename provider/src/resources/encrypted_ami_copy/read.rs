@@ -11,7 +11,7 @@ use crate::protocol::typed::Field;
 use crate::resources::reach;
 use crate::shared::Shared;
 
-use super::aws_state::{key_arn, set_facts};
+use super::aws_state::{key_arn, set_controls, set_facts};
 use super::model::{CopyModel, Tags};
 use super::rules::{found_tags, DEREGISTERED, TAG_COPIED_FROM, TAG_CREATING, TAG_ENCRYPTED};
 use super::summary;
@@ -58,6 +58,7 @@ pub(super) async fn read(
         state.kms_key_arn = key_arn(&clients, &facts).await;
     }
     set_facts(&mut state, &facts);
+    set_controls(&mut state, &facts);
     Ok(Some(state))
 }
 
@@ -211,5 +212,6 @@ pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagn
         model.kms_key_id = Field::Null;
     }
     set_facts(&mut model, &facts);
+    set_controls(&mut model, &facts);
     Ok(model)
 }

@@ -20,6 +20,10 @@ pub(super) const TAG_COPIED_FROM: &str = "CopiedFromAMI";
 /// since. A copy in state never keeps it (if its removal failed, a refresh
 /// shows it in `tags_all` as drift, and the next apply removes it).
 pub(super) const TAG_CREATING: &str = "imagecopier:creating";
+/// The `state` of a finished copy.
+pub(super) const AVAILABLE: &str = "available";
+/// The `state` of a copy that is disabled (EC2 DisableImage).
+pub(super) const DISABLED: &str = "disabled";
 /// The `state` of a copy whose AMI is gone while some of its snapshots
 /// remain: it is still in state, so that nothing is orphaned, and only a
 /// replacement (or destroy) can follow.

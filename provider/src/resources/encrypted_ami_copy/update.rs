@@ -1,4 +1,5 @@
-//! Update in place: finish an interrupted copy, description, tags.
+//! Update in place: finish an interrupted copy, description, tags, and the
+//! lifecycle controls (enabled, deregistration protection, deprecation).
 
 use tokio::time::Instant;
 
@@ -11,8 +12,9 @@ use crate::protocol::managed::Applied;
 use crate::resources::reach;
 use crate::shared::Shared;
 
-use super::aws_state::{record_copy, remove_copy, sync_all_tags};
+use super::aws_state::{record_copy, remove_copy, settle_controls, settled_state, sync_all_tags};
 use super::model::CopyModel;
+use super::rules::{AVAILABLE, DISABLED};
 use super::{summary, timeout};
 
 /// Updates the copy in place. A copy left pending by an interrupted apply
@@ -35,7 +37,13 @@ pub(super) async fn update(
     };
     let what = format!("updating EC2 AMI ({id})");
     let error = |err: AwsError| Diagnostic::error(&updating, err.context(&what).to_string());
-    if prior.state.known().is_none_or(|s| s != "available") {
+    // A pending copy is waited for; a disabled one is done (`enabled`
+    // decides below whether it stays disabled).
+    if prior
+        .state
+        .known()
+        .is_none_or(|s| s != AVAILABLE && s != DISABLED)
+    {
         let deadline = Instant::now() + timeout(&planned, true);
         // The pending copy is in flight in EC2: it holds slots like any
         // other while we wait (without any, on a stop or a passed deadline,
@@ -98,6 +106,10 @@ pub(super) async fn update(
     if let Err(err) = sync_all_tags(&clients, &facts, &tags_all).await {
         return Applied::failed(error(err));
     }
+    if let Err(err) = settle_controls(&clients, &facts, &planned).await {
+        return Applied::failed(error(err));
+    }
     record_copy(&mut planned, &clients, &facts).await;
+    planned.state = settled_state(&planned);
     Applied::ok(planned)
 }

@@ -6,7 +6,7 @@ use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
 use super::model::CopyModel;
-use super::rules;
+use super::{controls, rules};
 
 /// Static checks of the configuration; unknown values are skipped.
 pub(super) fn validate(config: &CopyModel) -> Diagnostics {
@@ -41,6 +41,20 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
     check("kms_key_id", &config.kms_key_id, |v| {
         rules::key_form(v).map(|_| ())
     });
+    check("deprecation_time", &config.deprecation_time, |v| {
+        controls::parse_time(v).map(|_| ())
+    });
+    if let Some(minutes) = config.completion_duration_minutes.known() {
+        if let Err(reason) = controls::completion_duration(*minutes) {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid completion_duration_minutes",
+                    format!("completion_duration_minutes {reason}."),
+                )
+                .at(AttrPath::root("completion_duration_minutes")),
+            );
+        }
+    }
     if let Some(tags) = config.source_tags.known() {
         diags.extend(rules::validate_tags("source_tags", tags));
     }

@@ -116,8 +116,8 @@ impl ManagedResource for TestWait {
         Applied::ok(planned)
     }
 
-    async fn delete(&self, _prior: TestWaitModel) -> Result<(), Diagnostics> {
-        Ok(())
+    async fn delete(&self, _prior: TestWaitModel) -> Result<Diagnostics, Diagnostics> {
+        Ok(Diagnostics::new())
     }
 
     async fn read(&self, state: TestWaitModel) -> Result<Option<TestWaitModel>, Diagnostics> {

@@ -1,0 +1,117 @@
+//! What still uses an AMI in its account and region: launch templates whose
+//! default or latest version launches it (an Auto Scaling group using one
+//! would fail to launch once the AMI is gone), and instances launched from
+//! it (which deregistration does not affect).
+
+use aws_sdk_ec2::types::Filter;
+
+use super::clients::AwsClients;
+use super::errors::AwsError;
+
+/// A launch template version that launches the AMI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateUse {
+    /// `lt-...`.
+    pub template_id: String,
+    /// The template's name.
+    pub template_name: String,
+    /// The version number.
+    pub version: i64,
+    /// Whether it is the template's default version (else its latest).
+    pub default: bool,
+}
+
+impl std::fmt::Display for TemplateUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let which = if self.default { "default" } else { "latest" };
+        write!(
+            f,
+            "launch template {} ({}) version {} ({which})",
+            self.template_name, self.template_id, self.version
+        )
+    }
+}
+
+/// Instance states in which an instance exists and can run again.
+const LIVE_INSTANCE_STATES: &[&str] = &["pending", "running", "stopping", "stopped"];
+
+/// Every launch template in the account and region whose default or latest
+/// version names `image_id`: one paged DescribeLaunchTemplateVersions
+/// without a template id, asking for `$Latest` and `$Default` (the form the
+/// API reference documents for all templates at once) filtered by
+/// `image-id`. A template naming an SSM parameter (`resolve:ssm:`) is not
+/// seen: what the parameter holds is resolved only at launch.
+pub async fn launch_templates_using(
+    clients: &AwsClients,
+    image_id: &str,
+) -> Result<Vec<TemplateUse>, AwsError> {
+    let mut pages = clients
+        .ec2
+        .describe_launch_template_versions()
+        .versions("$Latest")
+        .versions("$Default")
+        .filters(Filter::builder().name("image-id").values(image_id).build())
+        .max_results(200)
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|err| AwsError::from_sdk("calling EC2 DescribeLaunchTemplateVersions", err))?;
+        for version in page.launch_template_versions() {
+            let launches = version
+                .launch_template_data()
+                .and_then(|data| data.image_id())
+                == Some(image_id);
+            if !launches {
+                continue;
+            }
+            let found_one = TemplateUse {
+                template_id: version.launch_template_id().unwrap_or_default().to_owned(),
+                template_name: version
+                    .launch_template_name()
+                    .unwrap_or_default()
+                    .to_owned(),
+                version: version.version_number().unwrap_or_default(),
+                default: version.default_version().unwrap_or(false),
+            };
+            if !found.contains(&found_one) {
+                found.push(found_one);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// How many instances launched from `image_id` exist (pending, running,
+/// stopping or stopped).
+pub async fn instances_using(clients: &AwsClients, image_id: &str) -> Result<usize, AwsError> {
+    let mut pages = clients
+        .ec2
+        .describe_instances()
+        .filters(Filter::builder().name("image-id").values(image_id).build())
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .set_values(Some(
+                    LIVE_INSTANCE_STATES
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect(),
+                ))
+                .build(),
+        )
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    let mut count = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| AwsError::from_sdk("calling EC2 DescribeInstances", err))?;
+        count += page
+            .reservations()
+            .iter()
+            .map(|r| r.instances().len())
+            .sum::<usize>();
+    }
+    Ok(count)
+}

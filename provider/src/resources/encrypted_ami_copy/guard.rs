@@ -1,0 +1,115 @@
+//! What destroy checks before it changes anything: launch templates that
+//! still launch the copy (refused unless `force_destroy`), instances
+//! launched from it (a warning), and deregistration protection (turned off,
+//! or a cooldown that makes destroy fail at once, saying until when).
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::aws::image::Image;
+use crate::aws::image_controls::{set_protection, Protection};
+use crate::aws::in_use::{instances_using, launch_templates_using};
+use crate::aws::AwsClients;
+use crate::log;
+use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+
+/// How long EC2 keeps refusing DeregisterImage after protection enabled
+/// with cooldown is turned off ("Protect an Amazon EC2 AMI from
+/// deregistration").
+const COOLDOWN: time::Duration = time::Duration::hours(24);
+
+/// Refuses, naming each one, while a launch template's default or latest
+/// version launches `image_id`: an Auto Scaling group launching from the
+/// template would fail once the copy is gone. A failed check refuses too:
+/// the guard is only worth having if it cannot be skipped by accident.
+pub(super) async fn refuse_in_use(
+    clients: &AwsClients,
+    image_id: &str,
+    summary: &str,
+) -> Result<(), Diagnostics> {
+    let users = launch_templates_using(clients, image_id).await.map_err(|err| {
+        Diagnostics::from(Diagnostic::error(
+            summary,
+            format!(
+                "Could not check whether a launch template launches {image_id}, so it was not destroyed: {err}. \
+                 Allow ec2:DescribeLaunchTemplateVersions, or set force_destroy = true to destroy without the check."
+            ),
+        ))
+    })?;
+    if users.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = users.iter().map(|u| format!("  - {u}")).collect();
+    Err(Diagnostic::error(
+        summary,
+        format!(
+            "{image_id} is still launched by:\n{}\nAn Auto Scaling group or anyone launching from these would fail once \
+             the copy is gone, so nothing was changed. Point each template's default and latest versions at another \
+             AMI, then destroy again; or set force_destroy = true to destroy it regardless.",
+            listed.join("\n")
+        ),
+    )
+    .into())
+}
+
+/// A warning when instances launched from `image_id` exist: deregistering
+/// does not affect them, but users may want to know. A failed count is
+/// only logged.
+pub(super) async fn instances_warning(clients: &AwsClients, image_id: &str) -> Diagnostics {
+    match instances_using(clients, image_id).await {
+        Ok(0) => Diagnostics::new(),
+        Ok(count) => Diagnostics::from(Diagnostic::warning(
+            "Instances still use the destroyed copy",
+            format!(
+                "{count} instance(s) launched from {image_id} exist (pending, running, stopping or stopped). \
+                 Deregistering the AMI does not affect them, but no new instance can be launched from it."
+            ),
+        )),
+        Err(err) => {
+            log::warn(
+                "could not count the instances launched from the copy",
+                &[("image_id", image_id), ("error", &err.to_string())],
+            );
+            Diagnostics::new()
+        }
+    }
+}
+
+/// Turns deregistration protection off. With a cooldown (enabled with
+/// cooldown, or one still running) EC2 will refuse deregistration for up
+/// to 24 hours, so destroy stops here, saying until when, with the copy
+/// still in state.
+pub(super) async fn unprotect(
+    clients: &AwsClients,
+    facts: &Image,
+    summary: &str,
+) -> Result<(), Diagnostics> {
+    let id = &facts.id;
+    let until = match Protection::of(facts) {
+        Protection::Off => return Ok(()),
+        Protection::On { with_cooldown } => {
+            set_protection(clients, id, None).await.map_err(|err| {
+                Diagnostics::from(Diagnostic::error(
+                    summary,
+                    err.context(format!("turning off deregistration protection of {id}"))
+                        .to_string(),
+                ))
+            })?;
+            if !with_cooldown {
+                return Ok(());
+            }
+            let until = OffsetDateTime::now_utc() + COOLDOWN;
+            until.format(&Rfc3339).unwrap_or_default()
+        }
+        Protection::CoolingDown { until } => until,
+    };
+    Err(Diagnostic::error(
+        summary,
+        format!(
+            "{id} had deregistration protection with a 24-hour cooldown. Protection is now off, but EC2 refuses to \
+             deregister it until {until}. Destroy again after that; until then the copy stays in state, unchanged. \
+             (To keep the copy instead, set skip_destroy = true and apply.)"
+        ),
+    )
+    .into())
+}
