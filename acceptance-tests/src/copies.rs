@@ -23,7 +23,14 @@ pub const SOURCE_TAGS: &[(&str, &str)] = &[("Name", "app-source"), ("team", "ima
 
 /// A bake AMI shared with `targets`, snapshots included.
 pub fn shared_source(standin: &StandIn, targets: &[&str]) -> SeededAmi {
-    let ami = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    shared_source_with_disks(standin, targets, 1)
+}
+
+/// [`shared_source`] with `disks` snapshots behind the AMI.
+pub fn shared_source_with_disks(standin: &StandIn, targets: &[&str], disks: usize) -> SeededAmi {
+    let ami = standin
+        .ec2(ACCOUNT_A)
+        .seed_ami_with_disks(SOURCE_TAGS, disks);
     let bake = standin.ec2(ACCOUNT_A);
     let c = bake.client();
     for target in targets {

@@ -138,12 +138,30 @@ impl StandIn {
     }
 
     /// Moves the stand-in's clock `seconds` ahead, so that a deprecation scheduled for later (AWS
-    /// refuses a past one) has passed.
+    /// refuses a past one), or a deregistration-protection cooldown, has passed.
     pub fn advance_clock(&self, seconds: f64) {
         self.admin(
             "POST",
             "/_standin/clock",
             Some(json!({ "advance_seconds": seconds })),
+        );
+    }
+
+    /// Every CopyImage started since the last reset, in start order (`GET /_standin/copies`).
+    pub fn copies(&self) -> Vec<Value> {
+        let body = self.admin("GET", "/_standin/copies", None);
+        let answer: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("parsing GET /_standin/copies: {err}: {body}"));
+        answer["copies"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The next DeregisterImage with DeleteAssociatedSnapshots reports `code` for
+    /// `snapshot_id` and leaves it in place, as EC2 does when it could not delete it.
+    pub fn set_snapshot_delete_result(&self, snapshot_id: &str, code: &str) {
+        self.admin(
+            "POST",
+            "/_standin/snapshot_delete_result",
+            Some(json!({ "snapshot_id": snapshot_id, "code": code })),
         );
     }
 

@@ -4,6 +4,7 @@
 //! any account. The cases are the ones a new user met (issue 11); formats checked earlier (AMI
 //! ids, ARNs, key forms) have their own tests in ami_share.rs and encrypted_ami_copy.rs.
 
+use acceptance_tests::clock::rfc3339_from_now;
 use acceptance_tests::copies::{create_key, shared_source, workdir, SOURCE_TAGS};
 use acceptance_tests::{Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C};
 
@@ -194,6 +195,66 @@ fn copy_inputs_are_refused_at_plan() {
             ),
             attribute: "access_key",
             message: "secret_key is not",
+        },
+    ];
+    refuse_all(&standin, || workdir(&standin, ACCOUNT_B), cases);
+}
+
+/// The lifecycle controls' values EC2 would refuse only after the copy was made (issue 15): a
+/// time-based copy's duration off its 15-minute steps or over 48 hours, and a deprecation time
+/// that is not RFC 3339, in the past, or more than ten years ahead.
+#[test]
+fn lifecycle_inputs_are_refused_at_plan() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let src = source.image_id.as_str();
+    let bare = "provider \"imagecopier\" {}";
+    let line = |attribute: &str, value: &str| format!("  {attribute} = {value}");
+    let cases = vec![
+        Case {
+            name: "a time-based copy of 20 minutes",
+            hcl: copy(bare, src, &line("completion_duration_minutes", "20")),
+            attribute: "completion_duration_minutes",
+            message: "in steps of 15",
+        },
+        Case {
+            name: "a time-based copy longer than 48 hours",
+            hcl: copy(bare, src, &line("completion_duration_minutes", "2895")),
+            attribute: "completion_duration_minutes",
+            message: "15 to 2880 minutes",
+        },
+        Case {
+            name: "a deprecation time that is not RFC 3339",
+            hcl: copy(bare, src, &line("deprecation_time", "\"2027-06-30 00:00\"")),
+            attribute: "deprecation_time",
+            message: "must be an RFC 3339 time",
+        },
+        Case {
+            name: "a deprecation time an hour ago",
+            hcl: copy(
+                bare,
+                src,
+                &line(
+                    "deprecation_time",
+                    &format!("\"{}\"", rfc3339_from_now(-3600)),
+                ),
+            ),
+            attribute: "deprecation_time",
+            message: "is in the past",
+        },
+        Case {
+            name: "a deprecation time eleven years ahead",
+            hcl: copy(
+                bare,
+                src,
+                &line(
+                    "deprecation_time",
+                    &format!("\"{}\"", rfc3339_from_now(11 * 365 * 86_400)),
+                ),
+            ),
+            attribute: "deprecation_time",
+            message: "more than 10 years ahead",
         },
     ];
     refuse_all(&standin, || workdir(&standin, ACCOUNT_B), cases);
