@@ -106,6 +106,46 @@ pub fn kms_in(standin: &StandIn, account: &str, region: &str, action: &str, body
     serde_json::from_str(&text).unwrap_or_else(|err| panic!("KMS {action}: {err}: {text}"))
 }
 
+/// A Recycle Bin retention rule in `account` (stand-in region) keeping `resource_type`
+/// (`EC2_IMAGE`, `EBS_SNAPSHOT`) for `days`: tag-level when `tags` are given, else
+/// Region-level. Returns its identifier.
+pub fn create_retention_rule(
+    standin: &StandIn,
+    account: &str,
+    resource_type: &str,
+    days: u32,
+    tags: &[(&str, &str)],
+) -> String {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={account}/20260101/{REGION}/rbin/aws4_request, SignedHeaders=host, Signature=00"
+    );
+    let mut body = json!({
+        "ResourceType": resource_type,
+        "RetentionPeriod": { "RetentionPeriodValue": days, "RetentionPeriodUnit": "DAYS" },
+    });
+    if !tags.is_empty() {
+        body["ResourceTags"] = tags
+            .iter()
+            .map(|(k, v)| json!({ "ResourceTagKey": k, "ResourceTagValue": v }))
+            .collect();
+    }
+    let mut response = ureq::post(&format!("{}/rules", standin.endpoint()))
+        .header("Content-Type", "application/json")
+        .header("Authorization", &auth)
+        .send(body.to_string())
+        .unwrap_or_else(|err| panic!("Recycle Bin CreateRule: {err}"));
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .expect("CreateRule answer");
+    let rule: Value =
+        serde_json::from_str(&text).unwrap_or_else(|err| panic!("CreateRule: {err}: {text}"));
+    rule["Identifier"]
+        .as_str()
+        .expect("rule identifier")
+        .to_string()
+}
+
 /// A customer-managed key in `account` with alias `alias`; returns its ARN.
 pub fn create_key(standin: &StandIn, account: &str, alias: &str) -> String {
     create_key_in(standin, account, REGION, alias)

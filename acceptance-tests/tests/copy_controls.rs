@@ -487,4 +487,47 @@ fn destroy_deletes_what_deregistration_left_behind() {
             && output.stderr.contains("internal-error"),
         "the return code is logged\n{output}"
     );
+    assert!(
+        !output.combined().contains("Recycle Bin"),
+        "no rule, no warning\n{output}"
+    );
+}
+
+#[test]
+fn destroy_reports_the_recycle_bin_rules_that_keep_the_copy() {
+    let (standin, wd, _source, _key, id) = applied_copy("");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let snapshots = snapshot_ids(&image(&ec2, &id));
+    let images_rule = create_retention_rule(&standin, ACCOUNT_B, "EC2_IMAGE", 7, &[]);
+    let prod_rule = create_retention_rule(
+        &standin,
+        ACCOUNT_B,
+        "EBS_SNAPSHOT",
+        30,
+        &[("Stage", "PROD")],
+    );
+    let dev_rule =
+        create_retention_rule(&standin, ACCOUNT_B, "EBS_SNAPSHOT", 90, &[("Stage", "DEV")]);
+    let output = wd.destroy();
+    assert_owns_nothing(&ec2);
+    let text = flat(&output.combined());
+    assert!(
+        text.contains("Recycle Bin keeps what was destroyed"),
+        "{output}"
+    );
+    assert!(
+        text.contains(&format!("the AMI {id} for 7 days (rule {images_rule})")),
+        "the Region-level rule keeps the AMI\n{output}"
+    );
+    assert!(
+        text.contains(&format!(
+            "the snapshots {} for 30 days (rule {prod_rule})",
+            snapshots.join(", ")
+        )),
+        "the Stage = PROD rule keeps the snapshots\n{output}"
+    );
+    assert!(
+        !text.contains(&dev_rule),
+        "a rule for other tags is not named\n{output}"
+    );
 }

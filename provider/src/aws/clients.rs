@@ -48,6 +48,8 @@ pub struct AwsClients {
     pub(super) ec2: aws_sdk_ec2::Client,
     /// KMS in the clients' region.
     pub(super) kms: aws_sdk_kms::Client,
+    /// Recycle Bin in the clients' region.
+    pub(super) rbin: aws_sdk_rbin::Client,
     /// The account the credentials act in (after `assume_role`).
     pub account_id: String,
     /// The partition of that account: `aws`, `aws-cn`, `aws-us-gov`, ...
@@ -59,6 +61,7 @@ pub struct AwsClients {
     sdk_config: SdkConfig,
     ec2_endpoint: Option<String>,
     kms_endpoint: Option<String>,
+    rbin_endpoint: Option<String>,
     /// The account's regions as (name, opt-in status), asked once per
     /// process (see `region`); shared by the clients `in_region` makes,
     /// since the account is the same.
@@ -101,11 +104,15 @@ impl AwsClients {
         let mut ec2 =
             aws_sdk_ec2::config::Builder::from(&self.sdk_config).region(region_config.clone());
         ec2.set_endpoint_url(self.ec2_endpoint.clone());
-        let mut kms = aws_sdk_kms::config::Builder::from(&self.sdk_config).region(region_config);
+        let mut kms =
+            aws_sdk_kms::config::Builder::from(&self.sdk_config).region(region_config.clone());
         kms.set_endpoint_url(self.kms_endpoint.clone());
+        let mut rbin = aws_sdk_rbin::config::Builder::from(&self.sdk_config).region(region_config);
+        rbin.set_endpoint_url(self.rbin_endpoint.clone());
         AwsClients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            rbin: aws_sdk_rbin::Client::from_conf(rbin.build()),
             region: region.to_owned(),
             ..self.clone()
         }
@@ -147,9 +154,12 @@ impl AwsClients {
         ec2.set_endpoint_url(self.ec2_endpoint.clone());
         let mut kms = aws_sdk_kms::config::Builder::from(&session.sdk_config);
         kms.set_endpoint_url(self.kms_endpoint.clone());
+        let mut rbin = aws_sdk_rbin::config::Builder::from(&session.sdk_config);
+        rbin.set_endpoint_url(self.rbin_endpoint.clone());
         AwsClients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            rbin: aws_sdk_rbin::Client::from_conf(rbin.build()),
             account_id: session.account_id.clone(),
             partition: session.partition.clone(),
             caller_arn: session.caller_arn.clone(),
@@ -231,10 +241,13 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
     );
     let ec2_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Ec2);
     let kms_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Kms);
+    let rbin_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Rbin);
     let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk_config);
     ec2.set_endpoint_url(ec2_endpoint.clone());
     let mut kms = aws_sdk_kms::config::Builder::from(&sdk_config);
     kms.set_endpoint_url(kms_endpoint.clone());
+    let mut rbin = aws_sdk_rbin::config::Builder::from(&sdk_config);
+    rbin.set_endpoint_url(rbin_endpoint.clone());
     let mut sts = aws_sdk_sts::config::Builder::from(&sdk_config);
     sts.set_endpoint_url(sts_endpoint);
     let sts = aws_sdk_sts::Client::from_conf(sts.build());
@@ -277,6 +290,7 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
     Ok(AwsClients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         kms: aws_sdk_kms::Client::from_conf(kms.build()),
+        rbin: aws_sdk_rbin::Client::from_conf(rbin.build()),
         account_id,
         partition,
         region,
@@ -284,6 +298,7 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         sdk_config,
         ec2_endpoint,
         kms_endpoint,
+        rbin_endpoint,
         regions: Arc::default(),
         reach: Arc::new(reach),
         made: Arc::default(),

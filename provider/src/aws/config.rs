@@ -12,7 +12,7 @@
 //!   profile); else the SDK's default chain (environment, shared files with
 //!   `AWS_PROFILE`, web identity, container, instance profile). `assume_role`
 //!   is then applied on top of whichever of these was chosen.
-//! - endpoints: `endpoints { ec2/sts/kms }`, then `AWS_ENDPOINT_URL_EC2/STS/KMS`,
+//! - endpoints: `endpoints { ec2/sts/kms/rbin }`, then `AWS_ENDPOINT_URL_EC2/STS/KMS/RBIN`,
 //!   then `AWS_ENDPOINT_URL` (the last two through the SDK's own environment and
 //!   shared-config lookup, so `services` sections and
 //!   `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` work too).
@@ -104,6 +104,8 @@ pub struct Endpoints {
     pub sts: Option<String>,
     /// KMS endpoint URL.
     pub kms: Option<String>,
+    /// Recycle Bin endpoint URL.
+    pub rbin: Option<String>,
 }
 
 /// Secrets never reach logs: the secret key and token are shown only as set
@@ -148,6 +150,7 @@ pub(crate) enum Service {
     Ec2,
     Sts,
     Kms,
+    Rbin,
 }
 
 impl Service {
@@ -156,6 +159,7 @@ impl Service {
             Service::Ec2 => "EC2",
             Service::Sts => "STS",
             Service::Kms => "KMS",
+            Service::Rbin => "rbin",
         }
     }
 }
@@ -166,6 +170,7 @@ impl Endpoints {
             Service::Ec2 => &self.ec2,
             Service::Sts => &self.sts,
             Service::Kms => &self.kms,
+            Service::Rbin => &self.rbin,
         };
         value.as_deref().filter(|s| !s.is_empty())
     }

@@ -19,6 +19,7 @@ pub mod in_use;
 pub mod kms;
 pub mod permissions;
 mod reach;
+pub mod recycle_bin;
 pub mod region;
 pub mod snapshot;
 pub mod tags;

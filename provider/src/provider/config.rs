@@ -33,6 +33,8 @@ pub struct EndpointsConfig {
     pub sts: Field<String>,
     /// KMS endpoint.
     pub kms: Field<String>,
+    /// Recycle Bin endpoint.
+    pub rbin: Field<String>,
 }
 
 /// `default_tags { tags = {...} }`.
@@ -129,6 +131,7 @@ impl FromValue for EndpointsConfig {
             ec2: r.get("ec2")?,
             sts: r.get("sts")?,
             kms: r.get("kms")?,
+            rbin: r.get("rbin")?,
         })
     }
 }
@@ -139,6 +142,7 @@ impl IntoValue for EndpointsConfig {
             .set("ec2", &self.ec2)
             .set("sts", &self.sts)
             .set("kms", &self.kms)
+            .set("rbin", &self.rbin)
             .build()
     }
 }
@@ -226,6 +230,7 @@ impl ProviderConfig {
                 ("ec2", &endpoints.ec2),
                 ("sts", &endpoints.sts),
                 ("kms", &endpoints.kms),
+                ("rbin", &endpoints.rbin),
             ] {
                 check(
                     field,
@@ -343,6 +348,7 @@ impl ProviderConfig {
                     ec2: opt(&block.ec2)?,
                     sts: opt(&block.sts)?,
                     kms: opt(&block.kms)?,
+                    rbin: opt(&block.rbin)?,
                 },
             },
         };

@@ -47,6 +47,11 @@ pub(super) fn provider_schema() -> Schema {
                 "kms",
                 Type::String,
                 "KMS endpoint URL.",
+            ))
+            .attribute(Attribute::optional(
+                "rbin",
+                Type::String,
+                "Recycle Bin endpoint URL (used only at destroy, to report retention rules).",
             ));
     let default_tags = Block::new(
         "Tags added to every encrypted AMI copy (and its snapshots) this provider manages.",

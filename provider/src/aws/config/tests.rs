@@ -222,6 +222,7 @@ fn endpoint_precedence_table() {
         ec2: s("http://explicit-ec2"),
         sts: s(""),
         kms: None,
+        rbin: None,
     };
     /// (endpoints block, service-specific env, global AWS_ENDPOINT_URL, service, want)
     type Case = (

@@ -11,7 +11,7 @@ use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::remove_copy;
-use super::guard::{instances_warning, refuse_in_use, unprotect};
+use super::guard::{instances_warning, refuse_in_use, retention_warning, unprotect};
 use super::model::CopyModel;
 use super::{summary, timeout};
 
@@ -61,6 +61,11 @@ pub(super) async fn delete(shared: &Shared, prior: CopyModel) -> Result<Diagnost
                 ),
             )
         })?;
+    let tags = facts
+        .map(|f| f.tags)
+        .or_else(|| prior.tags_all.known().cloned())
+        .unwrap_or_default();
+    warnings.extend(retention_warning(&clients, &id, &snapshot_ids, &tags).await);
     Ok(warnings)
 }
 

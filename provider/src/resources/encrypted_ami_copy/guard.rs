@@ -1,7 +1,10 @@
 //! What destroy checks before it changes anything: launch templates that
 //! still launch the copy (refused unless `force_destroy`), instances
 //! launched from it (a warning), and deregistration protection (turned off,
-//! or a cooldown that makes destroy fail at once, saying until when).
+//! or a cooldown that makes destroy fail at once, saying until when); and
+//! what it reports after: Recycle Bin rules that keep what it removed.
+
+use std::collections::BTreeMap;
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -9,6 +12,7 @@ use time::OffsetDateTime;
 use crate::aws::image::Image;
 use crate::aws::image_controls::{set_protection, Protection};
 use crate::aws::in_use::{instances_using, launch_templates_using};
+use crate::aws::recycle_bin::{Retained, Rule};
 use crate::aws::AwsClients;
 use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
@@ -112,4 +116,62 @@ pub(super) async fn unprotect(
         ),
     )
     .into())
+}
+
+/// A warning when Recycle Bin retention rules keep the deregistered AMI or
+/// its deleted snapshots (tagged `tags`): they are still billed and can be
+/// restored until the rule lets them go. Rules that cannot be read (no
+/// `rbin:ListRules` or `rbin:GetRule`) are only logged.
+pub(super) async fn retention_warning(
+    clients: &AwsClients,
+    image_id: &str,
+    snapshot_ids: &[String],
+    tags: &BTreeMap<String, String>,
+) -> Diagnostics {
+    let mut kept = Vec::new();
+    for (kind, what) in [
+        (Retained::Image, format!("the AMI {image_id}")),
+        (
+            Retained::Snapshot,
+            format!("the snapshots {}", snapshot_ids.join(", ")),
+        ),
+    ] {
+        if kind == Retained::Snapshot && snapshot_ids.is_empty() {
+            continue;
+        }
+        match clients.rules_keeping(kind, tags).await {
+            Ok(rules) if rules.is_empty() => {}
+            Ok(rules) => kept.push(format!("{what} for {}", retention(&rules))),
+            Err(err) => {
+                log::info(
+                    "could not read Recycle Bin retention rules; not reporting them",
+                    &[("error", &err.to_string())],
+                );
+                return Diagnostics::new();
+            }
+        }
+    }
+    if kept.is_empty() {
+        return Diagnostics::new();
+    }
+    Diagnostic::warning(
+        "Recycle Bin keeps what was destroyed",
+        format!(
+            "Recycle Bin retention rules in account {} region {} keep {}. Until then they are still billed and can be \
+             restored; delete them from the Recycle Bin to stop that.",
+            clients.account_id,
+            clients.region,
+            kept.join("; ")
+        ),
+    )
+    .into()
+}
+
+/// "7 days (rule abc)", each rule that keeps it.
+fn retention(rules: &[Rule]) -> String {
+    let each: Vec<String> = rules
+        .iter()
+        .map(|r| format!("{} (rule {})", r.retention, r.id))
+        .collect();
+    each.join(" and ")
 }
