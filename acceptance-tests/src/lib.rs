@@ -23,6 +23,7 @@ pub mod clock;
 mod commands;
 pub mod copies;
 mod fault;
+pub mod iam;
 pub mod plan_json;
 mod process;
 mod provider;

@@ -5,12 +5,21 @@
 
 use acceptance_tests::clock::rfc3339_from_now;
 use acceptance_tests::copies::*;
+use acceptance_tests::iam::{documented_actions, merge_calls, missing_actions};
 use acceptance_tests::plan_json::resource_change;
-use acceptance_tests::{flat, snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_B};
+use acceptance_tests::{
+    flat, snapshot_ids, workspace_root, Ec2, Fault, StandIn, Workdir, ACCOUNT_B,
+};
 use aws_sdk_ec2::types::{InstanceType, RequestLaunchTemplateData};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const DAY: i64 = 86_400;
+
+/// Now plus `offset` seconds, with the seconds dropped: a time EC2 keeps as it is (it rounds
+/// seconds to the nearest minute).
+fn whole_minute(offset: i64) -> String {
+    format!("{}:00Z", &rfc3339_from_now(offset)[..16])
+}
 
 /// What DescribeImages says of `image_id` to its owner, disabled copies included.
 fn image(ec2: &Ec2, image_id: &str) -> aws_sdk_ec2::types::Image {
@@ -164,7 +173,7 @@ fn deprecation_is_set_rounded_without_a_diff_changed_and_repaired() {
     );
 
     // Changed in place: no new copy.
-    let second = rfc3339_from_now(30 * DAY);
+    let second = whole_minute(30 * DAY);
     write(
         &wd,
         &source.image_id,
@@ -529,5 +538,107 @@ fn destroy_reports_the_recycle_bin_rules_that_keep_the_copy() {
     assert!(
         !text.contains(&dev_rule),
         "a rule for other tags is not named\n{output}"
+    );
+}
+
+/// `examples/lifecycle-controls` as a user runs it: protected, deprecated in 90 days, a one-hour
+/// time-based copy; destroy refused while a launch template launches it, then done once the
+/// template is gone. The resource page shows the example as it is, and the copy's documented
+/// IAM policy allows every call the provider made.
+#[test]
+fn the_lifecycle_example_applies_guards_its_copy_and_destroys() {
+    let root = workspace_root();
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let wd = workdir(&standin, ACCOUNT_B);
+    let example = root.join("examples/lifecycle-controls");
+    let copied = wd.copy_tf_files(&example);
+    assert_eq!(
+        copied.len(),
+        4,
+        "main.tf, variables.tf, outputs.tf, versions.tf: {copied:?}"
+    );
+    let deprecation = whole_minute(90 * DAY);
+    wd.write(
+        "terraform.tfvars.json",
+        &json!({ "source_ami_id": source.image_id, "deprecation_time": deprecation }).to_string(),
+    );
+    standin.clear_calls();
+    wd.apply();
+    let id = wd.output_json()["copy_id"]["value"]
+        .as_str()
+        .expect("copy_id output")
+        .to_string();
+    let ec2 = standin.ec2(ACCOUNT_B);
+    assert_eq!(protection(&ec2, &id), "enabled-without-cooldown");
+    let deprecated = image(&ec2, &id)
+        .deprecation_time()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(&deprecated[..16], &deprecation[..16], "{deprecated}");
+    let sent: Vec<Value> = standin
+        .copies()
+        .iter()
+        .map(|c| c["completion_duration_minutes"].clone())
+        .collect();
+    assert_eq!(sent, vec![Value::from(60)]);
+    wd.assert_plan_empty();
+
+    // Only the provider's calls count, not the test's own launch template calls.
+    let mut calls = standin.calls();
+    let template = launch_template(&ec2, "web", &id);
+    standin.clear_calls();
+    let refused = wd.try_destroy().assert_failure();
+    merge_calls(&mut calls, standin.calls());
+    assert!(
+        flat(&refused.combined()).contains(&format!("({template}) version 1")),
+        "{refused}"
+    );
+    assert_owns_only(&ec2, &id);
+    ec2.block_on(
+        ec2.client()
+            .delete_launch_template()
+            .launch_template_id(&template)
+            .send(),
+    )
+    .expect("DeleteLaunchTemplate");
+    standin.clear_calls();
+    wd.destroy();
+    assert_owns_nothing(&ec2);
+    merge_calls(&mut calls, standin.calls());
+
+    for action in [
+        "EnableImageDeregistrationProtection",
+        "DisableImageDeregistrationProtection",
+        "EnableImageDeprecation",
+        "DescribeLaunchTemplateVersions",
+        "DescribeInstances",
+        "ListRules",
+        "DeregisterImage",
+    ] {
+        assert!(
+            calls[ACCOUNT_B].contains_key(action),
+            "the example must make {action}: {calls:#?}"
+        );
+    }
+    let page_path = root.join("docs/resources/encrypted_ami_copy.md");
+    let policy = documented_actions(&page_path);
+    let problems = missing_actions(
+        "docs/resources/encrypted_ami_copy.md",
+        &policy,
+        ACCOUNT_B,
+        &calls,
+    );
+    assert!(
+        problems.is_empty(),
+        "undocumented actions:\n{}",
+        problems.join("\n")
+    );
+    let page = std::fs::read_to_string(&page_path).expect("the resource page");
+    let main = std::fs::read_to_string(example.join("main.tf")).expect("main.tf");
+    assert!(
+        page.contains(&format!("```terraform\n{main}```")),
+        "the resource page shows examples/lifecycle-controls/main.tf as it is"
     );
 }

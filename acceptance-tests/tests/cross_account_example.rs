@@ -13,11 +13,13 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use acceptance_tests::iam::{
+    actions_in_markdown, documented_actions, merge_calls, missing_actions, Calls,
+};
 use acceptance_tests::{
     flat, venv_python, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
     ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
 };
-use serde_json::Value;
 
 /// The whole demo, including a no-op `cargo build` that may have to wait for the cargo lock
 /// while other tests build.
@@ -186,41 +188,6 @@ fn signal_group(pid: u32, signal: &str) {
 // (b) the documented IAM policies cover what the provider calls
 // ---------------------------------------------------------------------------------------------
 
-/// Calls that need no IAM permission or whose permission belongs to another identity.
-///
-/// - `sts:GetCallerIdentity`: every identity may call it; no policy can deny it.
-/// - `sts:AssumeRole`: made with the bake account's credentials into each target's
-///   `ami-consumer` role. That permission belongs to the calling identity (and the role's trust
-///   policy), not to either resource's policy; `docs/index.md` documents it, checked below.
-const NOT_IN_RESOURCE_POLICIES: &[&str] = &["sts:GetCallerIdentity", "sts:AssumeRole"];
-
-/// STS API actions, as the stand-in names calls.
-const STS_ACTIONS: &[&str] = &[
-    "AssumeRole",
-    "AssumeRoleWithWebIdentity",
-    "GetCallerIdentity",
-    "GetSessionToken",
-];
-/// KMS API actions the provider might call (a KMS action missing here would be checked as
-/// `ec2:...` and fail the test, never pass it silently).
-const KMS_ACTIONS: &[&str] = &[
-    "CreateGrant",
-    "Decrypt",
-    "DescribeKey",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GetKeyPolicy",
-    "ListAliases",
-    "ListGrants",
-    "ListKeys",
-    "ReEncrypt",
-    "RetireGrant",
-    "RevokeGrant",
-];
-
-type Calls = BTreeMap<String, BTreeMap<String, u64>>;
-
 #[test]
 fn documented_iam_policies_cover_every_call_of_the_example() {
     let root = workspace_root();
@@ -265,7 +232,7 @@ fn documented_iam_policies_cover_every_call_of_the_example() {
     run(&["apply", "-auto-approve"]).assert_success();
     run(&["plan", "-detailed-exitcode"]).assert_success();
     run(&["destroy", "-auto-approve"]).assert_success();
-    merge(&mut calls, standin.calls());
+    merge_calls(&mut calls, standin.calls());
     seeder(&standin, &["check"]);
 
     // The test must see the real work, or it would pass vacuously.
@@ -398,125 +365,6 @@ fn seeder(standin: &StandIn, args: &[&str]) {
         "demo_seed.py {args:?} failed: {status:?}\n{stdout}\n{stderr}\n{}",
         standin.logs()
     );
-}
-
-fn merge(into: &mut Calls, more: Calls) {
-    for (account, actions) in more {
-        let entry = into.entry(account).or_default();
-        for (action, count) in actions {
-            *entry.entry(action).or_default() += count;
-        }
-    }
-}
-
-/// The IAM action (`service:Action`) for a call the stand-in reports by API action name.
-fn iam_action(call: &str) -> String {
-    let service = if STS_ACTIONS.contains(&call) {
-        "sts"
-    } else if KMS_ACTIONS.contains(&call) {
-        "kms"
-    } else {
-        "ec2"
-    };
-    format!("{service}:{call}")
-}
-
-/// Every action `account` called that `policy` does not allow, as `file: action (...)` lines.
-fn missing_actions(
-    file: &str,
-    policy: &BTreeSet<String>,
-    account: &str,
-    calls: &Calls,
-) -> Vec<String> {
-    let Some(actions) = calls.get(account) else {
-        return Vec::new();
-    };
-    actions
-        .iter()
-        .map(|(call, count)| (iam_action(call), count))
-        .filter(|(action, _)| !NOT_IN_RESOURCE_POLICIES.contains(&action.as_str()))
-        .filter(|(action, _)| !policy.iter().any(|allowed| matches(allowed, action)))
-        .map(|(action, count)| format!("{file}: {action} (called {count} times in {account})"))
-        .collect()
-}
-
-/// IAM's action matching: case-insensitive, `*` matches any run of characters.
-fn matches(pattern: &str, action: &str) -> bool {
-    let pattern = pattern.to_ascii_lowercase();
-    let action = action.to_ascii_lowercase();
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or("");
-    let Some(mut rest) = action.strip_prefix(first) else {
-        return false;
-    };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
-        return rest.is_empty();
-    };
-    for part in middle {
-        match rest.find(part) {
-            Some(at) => rest = &rest[at + part.len()..],
-            None => return false,
-        }
-    }
-    rest.ends_with(last)
-}
-
-/// The actions allowed by the ```json policy blocks of a markdown file.
-fn documented_actions(path: &Path) -> BTreeSet<String> {
-    let actions = actions_in_markdown(&read(path), &path.display().to_string());
-    assert!(
-        !actions.is_empty(),
-        "{} has no IAM policy in a ```json block",
-        path.display()
-    );
-    actions
-}
-
-fn actions_in_markdown(markdown: &str, name: &str) -> BTreeSet<String> {
-    let mut actions = BTreeSet::new();
-    // The text of the ```json block being read, if inside one.
-    let mut block: Option<String> = None;
-    for line in markdown.lines() {
-        let fence = line.trim();
-        match block.take() {
-            None => {
-                if fence == "```json" {
-                    block = Some(String::new());
-                }
-            }
-            Some(text) if fence == "```" => {
-                let policy: Value = serde_json::from_str(&text)
-                    .unwrap_or_else(|err| panic!("{name}: a ```json block is not JSON: {err}"));
-                collect_allowed(&policy, &mut actions);
-            }
-            Some(mut text) => {
-                text.push_str(line);
-                text.push('\n');
-                block = Some(text);
-            }
-        }
-    }
-    actions
-}
-
-fn collect_allowed(policy: &Value, actions: &mut BTreeSet<String>) {
-    let statements = match &policy["Statement"] {
-        Value::Array(list) => list.clone(),
-        single @ Value::Object(_) => vec![single.clone()],
-        _ => Vec::new(),
-    };
-    for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
-        match &statement["Action"] {
-            Value::String(action) => {
-                actions.insert(action.clone());
-            }
-            Value::Array(list) => {
-                actions.extend(list.iter().filter_map(Value::as_str).map(String::from));
-            }
-            _ => {}
-        }
-    }
 }
 
 fn read(path: &Path) -> String {
