@@ -124,6 +124,13 @@ fn destroy_with_a_cooldown_fails_at_once_and_goes_through_after_it() {
     assert_eq!(protection(&ec2, &id), "enabled-with-cooldown");
     wd.assert_plan_empty();
 
+    let preview = wd
+        .run(&["plan", "-destroy", "-no-color", "-input=false"])
+        .assert_success();
+    assert!(
+        flat(&preview.combined()).contains("destroy will turn it off and then fail"),
+        "the destroy plan warns of the cooldown\n{preview}"
+    );
     let output = wd.try_destroy().assert_failure();
     let text = flat(&output.combined());
     assert!(
@@ -356,17 +363,35 @@ fn new_version(ec2: &Ec2, id: &str, image_id: &str, default: bool) -> i64 {
 
 #[test]
 fn destroy_refuses_while_a_launch_template_launches_the_copy() {
-    let (standin, wd, _source, _key, id) = applied_copy("");
+    let (standin, wd, source, _key, id) = applied_copy("");
     let ec2 = standin.ec2(ACCOUNT_B);
     let template = launch_template(&ec2, "web", &id);
     let other = standin.seed_ami(ACCOUNT_B, &[("Name", "other")]).image_id;
 
+    // The plan already says so, for a destroy and for a replacement (another source).
+    let named = format!("launch template web ({template}) version 1 (default)");
+    let destroy_plan = wd
+        .run(&["plan", "-destroy", "-no-color", "-input=false"])
+        .assert_success();
+    let newer = shared_source(&standin, &[ACCOUNT_B]);
+    write(&wd, &newer.image_id, "");
+    let replace_plan = wd
+        .run(&["plan", "-no-color", "-input=false"])
+        .assert_success();
+    write(&wd, &source.image_id, "");
+    for (what, plan) in [("destroy", destroy_plan), ("replacement", replace_plan)] {
+        let text = flat(&plan.combined());
+        assert!(
+            text.contains("A launch template launches the copy to be destroyed")
+                && text.contains(&named),
+            "the {what} plan warns\n{plan}"
+        );
+    }
+
     let output = wd.try_destroy().assert_failure();
     let text = flat(&output.combined());
     assert!(
-        text.contains(&format!(
-            "launch template web ({template}) version 1 (default)"
-        )),
+        text.contains(&named),
         "the template and version are named\n{output}"
     );
     assert!(text.contains("force_destroy"), "{output}");

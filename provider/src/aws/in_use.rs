@@ -3,7 +3,11 @@
 //! would fail to launch once the AMI is gone), and instances launched from
 //! it (which deregistration does not affect).
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
 use aws_sdk_ec2::types::Filter;
+use tokio::sync::OnceCell;
 
 use super::clients::AwsClients;
 use super::errors::AwsError;
@@ -40,33 +44,74 @@ const LIVE_INSTANCE_STATES: &[&str] = &["pending", "running", "stopping", "stopp
 /// without a template id, asking for `$Latest` and `$Default` (the form the
 /// API reference documents for all templates at once) filtered by
 /// `image-id`. A template naming an SSM parameter (`resolve:ssm:`) is not
-/// seen: what the parameter holds is resolved only at launch.
+/// seen: what the parameter holds is resolved only at launch. Always asked
+/// afresh: a destroy must see a template moved moments ago.
 pub async fn launch_templates_using(
     clients: &AwsClients,
     image_id: &str,
 ) -> Result<Vec<TemplateUse>, AwsError> {
-    let mut pages = clients
+    let found = template_versions(clients, Some(image_id)).await?;
+    Ok(found
+        .into_iter()
+        .filter(|(image, _)| image == image_id)
+        .map(|(_, used)| used)
+        .collect())
+}
+
+/// [`launch_templates_using`] for a plan: the default and latest versions
+/// of every template, listed once per process (a plan changes no template),
+/// so a plan destroying a hundred copies asks once per account and region.
+pub async fn launch_templates_using_at_plan(
+    clients: &AwsClients,
+    image_id: &str,
+) -> Result<Vec<TemplateUse>, AwsError> {
+    let cell = {
+        let mut cells = PLAN_LISTINGS.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (clients.caller_arn.clone(), clients.region.clone());
+        cells.entry(key).or_default().clone()
+    };
+    let all = cell
+        .get_or_try_init(|| async { template_versions(clients, None).await.map(Arc::new) })
+        .await?;
+    Ok(all
+        .iter()
+        .filter(|(image, _)| image == image_id)
+        .map(|(_, used)| used.clone())
+        .collect())
+}
+
+/// Each template version listed once per process, by caller and region.
+type VersionsCell = Arc<OnceCell<Arc<Vec<(String, TemplateUse)>>>>;
+
+/// The plan-time listings of this provider process.
+static PLAN_LISTINGS: LazyLock<Mutex<HashMap<(String, String), VersionsCell>>> =
+    LazyLock::new(Mutex::default);
+
+/// The default and latest version of every template, as (image id, use),
+/// only those naming `image_id` when given.
+async fn template_versions(
+    clients: &AwsClients,
+    image_id: Option<&str>,
+) -> Result<Vec<(String, TemplateUse)>, AwsError> {
+    let mut request = clients
         .ec2
         .describe_launch_template_versions()
         .versions("$Latest")
         .versions("$Default")
-        .filters(Filter::builder().name("image-id").values(image_id).build())
-        .max_results(200)
-        .into_paginator()
-        .send();
-    let mut found = Vec::new();
+        .max_results(200);
+    if let Some(image_id) = image_id {
+        request = request.filters(Filter::builder().name("image-id").values(image_id).build());
+    }
+    let mut pages = request.into_paginator().send();
+    let mut found: Vec<(String, TemplateUse)> = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page
             .map_err(|err| AwsError::from_sdk("calling EC2 DescribeLaunchTemplateVersions", err))?;
         for version in page.launch_template_versions() {
-            let launches = version
-                .launch_template_data()
-                .and_then(|data| data.image_id())
-                == Some(image_id);
-            if !launches {
+            let Some(image) = version.launch_template_data().and_then(|d| d.image_id()) else {
                 continue;
-            }
-            let found_one = TemplateUse {
+            };
+            let used = TemplateUse {
                 template_id: version.launch_template_id().unwrap_or_default().to_owned(),
                 template_name: version
                     .launch_template_name()
@@ -75,8 +120,9 @@ pub async fn launch_templates_using(
                 version: version.version_number().unwrap_or_default(),
                 default: version.default_version().unwrap_or(false),
             };
-            if !found.contains(&found_one) {
-                found.push(found_one);
+            let entry = (image.to_owned(), used);
+            if !found.contains(&entry) {
+                found.push(entry);
             }
         }
     }

@@ -11,11 +11,13 @@ use time::OffsetDateTime;
 
 use crate::aws::image::Image;
 use crate::aws::image_controls::{set_protection, Protection};
-use crate::aws::in_use::{instances_using, launch_templates_using};
+use crate::aws::in_use::{instances_using, launch_templates_using, launch_templates_using_at_plan};
 use crate::aws::recycle_bin::{Retained, Rule};
 use crate::aws::AwsClients;
 use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+
+use super::model::CopyModel;
 
 /// How long EC2 keeps refusing DeregisterImage after protection enabled
 /// with cooldown is turned off ("Protect an Amazon EC2 AMI from
@@ -174,4 +176,57 @@ fn retention(rules: &[Rule]) -> String {
         .map(|r| format!("{} (rule {})", r.retention, r.id))
         .collect();
     each.join(" and ")
+}
+
+/// Warnings for a plan that destroys (or replaces) the copy, so a reviewer
+/// sees before apply what would stop the destroy: a launch template that
+/// launches the copy now, a deregistration-protection cooldown, or
+/// `skip_destroy` keeping it. Best effort: a failed check is only logged
+/// (the destroy itself checks again, and refuses).
+pub(super) async fn destroy_preview(clients: &AwsClients, prior: &CopyModel) -> Diagnostics {
+    let Some(id) = prior.id.known() else {
+        return Diagnostics::new();
+    };
+    let mut warnings = Diagnostics::new();
+    if prior.skip_destroy.known() == Some(&true) {
+        warnings.push(Diagnostic::warning(
+            "The copy will be kept",
+            format!("skip_destroy = true: destroying removes {id} from state only; the AMI and its snapshots stay."),
+        ));
+        return warnings;
+    }
+    if prior.force_destroy.known() != Some(&true) {
+        match launch_templates_using_at_plan(clients, id).await {
+            Ok(users) if !users.is_empty() => {
+                let listed: Vec<String> = users.iter().map(|u| format!("  - {u}")).collect();
+                warnings.push(Diagnostic::warning(
+                    "A launch template launches the copy to be destroyed",
+                    format!(
+                        "{id} is launched by:\n{}\nUnless this apply points them at another AMI before the copy is \
+                         destroyed (create_before_destroy, with the template's image taken from this resource), the \
+                         destroy will be refused. force_destroy = true destroys it regardless.",
+                        listed.join("\n")
+                    ),
+                ));
+            }
+            Ok(_) => {}
+            Err(err) => log::info(
+                "could not check launch templates at plan",
+                &[("image_id", id), ("error", &err.to_string())],
+            ),
+        }
+    }
+    let cooldown = prior.deregistration_protection.known().is_some_and(|p| {
+        p.enabled.known() == Some(&true) && p.with_cooldown.known() == Some(&true)
+    });
+    if cooldown {
+        warnings.push(Diagnostic::warning(
+            "Deregistration protection with cooldown",
+            format!(
+                "{id} has deregistration protection with a 24-hour cooldown: destroy will turn it off and then fail, \
+                 and can go ahead only 24 hours later."
+            ),
+        ));
+    }
+    warnings
 }

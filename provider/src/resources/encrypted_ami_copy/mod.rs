@@ -78,6 +78,15 @@ impl ManagedResource for EncryptedAmiCopy {
         plan::plan(&self.shared, prior, proposed, config).await
     }
 
+    async fn plan_destroy(&self, prior: &CopyModel) -> Diagnostics {
+        match crate::resources::reach::clients_for(&self.shared, &prior.region, &prior.assume_role)
+            .await
+        {
+            Ok(clients) => guard::destroy_preview(&clients, prior).await,
+            Err(_) => Diagnostics::new(),
+        }
+    }
+
     async fn create(&self, planned: CopyModel, _config: CopyModel) -> Applied<CopyModel> {
         create::create(&self.shared, planned).await
     }

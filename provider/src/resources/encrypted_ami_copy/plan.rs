@@ -108,6 +108,9 @@ pub(super) async fn plan(
     }
 
     let mut warnings = Diagnostics::new();
+    if let (Some(prior), Some(clients), true) = (prior, &clients, replacing) {
+        warnings.extend(super::guard::destroy_preview(clients, prior).await);
+    }
     match prior {
         Some(prior) if requires_replace.is_empty() => {
             // A key changed to another form of the same key keeps its ARN.
