@@ -224,6 +224,23 @@ pub fn assert_owns_nothing(ec2: &Ec2) {
     assert!(snapshots.is_empty(), "snapshots left: {snapshots:?}");
 }
 
+/// Panics unless the account of `ec2` owns exactly the AMI `id` and its snapshots: no other AMI,
+/// no other snapshot (`context` says when, in the message).
+#[track_caller]
+pub fn assert_owns_only(ec2: &Ec2, id: &str, context: &str) {
+    let images = ec2.owned_images();
+    let ids: Vec<&str> = images.iter().filter_map(|i| i.image_id()).collect();
+    assert_eq!(ids, vec![id], "owned AMIs {context}");
+    let mut expected = snapshot_ids(&images[0]);
+    let mut owned = owned_snapshots(ec2);
+    expected.sort();
+    owned.sort();
+    assert_eq!(
+        owned, expected,
+        "owned snapshots {context}: orphans or losses"
+    );
+}
+
 /// The ids of every snapshot the account of `ec2` owns.
 pub fn owned_snapshots(ec2: &Ec2) -> Vec<String> {
     let out = ec2

@@ -130,3 +130,14 @@ def aws(endpoint):
 def ctl(endpoint):
     """ctl(method, path, body) -> JSON from the admin API."""
     return lambda method, path, body=None: admin(endpoint, method, path, body)
+
+
+@pytest.fixture
+def shared_source(aws):
+    """A bake-account AMI with two snapshots, shared with PROD (launch permission and
+    createVolumePermission); its id. Modules with another source define their own."""
+    from helpers import make_ami, share  # helpers imports this module
+    bake = aws("ec2", BAKE)
+    image_id, snaps = make_ami(bake, snapshots=2)
+    share(bake, image_id, snaps, PROD)
+    return image_id

@@ -6,20 +6,12 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import BAKE, PROD
 
-from helpers import copy, error_code, image, make_ami, owned_counts, share, snapshots_of, tags_of
+from helpers import copy, error_code, image, make_ami, owned_counts, snapshots_of, tags_of
 
 
 def tags(count: int, **extra: str) -> list[dict]:
     return [{"Key": f"k{i}", "Value": "v"} for i in range(count)] + [
         {"Key": k, "Value": v} for k, v in extra.items()]
-
-
-@pytest.fixture
-def shared_source(aws):
-    bake = aws("ec2", BAKE)
-    image_id, snaps = make_ami(bake, snapshots=2)
-    share(bake, image_id, snaps, PROD)
-    return image_id
 
 
 @pytest.mark.parametrize("resource_type", ["image", "snapshot"])

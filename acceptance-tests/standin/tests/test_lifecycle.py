@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BAKE, PROD, REGION
+from conftest import PROD, REGION
 
-from helpers import image, make_ami, share, wait_state
-
-
-@pytest.fixture
-def shared_source(aws):
-    bake = aws("ec2", BAKE)
-    image_id, snaps = make_ami(bake, snapshots=2)
-    share(bake, image_id, snaps, PROD)
-    return image_id
+from helpers import image, wait_state
 
 
 def start_copy(ec2, source: str, name: str = "copy") -> str:

@@ -7,15 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import BAKE, PROD
 
-from helpers import copy, error_code, make_ami, owned_counts, share, snapshots_of, wait_state
-
-
-@pytest.fixture
-def shared_source(aws):
-    bake = aws("ec2", BAKE)
-    image_id, snaps = make_ami(bake, snapshots=2)
-    share(bake, image_id, snaps, PROD)
-    return image_id
+from helpers import copy, error_code, make_ami, owned_counts, snapshots_of, wait_state
 
 
 @pytest.mark.parametrize("minutes", [15, 30, 2880])

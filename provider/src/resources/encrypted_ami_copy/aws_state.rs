@@ -172,6 +172,10 @@ pub(super) async fn failed_copy(
     }
 }
 
+/// The code of [`remove_copy`]'s error when the AMI was deregistered but
+/// some snapshots could not be deleted.
+pub(super) const SNAPSHOTS_REMAIN: &str = "SnapshotsRemain";
+
 /// Deregisters `image_id` and makes sure each snapshot is gone.
 pub(super) async fn remove_copy(
     clients: &AwsClients,
@@ -206,7 +210,7 @@ pub(super) async fn remove_copy(
     } else {
         Err(crate::aws::copy::failure(
             "deleting the copy's snapshots",
-            "SnapshotsRemain",
+            SNAPSHOTS_REMAIN,
             &left.join("; "),
         ))
     }

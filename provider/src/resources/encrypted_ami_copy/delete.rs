@@ -10,7 +10,7 @@ use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::resources::reach;
 use crate::shared::Shared;
 
-use super::aws_state::remove_copy;
+use super::aws_state::{remove_copy, SNAPSHOTS_REMAIN};
 use super::guard::{instances_warning, refuse_in_use, retention_warning, unprotect};
 use super::model::CopyModel;
 use super::{summary, timeout};
@@ -52,14 +52,15 @@ pub(super) async fn delete(shared: &Shared, prior: CopyModel) -> Result<Diagnost
     remove_copy(&clients, &id, &snapshot_ids, deadline)
         .await
         .map_err(|err| {
-            Diagnostic::error(
-                &deleting,
-                format!(
-                    "{}. The AMI is deregistered; the snapshots named stay in state, and the next destroy (or \
-                     replacement) deletes them once nothing holds them.",
-                    err.context(&what)
-                ),
-            )
+            // Only snapshots can remain once DeregisterImage went through
+            // (see `remove_copy`); any other failure left the AMI as it was.
+            let left = if err.code() == Some(SNAPSHOTS_REMAIN) {
+                "The AMI is deregistered; the snapshots named stay in state, and the next destroy (or \
+                 replacement) deletes them once nothing holds them."
+            } else {
+                "Nothing was deregistered; the copy stays in state, and the next destroy tries again."
+            };
+            Diagnostic::error(&deleting, format!("{}. {left}", err.context(&what)))
         })?;
     let tags = facts
         .map(|f| f.tags)

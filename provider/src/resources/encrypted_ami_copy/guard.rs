@@ -159,8 +159,8 @@ pub(super) async fn retention_warning(
     Diagnostic::warning(
         "Recycle Bin keeps what was destroyed",
         format!(
-            "Recycle Bin retention rules in account {} region {} keep {}. Until then they are still billed and can be \
-             restored; delete them from the Recycle Bin to stop that.",
+            "Recycle Bin retention rules in account {} region {} keep {}. Until the retention ends they are still billed \
+             and can be restored. To keep later copies out, exclude them from the rule by tag, or change the rule.",
             clients.account_id,
             clients.region,
             kept.join("; ")

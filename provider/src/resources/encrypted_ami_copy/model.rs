@@ -96,7 +96,8 @@ model! {
             "Destroy (or replace) the copy even while a launch template in its account and region launches it. By \
              default destroy refuses while a launch template's default or latest version names the copy, listing \
              each one, so an Auto Scaling group using the template cannot lose its image. Running instances never \
-             stop a destroy (deregistering does not affect them); a warning says how many there are. Default `false`.",
+             stop a destroy (deregistering does not affect them); a warning says how many there are. Like \
+             `skip_destroy`, it is read from state at destroy time, so apply it first. Default `false`.",
         assume_role: RoleModel [] ASSUME_ROLE_DESCRIPTION,
         timeouts: Timeouts []
             "How long operations may take, as Go durations such as `60m` or `1h30m`.",
