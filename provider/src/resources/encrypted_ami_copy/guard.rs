@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 
 use crate::aws::image::Image;
 use crate::aws::image_controls::{set_protection, Protection};
-use crate::aws::in_use::{instances_using, launch_templates_using, launch_templates_using_at_plan};
+use crate::aws::in_use::{
+    instances_using, launch_templates_using, launch_templates_using_at_plan, TemplateUse,
+};
 use crate::aws::recycle_bin::{Retained, Rule};
 use crate::aws::AwsClients;
 use crate::log;
@@ -45,17 +47,23 @@ pub(super) async fn refuse_in_use(
     if users.is_empty() {
         return Ok(());
     }
-    let listed: Vec<String> = users.iter().map(|u| format!("  - {u}")).collect();
     Err(Diagnostic::error(
         summary,
         format!(
             "{image_id} is still launched by:\n{}\nAn Auto Scaling group or anyone launching from these would fail once \
              the copy is gone, so nothing was changed. Point each template's default and latest versions at another \
              AMI, then destroy again; or set force_destroy = true to destroy it regardless.",
-            listed.join("\n")
+            bulleted(&users)
         ),
     )
     .into())
+}
+
+/// The template versions, one per line, as both the refusal and the plan
+/// warning list them.
+fn bulleted(users: &[TemplateUse]) -> String {
+    let lines: Vec<String> = users.iter().map(|u| format!("  - {u}")).collect();
+    lines.join("\n")
 }
 
 /// A warning when instances launched from `image_id` exist: deregistering
@@ -198,14 +206,13 @@ pub(super) async fn destroy_preview(clients: &AwsClients, prior: &CopyModel) -> 
     if prior.force_destroy.known() != Some(&true) {
         match launch_templates_using_at_plan(clients, id).await {
             Ok(users) if !users.is_empty() => {
-                let listed: Vec<String> = users.iter().map(|u| format!("  - {u}")).collect();
                 warnings.push(Diagnostic::warning(
                     "A launch template launches the copy to be destroyed",
                     format!(
                         "{id} is launched by:\n{}\nUnless this apply points them at another AMI before the copy is \
                          destroyed (create_before_destroy, with the template's image taken from this resource), the \
                          destroy will be refused. force_destroy = true destroys it regardless.",
-                        listed.join("\n")
+                        bulleted(&users)
                     ),
                 ));
             }
