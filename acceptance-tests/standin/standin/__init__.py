@@ -21,8 +21,8 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import (deprecation, ec2_copy, ec2_describe, ec2_fixes, images, launch_templates,
-                   lifecycle, protection, time_based)
+    from . import (deprecation, ec2_copy, ec2_describe, ec2_fixes, images, kms_api,
+                   launch_templates, lifecycle, protection, time_based)
 
     images.install()
     lifecycle.install()
@@ -33,6 +33,7 @@ def install_patches() -> None:
     protection.install()
     time_based.install()
     launch_templates.install()
+    kms_api.install()
     _installed = True
 
 

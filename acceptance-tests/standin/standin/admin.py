@@ -8,7 +8,7 @@ import math
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from . import lifecycle, state
+from . import kms_grants, lifecycle, orgs, state
 from .accounts import is_account_id
 from .state import LOCK, Fault
 
@@ -221,15 +221,10 @@ def _clear_snapshot_delete_results(_: dict) -> dict:
 
 
 def _org(body: dict) -> dict:
-    account = body.get("account")
-    if not is_account_id(account):
-        raise BadRequest("account must be a 12-digit account id")
-    with LOCK:
-        state.STATE.orgs[account] = {
-            "organization_arn": body.get("organization_arn"),
-            "ou_arns": list(body.get("ou_arns") or []),
-        }
-        return state.STATE.orgs[account]
+    try:
+        return orgs.declare(body)
+    except orgs.OrgError as err:
+        raise BadRequest(str(err)) from err
 
 
 ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
@@ -249,6 +244,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("GET", "/_standin/copies"): _copies,
     ("POST", "/_standin/fail_copy"): _fail_copy,
     ("POST", "/_standin/org"): _org,
+    ("GET", "/_standin/kms_grants"): lambda _: kms_grants.admin_view(),
     ("POST", "/_standin/snapshot_delete_result"): _arm_snapshot_delete_result,
     ("GET", "/_standin/snapshot_delete_result"): _snapshot_delete_results,
     ("DELETE", "/_standin/snapshot_delete_result"): _clear_snapshot_delete_results,

@@ -15,7 +15,7 @@ import struct
 import time
 from typing import Any
 
-from . import admin, lifecycle, protocols, rbin, state
+from . import admin, kms_api, lifecycle, protocols, rbin, state
 from .accounts import access_key_of, account_of, is_account_id
 from .errors import (
     JSON_CONTENT_TYPE,
@@ -58,6 +58,11 @@ class StandinApp:
             if request.protocol == protocols.REST_JSON:
                 # moto 5.2.5 has no Recycle Bin (it answers HTTP 500); the layer does.
                 return rbin.handle(start_response, request, account, body, environ.get("PATH_INFO", ""))
+            if kms_api.is_kms(environ):
+                # Grants, and other accounts' keys, which moto cannot see (kms_api.py).
+                answered = kms_api.handle(environ, start_response, request, account, body)
+                if answered is not None:
+                    return answered
             # Drain moto's response inside the lock: its backends are not thread-safe.
             return list(self.moto_app(environ, start_response))
 

@@ -4,7 +4,9 @@
 moto copies only within the caller's own account, ignores Encrypted, KmsKeyId,
 ClientToken, CopyImageTags, TagSpecifications and
 SnapshotCopyCompletionDurationMinutes (time_based.py), and is available at once.
-A copy starts without deregistration protection (protection.py).
+A copy starts without deregistration protection (protection.py). KMS keys of
+other accounts, source or destination, must be usable by the caller, else
+the copy fails (copy_keys.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from moto.ec2.responses import EC2Response
 from moto.ec2.utils import random_ami_id
 from moto.kms import kms_backends
 
-from . import images, lifecycle, state, tag_rules, time_based
+from . import copy_keys, images, lifecycle, state, tag_rules, time_based
 from .errors import ec2_error
 from .sharing import can_restore, find_image, image_snapshot_ids
 
@@ -140,8 +142,9 @@ def _create_copy(backend: Any, account: str, region: str, source: Any, source_sn
         snap.add_tags(snapshot_tags)
 
     job = lifecycle.start_copy(account, region, copy, new_snapshots, minutes)
-    if not key_ok and job.failure is None:
-        job.failure = dict(KEY_FAILURE)
+    if job.failure is None:  # an injected failure (POST /_standin/fail_copy next) comes first
+        job.failure = copy_keys.source_key_failure(account, source_snapshots) or (
+            None if key_ok else dict(KEY_FAILURE))
     return copy
 
 
@@ -149,23 +152,26 @@ def _resolve_key(backend: Any, account: str, region: str, key_id: str | None) ->
     """(key ARN to report, usable?) for KmsKeyId, or the account's default EBS key.
 
     The key must be in the destination Region, `region` (CopyImage, KmsKeyId). A key
-    or alias ARN may name another account (cross-account keys); one naming another
-    Region is unusable: AWS checks the key only after accepting the request, so
-    the copy fails then, as for a key that does not exist."""
+    or alias ARN may name another account's key, which the caller must be allowed
+    to use (copy_keys.py); one naming another Region is unusable: AWS checks the
+    key only after accepting the request, so the copy fails then, as for a key
+    that does not exist."""
     if not key_id:
         return (backend.default_kms_key_id or backend._create_default_encryption_key()), True
+    owner = account
     if key_id.startswith("arn:"):
         parts = key_id.split(":")
         if len(parts) >= 6:
             if parts[3] != region:
                 return None, False
-            account = parts[4]
-    kms = kms_backends[account][region]
+            owner = parts[4]
+    kms = kms_backends[owner][region]
     try:
         key = kms.describe_key(key_id)
     except Exception:  # moto raises NotFoundException, KeyError or ValueError by form
         return None, False
-    return key.arn, key.enabled and key.key_state == "Enabled"
+    usable = owner == account or copy_keys.usable(account, key, copy_keys.DESTINATION_ACTIONS, region)
+    return key.arn, usable and key.enabled and key.key_state == "Enabled"
 
 
 def install() -> None:

@@ -4,8 +4,8 @@ moto keeps AWS resources; this module keeps only what moto has no notion of:
 test configuration, injected faults, call counts and the call log,
 organization membership, in-flight copies and the snapshot-copy quota's
 counters, CopyImage idempotency tokens, the clock offset, armed
-DeleteAssociatedSnapshots results and Recycle Bin retention rules (moto has
-no Recycle Bin). `reset()` empties it all.
+DeleteAssociatedSnapshots results, Recycle Bin retention rules (moto has
+no Recycle Bin) and KMS grants (kms_grants.py). `reset()` empties it all.
 """
 
 from __future__ import annotations
@@ -120,6 +120,9 @@ class State:
     rbin_rules: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(
         default_factory=lambda: defaultdict(dict)
     )
+    # grant id -> kms_grants.Grant, in creation order; the counter numbers them.
+    kms_grants: dict[str, Any] = field(default_factory=dict)
+    kms_grant_seq: int = 0
 
     def count_call(self, account: str, action: str) -> None:
         self.calls[account][action] += 1

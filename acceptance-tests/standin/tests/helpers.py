@@ -1,12 +1,14 @@
-"""Building blocks for tests: a bake-account AMI backed by real snapshots."""
+"""Building blocks for tests: a bake-account AMI backed by real snapshots,
+KMS key policies."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION
+from conftest import BAKE, PROD, REGION
 
 ZONE = "eu-west-1a"
 
@@ -81,3 +83,38 @@ def wait_state(ec2, image_id: str, wanted: str, timeout: float = 60.0) -> dict:
 def error_code(excinfo: pytest.ExceptionInfo) -> str:
     assert isinstance(excinfo.value, ClientError)
     return excinfo.value.response["Error"]["Code"]
+
+
+def root(account: str) -> str:
+    """The ARN policies and grants name a whole account by."""
+    return f"arn:aws:iam::{account}:root"
+
+
+def statement(principal, actions, effect: str = "Allow", condition: dict | None = None) -> dict:
+    """One key policy statement; `principal` is a Principal AWS value (or "*")."""
+    body = {"Effect": effect, "Principal": principal if principal == "*" else {"AWS": principal},
+            "Action": actions, "Resource": "*"}
+    if condition:
+        body["Condition"] = condition
+    return body
+
+
+def key_policy(owner: str, *statements: dict) -> str:
+    """The default key policy of `owner`'s key (its account may do everything)
+    plus `statements`, as CreateKey / PutKeyPolicy take it."""
+    default = statement(root(owner), "kms:*")
+    return json.dumps({"Version": "2012-10-17", "Statement": [default, *statements]})
+
+
+def cmk_source(aws, policy: str | None = None, snapshots: int = 1,
+               share_with: str = PROD) -> tuple[str, str]:
+    """A BAKE AMI whose snapshots are encrypted with a BAKE customer managed key
+    (CreateKey with `policy`, else the default one), shared with `share_with`
+    by launch permission and createVolumePermission: (image id, key ARN)."""
+    kms = aws("kms", BAKE)
+    key_arn = (kms.create_key(Policy=policy) if policy else kms.create_key())["KeyMetadata"]["Arn"]
+    bake = aws("ec2", BAKE)
+    image_id, snaps = make_ami(bake, name="cmk-source", snapshots=snapshots, encrypted=True,
+                               kms_key_id=key_arn)
+    share(bake, image_id, snaps, share_with)
+    return image_id, key_arn

@@ -6,7 +6,8 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import BAKE, PROD, REGION
 
-from helpers import copy, error_code, image, make_ami, share, snapshots_of, tags_of, wait_state
+from helpers import (copy, error_code, image, key_policy, make_ami, root, share, snapshots_of, statement,
+                     tags_of, wait_state)
 
 
 def test_copy_needs_launch_permission(aws):
@@ -169,9 +170,12 @@ def test_source_encrypted_with_aws_managed_key_cannot_be_copied_by_others(aws):
 
 def test_source_encrypted_with_customer_key_can_be_copied_when_shared(aws):
     """AWS EC2 User Guide, "Copy an Amazon EC2 AMI": an AMI encrypted with a
-    customer managed key can be copied by accounts it and its snapshots are shared with."""
+    customer managed key can be copied by accounts it, its snapshots and its key
+    (EBS User Guide, "Share an Amazon EBS snapshot"; test_copy_keys.py) are shared with."""
     bake, prod = aws("ec2", BAKE), aws("ec2", PROD)
-    key_arn = aws("kms", BAKE).create_key()["KeyMetadata"]["Arn"]
+    policy = key_policy(BAKE, statement(root(PROD), ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt",
+                                                     "kms:GenerateDataKey*", "kms:ReEncrypt*"]))
+    key_arn = aws("kms", BAKE).create_key(Policy=policy)["KeyMetadata"]["Arn"]
     plain, _ = make_ami(bake, snapshots=1)
     encrypted = copy(bake, plain, name="enc-cmk", Encrypted=True, KmsKeyId=key_arn)
     wait_state(bake, encrypted, "available")
@@ -179,3 +183,4 @@ def test_source_encrypted_with_customer_key_can_be_copied_when_shared(aws):
     share(bake, encrypted, [snap], PROD)
     copy_id = copy(prod, encrypted, Encrypted=True)
     assert snapshots_of(prod, copy_id)[0]["KmsKeyId"] == prod.get_ebs_default_kms_key_id()["KmsKeyId"]
+    wait_state(prod, copy_id, "available")
