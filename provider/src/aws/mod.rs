@@ -15,6 +15,7 @@ mod errors;
 mod identity;
 pub mod image;
 pub mod image_controls;
+pub mod image_search;
 pub mod in_use;
 pub mod kms;
 pub mod permissions;

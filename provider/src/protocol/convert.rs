@@ -16,6 +16,52 @@ pub(super) fn schema_to_proto(schema: &Schema) -> pb::Schema {
     }
 }
 
+/// An identity schema as Terraform reads it: the block's required
+/// attributes are required for import, its optional ones optional.
+pub(super) fn identity_schema_to_proto(schema: &Schema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: schema.version,
+        identity_attributes: schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json().to_string().into_bytes(),
+                required_for_import: a.required,
+                optional_for_import: a.optional,
+                description: a.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// An identity for Terraform; `None` for a null one (no object, or a type
+/// without identity).
+pub(super) fn identity_to_proto(
+    identity: &Value,
+    ty: &Type,
+) -> Result<Option<pb::ResourceIdentityData>, Diagnostics> {
+    if identity.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(pb::ResourceIdentityData {
+        identity_data: Some(encode(identity, ty, "resource identity")?),
+    }))
+}
+
+/// An identity Terraform sent; `Null` when absent.
+pub(super) fn identity_from_proto(
+    identity: Option<&pb::ResourceIdentityData>,
+    ty: &Type,
+) -> Result<Value, Diagnostics> {
+    decode(
+        identity.and_then(|i| i.identity_data.as_ref()),
+        ty,
+        "resource identity",
+    )
+}
+
 fn block_to_proto(block: &Block) -> pb::schema::Block {
     pb::schema::Block {
         version: 0,

@@ -7,32 +7,36 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures_util::stream;
 use tfplugin_proto::tfplugin6 as pb;
 use tonic::{Request, Response, Status};
 
+use super::catalog::Catalog;
 use super::convert::{decode, diagnostics_to_proto, encode, path_to_proto, schema_to_proto};
 use super::diagnostics::{Diagnostic, Diagnostics};
-use super::resource::{ApplyRequest, PlanRequest, ProviderService, Resource};
+use super::listing;
+use super::resource::{ApplyRequest, ImportRequest, MoveRequest, PlanRequest, ProviderService};
 use super::value::{Type, Value};
-
-struct Entry {
-    resource: Arc<dyn Resource>,
-    schema: pb::Schema,
-    ty: Type,
-}
 
 /// Serves a [`ProviderService`] as Terraform's `Provider` gRPC service.
 pub(super) struct Adapter<P> {
     provider: Arc<P>,
     provider_schema: pb::Schema,
     provider_type: Type,
-    resources: HashMap<&'static str, Entry>,
+    catalog: Catalog,
 }
 
 impl<P> std::fmt::Debug for Adapter<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Adapter")
-            .field("resources", &self.resources.keys().collect::<Vec<_>>())
+            .field(
+                "resources",
+                &self.catalog.resources.keys().collect::<Vec<_>>(),
+            )
+            .field(
+                "data_sources",
+                &self.catalog.data_sources.keys().collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -41,35 +45,12 @@ impl<P: ProviderService> Adapter<P> {
     /// Builds the adapter; schemas are converted once, up front.
     pub(super) fn new(provider: Arc<P>) -> Self {
         let schema = provider.schema();
-        let resources = provider
-            .resources()
-            .into_iter()
-            .map(|resource| {
-                let schema = resource.schema();
-                let entry = Entry {
-                    ty: schema.block.value_type(),
-                    schema: schema_to_proto(&schema),
-                    resource: resource.clone(),
-                };
-                (resource.type_name(), entry)
-            })
-            .collect();
         Self {
             provider_type: schema.block.value_type(),
             provider_schema: schema_to_proto(&schema),
+            catalog: Catalog::of(provider.as_ref()),
             provider,
-            resources,
         }
-    }
-
-    fn entry(&self, type_name: &str) -> Result<&Entry, Diagnostics> {
-        self.resources.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown resource type",
-                format!("The imagecopier provider has no resource type {type_name:?}."),
-            )
-            .into()
-        })
     }
 
     fn capabilities() -> pb::ServerCapabilities {
@@ -77,17 +58,11 @@ impl<P: ProviderService> Adapter<P> {
             // Destroy plans go through the resource too, so it can warn early.
             plan_destroy: true,
             get_provider_schema_optional: false,
-            move_resource_state: false,
+            // A `moved` block from another type reaches the target resource,
+            // which refuses what it cannot take over.
+            move_resource_state: true,
         }
     }
-}
-
-fn no_data_sources() -> Diagnostics {
-    Diagnostic::error(
-        "Unknown data source",
-        "The imagecopier provider has no data sources.",
-    )
-    .into()
 }
 
 #[tonic::async_trait]
@@ -96,18 +71,36 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         &self,
         _request: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        let resources = self
+        let catalog = &self.catalog;
+        let resources = catalog
             .resources
             .keys()
             .map(|name| pb::get_metadata::ResourceMetadata {
                 type_name: (*name).to_owned(),
             })
             .collect();
+        let data_sources = catalog
+            .data_sources
+            .keys()
+            .map(|name| pb::get_metadata::DataSourceMetadata {
+                type_name: (*name).to_owned(),
+            })
+            .collect();
+        let list_resources = catalog
+            .resources
+            .iter()
+            .filter(|(_, entry)| entry.list.is_some())
+            .map(|(name, _)| pb::get_metadata::ListResourceMetadata {
+                type_name: (*name).to_owned(),
+            })
+            .collect();
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(Self::capabilities()),
             diagnostics: Vec::new(),
-            data_sources: Vec::new(),
+            data_sources,
             resources,
+            functions: Vec::new(),
+            list_resources,
         }))
     }
 
@@ -115,15 +108,29 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         &self,
         _request: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        let resource_schemas = self
+        let catalog = &self.catalog;
+        let resource_schemas = catalog
             .resources
             .iter()
             .map(|(name, entry)| ((*name).to_owned(), entry.schema.clone()))
             .collect();
+        let data_source_schemas = catalog
+            .data_sources
+            .iter()
+            .map(|(name, entry)| ((*name).to_owned(), entry.schema.clone()))
+            .collect();
+        // A Terraform older than 1.14 skips the field it does not know.
+        let list_resource_schemas = catalog
+            .resources
+            .iter()
+            .filter_map(|(name, entry)| Some(((*name).to_owned(), entry.list.as_ref()?.0.clone())))
+            .collect();
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(self.provider_schema.clone()),
             resource_schemas,
-            data_source_schemas: HashMap::new(),
+            data_source_schemas,
+            functions: HashMap::new(),
+            list_resource_schemas,
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(Self::capabilities()),
@@ -153,7 +160,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let request = request.into_inner();
-        let diagnostics = match self.entry(&request.type_name) {
+        let diagnostics = match self.catalog.resource(&request.type_name) {
             Ok(entry) => match decode(request.config.as_ref(), &entry.ty, "resource configuration")
             {
                 Ok(config) => entry.resource.validate(&config).await,
@@ -168,10 +175,22 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
 
     async fn validate_data_resource_config(
         &self,
-        _request: Request<pb::validate_data_resource_config::Request>,
+        request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match self.catalog.data_source(&request.type_name) {
+            Ok(entry) => match decode(
+                request.config.as_ref(),
+                &entry.ty,
+                "data source configuration",
+            ) {
+                Ok(config) => entry.source.validate(&config).await,
+                Err(diags) => diags,
+            },
+            Err(diags) => diags,
+        };
         Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: diagnostics_to_proto(&no_data_sources()),
+            diagnostics: diagnostics_to_proto(&diagnostics),
         }))
     }
 
@@ -181,7 +200,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let request = request.into_inner();
         let result = async {
-            let entry = self.entry(&request.type_name)?;
+            let entry = self.catalog.resource(&request.type_name)?;
             let json = request.raw_state.map(|raw| raw.json).unwrap_or_default();
             if json.is_empty() {
                 return Err(Diagnostic::error(
@@ -205,8 +224,30 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        let identity_schemas = self
+            .catalog
+            .resources
+            .iter()
+            .filter_map(|(name, entry)| {
+                Some(((*name).to_owned(), entry.identity.as_ref()?.0.clone()))
+            })
+            .collect();
         Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas,
             diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let request = request.into_inner();
+        let result = listing::upgrade_identity(&self.catalog, &request);
+        let (upgraded_identity, diagnostics) = split(result);
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity: upgraded_identity.flatten(),
+            diagnostics: diagnostics_to_proto(&diagnostics),
         }))
     }
 
@@ -238,7 +279,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let request = request.into_inner();
         let result = async {
-            let entry = self.entry(&request.type_name)?;
+            let entry = self.catalog.resource(&request.type_name)?;
             let state = decode(request.current_state.as_ref(), &entry.ty, "current state")?;
             let response = entry.resource.read(state, request.private).await;
             let mut diagnostics = response.diagnostics;
@@ -248,10 +289,12 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 "refreshed state",
                 &mut diagnostics,
             );
+            let new_identity = entry.identity_to(&response.identity)?;
             Ok::<_, Diagnostics>(pb::read_resource::Response {
                 new_state,
                 diagnostics: diagnostics_to_proto(&diagnostics),
                 private: response.private,
+                new_identity,
             })
         }
         .await;
@@ -264,7 +307,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let request = request.into_inner();
         let result = async {
-            let entry = self.entry(&request.type_name)?;
+            let entry = self.catalog.resource(&request.type_name)?;
             let plan = PlanRequest {
                 prior_state: decode(request.prior_state.as_ref(), &entry.ty, "prior state")?,
                 proposed_new_state: decode(
@@ -274,6 +317,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 )?,
                 config: decode(request.config.as_ref(), &entry.ty, "resource configuration")?,
                 prior_private: request.prior_private,
+                prior_identity: entry.identity_from(request.prior_identity.as_ref())?,
             };
             let response = entry.resource.plan(plan).await;
             let mut diagnostics = response.diagnostics;
@@ -295,6 +339,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                     .map(path_to_proto)
                     .collect(),
                 planned_private: response.planned_private,
+                planned_identity: entry.identity_to(&response.planned_identity)?,
                 diagnostics: diagnostics_to_proto(&diagnostics),
             })
         }
@@ -308,7 +353,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let request = request.into_inner();
         let result = async {
-            let entry = self.entry(&request.type_name)?;
+            let entry = self.catalog.resource(&request.type_name)?;
             let apply = ApplyRequest {
                 prior_state: decode(request.prior_state.as_ref(), &entry.ty, "prior state")?,
                 planned_state: decode(request.planned_state.as_ref(), &entry.ty, "planned state")?,
@@ -325,10 +370,12 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 "new state",
                 &mut diagnostics,
             );
+            let new_identity = entry.identity_to(&response.identity)?;
             Ok::<_, Diagnostics>(pb::apply_resource_change::Response {
                 new_state,
                 private: response.private,
                 diagnostics: diagnostics_to_proto(&diagnostics),
+                new_identity,
             })
         }
         .await;
@@ -341,18 +388,32 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let request = request.into_inner();
         let result = async {
-            let entry = self.entry(&request.type_name)?;
-            let response = entry.resource.import(&request.id).await;
+            let entry = self.catalog.resource(&request.type_name)?;
+            let identity = entry.identity_from(request.identity.as_ref())?;
+            // Terraform sends an identity instead of an id for an `import`
+            // block that names one.
+            let named = if identity.is_null() {
+                ImportRequest::Id(request.id.clone())
+            } else {
+                ImportRequest::Identity(identity)
+            };
+            let response = entry.resource.import(named).await;
             let mut diagnostics = response.diagnostics;
             let mut imported = Vec::new();
-            for state in &response.states {
-                match encode(state, &entry.ty, "imported state") {
-                    Ok(value) => imported.push(pb::import_resource_state::ImportedResource {
-                        type_name: request.type_name.clone(),
-                        state: Some(value),
-                        private: Vec::new(),
-                    }),
-                    Err(diags) => diagnostics.extend(diags),
+            for found in &response.found {
+                match (
+                    encode(&found.state, &entry.ty, "imported state"),
+                    entry.identity_to(&found.identity),
+                ) {
+                    (Ok(state), Ok(identity)) => {
+                        imported.push(pb::import_resource_state::ImportedResource {
+                            type_name: request.type_name.clone(),
+                            state: Some(state),
+                            private: Vec::new(),
+                            identity,
+                        })
+                    }
+                    (Err(diags), _) | (_, Err(diags)) => diagnostics.extend(diags),
                 }
             }
             Ok::<_, Diagnostics>(pb::import_resource_state::Response {
@@ -369,28 +430,100 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         request: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
         let request = request.into_inner();
-        let diagnostics: Diagnostics = Diagnostic::error(
-            "Moving resources is not supported",
-            format!(
-                "{} cannot be moved into {}: the imagecopier provider accepts no resources from other types. \
-                 Import the AMI instead.",
-                request.source_type_name, request.target_type_name
-            ),
-        )
-        .into();
-        Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: diagnostics_to_proto(&diagnostics),
-            ..Default::default()
-        }))
+        let result = async {
+            let entry = self.catalog.resource(&request.target_type_name)?;
+            let moved = MoveRequest {
+                source_provider_address: request.source_provider_address,
+                source_type_name: request.source_type_name,
+                source_schema_version: request.source_schema_version,
+                source_state_json: request.source_state.map(|raw| raw.json).unwrap_or_default(),
+            };
+            let found = entry.resource.move_from(moved).await?;
+            Ok::<_, Diagnostics>(pb::move_resource_state::Response {
+                target_state: Some(encode(&found.state, &entry.ty, "moved state")?),
+                target_identity: entry.identity_to(&found.identity)?,
+                target_private: Vec::new(),
+                diagnostics: Vec::new(),
+            })
+        }
+        .await;
+        respond(result)
     }
 
     async fn read_data_source(
         &self,
-        _request: Request<pb::read_data_source::Request>,
+        request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        Ok(Response::new(pb::read_data_source::Response {
-            state: None,
-            diagnostics: diagnostics_to_proto(&no_data_sources()),
+        let request = request.into_inner();
+        let result = async {
+            let entry = self.catalog.data_source(&request.type_name)?;
+            let config = decode(
+                request.config.as_ref(),
+                &entry.ty,
+                "data source configuration",
+            )?;
+            let state = entry.source.read(config).await?;
+            Ok::<_, Diagnostics>(pb::read_data_source::Response {
+                state: Some(encode(&state, &entry.ty, "data source state")?),
+                diagnostics: Vec::new(),
+            })
+        }
+        .await;
+        respond(result)
+    }
+
+    type ListResourceStream =
+        stream::Iter<std::vec::IntoIter<Result<pb::list_resource::Event, Status>>>;
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let events = listing::list(&self.catalog, request.into_inner()).await;
+        Ok(Response::new(stream::iter(
+            events.into_iter().map(Ok).collect::<Vec<_>>(),
+        )))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match self.catalog.list(&request.type_name) {
+            Ok((_, (_, ty))) => decode(request.config.as_ref(), ty, "list configuration")
+                .err()
+                .unwrap_or_default(),
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&diagnostics),
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: HashMap::new(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        Ok(Response::new(pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError {
+                text: format!(
+                    "The imagecopier provider has no function {:?}.",
+                    request.into_inner().name
+                ),
+                function_argument: None,
+            }),
         }))
     }
 
@@ -426,6 +559,8 @@ answers!(
     pb::plan_resource_change::Response,
     pb::apply_resource_change::Response,
     pb::import_resource_state::Response,
+    pb::move_resource_state::Response,
+    pb::read_data_source::Response,
 );
 
 /// The handler's response, or one with only the diagnostics it failed with.

@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use super::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use super::json;
 use super::resource::{
-    ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,
+    ApplyRequest, ApplyResponse, Found, ImportRequest, ImportResponse, ListRequest, Listed,
+    MoveRequest, PlanRequest, PlanResponse, ReadResponse, Resource,
 };
 use super::schema::Schema;
 use super::typed::{FromValue, IntoValue};
@@ -122,6 +123,49 @@ pub trait ManagedResource: Send + Sync + 'static {
     /// Imports an existing object by id.
     async fn import(&self, id: &str) -> Result<Self::Model, Diagnostics>;
 
+    /// The identity schema (Terraform 1.12+); `None`: the type has none.
+    fn identity_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// The identity of the object `state` describes, an object of the
+    /// identity schema's type; `None` while part of it is not known.
+    fn identity(&self, _state: &Self::Model) -> Option<Value> {
+        None
+    }
+
+    /// Imports an existing object by identity (an `import` block's
+    /// `identity`), a value of the identity schema's type.
+    async fn import_identity(&self, _identity: &Value) -> Result<Self::Model, Diagnostics> {
+        Err(Diagnostic::error(
+            "Import by identity is not supported",
+            format!("{} is imported by id.", self.type_name()),
+        )
+        .into())
+    }
+
+    /// Takes over an object from another resource type's state (a `moved`
+    /// block). `None`: this type accepts no moves.
+    async fn move_from(&self, _request: &MoveRequest) -> Option<Result<Self::Model, Diagnostics>> {
+        None
+    }
+
+    /// The schema of a `list` block's `config` (Terraform 1.14+); `None`:
+    /// the type cannot be listed.
+    fn list_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// What a `list` block finds: each object's display name and state, at
+    /// most `limit` of them. `config` is of the list schema's type.
+    async fn list(
+        &self,
+        _config: &Value,
+        _limit: usize,
+    ) -> Result<Vec<(String, Self::Model)>, Diagnostics> {
+        Ok(Vec::new())
+    }
+
     /// Upgrades stored state of an older schema version. The default reads
     /// state of the current version and refuses anything newer.
     async fn upgrade(&self, version: i64, raw_json: &[u8]) -> Result<Self::Model, Diagnostics> {
@@ -151,7 +195,8 @@ pub trait ManagedResource: Send + Sync + 'static {
 #[derive(Debug)]
 pub struct Managed<R>(pub R);
 
-fn model<M: Model>(value: &Value) -> Result<M, Diagnostics> {
+/// `value` read as the model `M`.
+pub(super) fn model<M: Model>(value: &Value) -> Result<M, Diagnostics> {
     M::from_value(value, &AttrPath::default()).map_err(Diagnostics::from)
 }
 
@@ -184,6 +229,7 @@ impl<R: ManagedResource> Resource for Managed<R> {
         .await;
         match result {
             Ok(Some(state)) => ReadResponse {
+                identity: self.identity_of(&state),
                 new_state: state.to_value(),
                 private,
                 diagnostics: Diagnostics::new(),
@@ -192,11 +238,13 @@ impl<R: ManagedResource> Resource for Managed<R> {
             Ok(None) => ReadResponse {
                 new_state: Value::Null,
                 private: Vec::new(),
+                identity: Value::Null,
                 diagnostics: Diagnostics::new(),
             },
             Err(diagnostics) => ReadResponse {
                 new_state: Value::Null,
                 private,
+                identity: Value::Null,
                 diagnostics,
             },
         }
@@ -227,6 +275,17 @@ impl<R: ManagedResource> Resource for Managed<R> {
         .await;
         match result {
             Ok(planned) => PlanResponse {
+                // An update keeps the object, so it keeps its identity; a
+                // create or replacement has none until apply.
+                planned_identity: if request.prior_state.is_null()
+                    || !planned.requires_replace.is_empty()
+                {
+                    Value::Null
+                } else if !request.prior_identity.is_null() {
+                    request.prior_identity
+                } else {
+                    self.identity_of(&planned.state)
+                },
                 planned_state: planned.state.to_value(),
                 requires_replace: planned.requires_replace,
                 planned_private: request.prior_private,
@@ -252,9 +311,11 @@ impl<R: ManagedResource> Resource for Managed<R> {
                 Ok(warnings) => ApplyResponse {
                     new_state: Value::Null,
                     private: Vec::new(),
+                    identity: Value::Null,
                     diagnostics: warnings,
                 },
                 Err(diagnostics) => ApplyResponse {
+                    identity: self.identity_of_value(&request.prior_state),
                     new_state: request.prior_state,
                     private,
                     diagnostics,
@@ -277,6 +338,7 @@ impl<R: ManagedResource> Resource for Managed<R> {
             Ok(parts) => parts,
             Err(diagnostics) => {
                 return ApplyResponse {
+                    identity: self.identity_of_value(&request.prior_state),
                     new_state: request.prior_state,
                     private,
                     diagnostics,
@@ -294,22 +356,89 @@ impl<R: ManagedResource> Resource for Managed<R> {
             None => request.prior_state,
         };
         ApplyResponse {
+            identity: self.identity_of_value(&new_state),
             new_state,
             private,
             diagnostics: applied.diagnostics,
         }
     }
 
-    async fn import(&self, id: &str) -> ImportResponse {
-        match self.0.import(id).await {
+    async fn import(&self, request: ImportRequest) -> ImportResponse {
+        let imported = match &request {
+            ImportRequest::Id(id) => self.0.import(id).await,
+            ImportRequest::Identity(identity) => self.0.import_identity(identity).await,
+        };
+        match imported {
             Ok(state) => ImportResponse {
-                states: vec![state.to_value()],
+                found: vec![self.found(state)],
                 diagnostics: Diagnostics::new(),
             },
             Err(diagnostics) => ImportResponse {
-                states: Vec::new(),
+                found: Vec::new(),
                 diagnostics,
             },
+        }
+    }
+
+    fn identity_schema(&self) -> Option<Schema> {
+        self.0.identity_schema()
+    }
+
+    async fn move_from(&self, request: MoveRequest) -> Result<Found, Diagnostics> {
+        match self.0.move_from(&request).await {
+            Some(moved) => Ok(self.found(moved?)),
+            None => Err(Diagnostic::error(
+                "Moving resources is not supported",
+                format!(
+                    "{} cannot be moved into {}: it accepts no resources from other types. Import the object instead.",
+                    request.source_type_name,
+                    self.0.type_name()
+                ),
+            )
+            .into()),
+        }
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        self.0.list_schema()
+    }
+
+    async fn list(&self, request: ListRequest) -> Result<Vec<Listed>, Diagnostics> {
+        let listed = self.0.list(&request.config, request.limit).await?;
+        Ok(listed
+            .into_iter()
+            .take(request.limit)
+            .map(|(display_name, state)| {
+                let mut found = self.found(state);
+                if !request.include_object {
+                    found.state = Value::Null;
+                }
+                Listed {
+                    found,
+                    display_name,
+                }
+            })
+            .collect())
+    }
+}
+
+impl<R: ManagedResource> Managed<R> {
+    fn identity_of(&self, state: &R::Model) -> Value {
+        self.0.identity(state).unwrap_or(Value::Null)
+    }
+
+    /// The identity of a state value; `Null` for a null or unreadable one.
+    fn identity_of_value(&self, state: &Value) -> Value {
+        if state.is_null() {
+            return Value::Null;
+        }
+        model::<R::Model>(state).map_or(Value::Null, |state| self.identity_of(&state))
+    }
+
+    fn found(&self, state: R::Model) -> Found {
+        Found {
+            identity: self.identity_of(&state),
+            state: state.to_value(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Invariant: protobuf types never leave this module. Resources see typed
 //! models ([`typed`]), the provider sees [`resource::ProviderService`].
 
+pub mod data;
 pub mod declare;
 pub mod diagnostics;
 pub mod json;
@@ -14,8 +15,10 @@ pub mod server;
 pub mod typed;
 pub mod value;
 
+mod catalog;
 mod conn;
 mod convert;
 mod grpc;
+mod listing;
 mod plugin_services;
 mod tls;

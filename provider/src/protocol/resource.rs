@@ -22,6 +22,11 @@ pub trait ProviderService: Send + Sync + 'static {
     /// Every managed resource type this provider offers.
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
 
+    /// Every data source this provider offers.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+
     /// Static checks of the provider block (values may be unknown).
     async fn validate(&self, config: &Value) -> Diagnostics;
 
@@ -43,6 +48,9 @@ pub struct PlanRequest {
     pub config: Value,
     /// Provider-private data saved with the prior state.
     pub prior_private: Vec<u8>,
+    /// The identity stored with the prior state (Terraform 1.12+); `Null`
+    /// when creating or when Terraform keeps none.
+    pub prior_identity: Value,
 }
 
 /// The provider's plan.
@@ -54,6 +62,8 @@ pub struct PlanResponse {
     pub requires_replace: Vec<AttrPath>,
     /// Private data handed to apply.
     pub planned_private: Vec<u8>,
+    /// The identity the object keeps (updates only); `Null` when not known yet.
+    pub planned_identity: Value,
     /// Problems found while planning.
     pub diagnostics: Diagnostics,
 }
@@ -79,6 +89,8 @@ pub struct ApplyResponse {
     pub new_state: Value,
     /// Private data saved with the state.
     pub private: Vec<u8>,
+    /// The object's identity; `Null` when it is gone.
+    pub identity: Value,
     /// Problems met while applying.
     pub diagnostics: Diagnostics,
 }
@@ -90,17 +102,72 @@ pub struct ReadResponse {
     pub new_state: Value,
     /// Private data saved with the state.
     pub private: Vec<u8>,
+    /// The object's identity; `Null` when it is gone.
+    pub identity: Value,
     /// Problems met while reading.
     pub diagnostics: Diagnostics,
+}
+
+/// What an import names: an id (`terraform import`, an `import` block's
+/// `id`) or an identity (an `import` block's `identity`, Terraform 1.12+).
+#[derive(Debug, Clone)]
+pub enum ImportRequest {
+    /// The id as written.
+    Id(String),
+    /// An object of the resource's identity type.
+    Identity(Value),
+}
+
+/// One object found by an import, a move or a list.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// Its state.
+    pub state: Value,
+    /// Its identity; `Null` for a resource without identity.
+    pub identity: Value,
 }
 
 /// The outcome of importing an existing object.
 #[derive(Debug, Clone, Default)]
 pub struct ImportResponse {
-    /// States of the imported objects (one for our resources).
-    pub states: Vec<Value>,
+    /// The imported objects (one for our resources).
+    pub found: Vec<Found>,
     /// Problems met while importing.
     pub diagnostics: Diagnostics,
+}
+
+/// A `moved` block from another resource type (MoveResourceState).
+#[derive(Debug, Clone)]
+pub struct MoveRequest {
+    /// The source's provider, e.g. `registry.terraform.io/hashicorp/aws`.
+    pub source_provider_address: String,
+    /// The source's resource type, e.g. `aws_ami_copy`.
+    pub source_type_name: String,
+    /// The schema version the source state was written with.
+    pub source_schema_version: i64,
+    /// The source state as JSON, in the source's schema.
+    pub source_state_json: Vec<u8>,
+}
+
+/// A `list` block's request (`terraform query`, Terraform 1.14+).
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// The `config` block, of the type's list schema.
+    pub config: Value,
+    /// Whether each result carries the full object (`include_resource`,
+    /// and always for `-generate-config-out`).
+    pub include_object: bool,
+    /// At most this many results.
+    pub limit: usize,
+}
+
+/// One object a list found.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    /// Its identity and (when asked for) its state.
+    pub found: Found,
+    /// A short human name, shown by `terraform query`.
+    pub display_name: String,
 }
 
 /// One managed resource type, at the level of dynamic values.
@@ -127,8 +194,47 @@ pub trait Resource: Send + Sync {
     /// Carries out a planned change.
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse;
 
-    /// Imports an existing object by id.
-    async fn import(&self, id: &str) -> ImportResponse;
+    /// Imports an existing object by id or identity.
+    async fn import(&self, request: ImportRequest) -> ImportResponse;
+
+    /// The identity schema (Terraform 1.12+), if the type has one.
+    fn identity_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// Takes over an object from another resource type's state.
+    async fn move_from(&self, request: MoveRequest) -> Result<Found, Diagnostics>;
+
+    /// The schema of a `list` block's `config` (Terraform 1.14+), if the
+    /// type can be listed.
+    fn list_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// The objects a `list` block finds.
+    async fn list(&self, request: ListRequest) -> Result<Vec<Listed>, Diagnostics>;
+}
+
+/// One data source type, at the level of dynamic values.
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    /// The data source type name, e.g. `imagecopier_image`.
+    fn type_name(&self) -> &'static str;
+
+    /// Its schema.
+    fn schema(&self) -> Schema;
+
+    /// Static checks of a configuration (values may be unknown).
+    async fn validate(&self, config: &Value) -> Diagnostics;
+
+    /// Reads it: the configuration with every computed value filled in.
+    async fn read(&self, config: Value) -> Result<Value, Diagnostics>;
+}
+
+impl std::fmt::Debug for dyn DataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.type_name())
+    }
 }
 
 impl std::fmt::Debug for dyn Resource {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use crate::aws::{ErrorKind, ProviderSettings};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
-use crate::protocol::resource::{ProviderService, Resource};
+use crate::protocol::resource::{DataSource, ProviderService, Resource};
 use crate::protocol::schema::Schema;
 use crate::protocol::typed::FromValue;
 use crate::protocol::value::Value;
@@ -24,6 +24,7 @@ pub use config::ProviderConfig;
 pub struct ImageCopierProvider {
     shared: Arc<Shared>,
     resources: Vec<Arc<dyn Resource>>,
+    data_sources: Vec<Arc<dyn DataSource>>,
 }
 
 impl ImageCopierProvider {
@@ -32,6 +33,7 @@ impl ImageCopierProvider {
         let shared = Arc::new(Shared::new());
         Self {
             resources: crate::resources::all(&shared),
+            data_sources: crate::resources::data_sources(&shared),
             shared,
         }
     }
@@ -68,6 +70,10 @@ impl ProviderService for ImageCopierProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         self.resources.clone()
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        self.data_sources.clone()
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {

@@ -1,14 +1,17 @@
-//! The provider's resource types, one folder each.
+//! The provider's resource and data source types, one folder each.
 
 mod ami_share;
 mod encrypted_ami_copy;
+mod identity;
+mod image_data;
 mod reach;
 mod test_wait;
 
 use std::sync::Arc;
 
+use crate::protocol::data::Data;
 use crate::protocol::managed::Managed;
-use crate::protocol::resource::Resource;
+use crate::protocol::resource::{DataSource, Resource};
 use crate::shared::Shared;
 
 /// Environment variable that turns on resources meant only for this
@@ -26,4 +29,9 @@ pub fn all(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
         resources.push(Arc::new(Managed(test_wait::TestWait::new(shared.clone()))));
     }
     resources
+}
+
+/// Every data source the provider serves.
+pub fn data_sources(shared: &Arc<Shared>) -> Vec<Arc<dyn DataSource>> {
+    vec![Arc::new(Data(image_data::ImageData::new(shared.clone())))]
 }

@@ -15,6 +15,7 @@ mod exclusive;
 mod listed;
 mod model;
 mod plan;
+mod query;
 mod read;
 mod rules;
 mod validate;
@@ -28,7 +29,8 @@ use crate::protocol::diagnostics::Diagnostics;
 use crate::protocol::managed::{Applied, ManagedResource, Planned};
 use crate::protocol::schema::Schema;
 use crate::protocol::typed::Field;
-use crate::resources::reach;
+use crate::protocol::value::Value;
+use crate::resources::{identity, reach};
 use crate::shared::Shared;
 
 pub(super) use model::AmiShareModel;
@@ -114,8 +116,34 @@ impl ManagedResource for AmiShare {
 
     async fn import(&self, id: &str) -> Result<AmiShareModel, Diagnostics> {
         let clients = self.shared.clients()?;
-        let mut imported = read::import(&clients, id).await?;
-        imported.region = Field::Known(clients.region.clone());
-        Ok(imported)
+        read::import(&clients, id).await
+    }
+
+    fn identity_schema(&self) -> Option<Schema> {
+        Some(identity::schema())
+    }
+
+    /// The share acts in the AMI owner's account, which is the account the
+    /// resource acts in: known from the role ARN or the provider.
+    fn identity(&self, state: &AmiShareModel) -> Option<Value> {
+        let account = reach::planned_account(&self.shared, &state.assume_role);
+        identity::of(&account, &state.region, &state.image_id)
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(query::schema())
+    }
+
+    async fn list(
+        &self,
+        config: &Value,
+        limit: usize,
+    ) -> Result<Vec<(String, AmiShareModel)>, Diagnostics> {
+        query::list(&self.shared, config, limit).await
+    }
+
+    async fn import_identity(&self, identity: &Value) -> Result<AmiShareModel, Diagnostics> {
+        let (clients, id) = identity::import_target(&self.shared, identity).await?;
+        read::import(&clients, &id).await
     }
 }

@@ -1,6 +1,6 @@
 //! Refresh and import: the grants that exist, as the model.
 
-use crate::aws::image::find_image_by_id;
+use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::{AwsClients, AwsError};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
@@ -77,11 +77,22 @@ pub(super) async fn import(clients: &AwsClients, id: &str) -> Result<AmiShareMod
         )
         .into());
     }
-    let actual = load_actual(clients, &image)
+    import_image(clients, &image).await
+}
+
+/// The share of the caller's own `image` as it stands (see [`import`]),
+/// in the clients' region.
+pub(super) async fn import_image(
+    clients: &AwsClients,
+    image: &Image,
+) -> Result<AmiShareModel, Diagnostics> {
+    let summary = format!("importing EC2 AMI share ({})", image.id);
+    let actual = load_actual(clients, image)
         .await
         .map_err(|err| aws_error(&summary, &err))?;
     let mut model = AmiShareModel {
-        image_id: Field::Known(id.to_owned()),
+        region: Field::Known(clients.region.clone()),
+        image_id: Field::Known(image.id.clone()),
         share_snapshots: Field::Known(true),
         exclusive: Field::Known(false),
         ..AmiShareModel::default()
@@ -90,6 +101,6 @@ pub(super) async fn import(clients: &AwsClients, id: &str) -> Result<AmiShareMod
     model.organization_arns = set_like(&Field::Null, &actual.launch.organizations);
     model.organizational_unit_arns = set_like(&Field::Null, &actual.launch.organizational_units);
     // Read runs right after import and fills in the rest.
-    fill_computed(&mut model, &image, &[], &actual);
+    fill_computed(&mut model, image, &[], &actual);
     Ok(model)
 }

@@ -16,8 +16,10 @@ mod create;
 mod delete;
 mod guard;
 mod model;
+mod moved;
 mod naming;
 mod plan;
+mod query;
 mod read;
 mod rules;
 mod source;
@@ -35,7 +37,10 @@ use crate::duration::parse_duration;
 use crate::protocol::declare::Declared;
 use crate::protocol::diagnostics::Diagnostics;
 use crate::protocol::managed::{Applied, ManagedResource, Planned};
+use crate::protocol::resource::MoveRequest;
 use crate::protocol::schema::Schema;
+use crate::protocol::value::Value;
+use crate::resources::identity;
 use crate::shared::Shared;
 
 pub(super) use model::CopyModel;
@@ -109,7 +114,37 @@ impl ManagedResource for EncryptedAmiCopy {
     }
 
     async fn import(&self, id: &str) -> Result<CopyModel, Diagnostics> {
-        read::import(&self.shared, id).await
+        let clients = self.shared.clients()?;
+        read::import(&self.shared, &clients, id).await
+    }
+
+    fn identity_schema(&self) -> Option<Schema> {
+        Some(identity::schema())
+    }
+
+    fn identity(&self, state: &CopyModel) -> Option<Value> {
+        identity::of(&state.owner_id, &state.region, &state.id)
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(query::schema())
+    }
+
+    async fn list(
+        &self,
+        config: &Value,
+        limit: usize,
+    ) -> Result<Vec<(String, CopyModel)>, Diagnostics> {
+        query::list(&self.shared, config, limit).await
+    }
+
+    async fn import_identity(&self, identity: &Value) -> Result<CopyModel, Diagnostics> {
+        let (clients, id) = identity::import_target(&self.shared, identity).await?;
+        read::import(&self.shared, &clients, &id).await
+    }
+
+    async fn move_from(&self, request: &MoveRequest) -> Option<Result<CopyModel, Diagnostics>> {
+        moved::accepts(request).then(|| moved::from_aws_ami_copy(&self.shared, request))
     }
 }
 

@@ -125,11 +125,14 @@ async fn remains(
 /// Imports the copy `id`, recovering its source from SourceImageId /
 /// SourceImageRegion or else the CopiedFromAMI tag. All tags except the
 /// two facts and the provider's default tags go to `tags`; `kms_key_id` is
-/// the key's ARN (see the docs for how other forms plan).
-pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagnostics> {
-    let clients = shared.clients()?;
-    let path = AttrPath::root("id");
-    let facts = find_image_by_id(&clients, id)
+/// the key's ARN (see the docs for how other forms plan). `clients` are the
+/// provider's, or those for the region an import identity names.
+pub(super) async fn import(
+    shared: &Shared,
+    clients: &AwsClients,
+    id: &str,
+) -> Result<CopyModel, Diagnostics> {
+    let facts = find_image_by_id(clients, id)
         .await
         .optional()
         .map_err(|err| {
@@ -147,7 +150,19 @@ pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagn
                 ),
             ))
         })?;
-    let snapshots = snapshot_tags(&clients, &facts.snapshot_ids)
+    import_image(shared, clients, &facts).await
+}
+
+/// The copy whose AMI is `facts` (one of the caller's own), as [`import`]
+/// takes it over.
+pub(super) async fn import_image(
+    shared: &Shared,
+    clients: &AwsClients,
+    facts: &Image,
+) -> Result<CopyModel, Diagnostics> {
+    let id = facts.id.as_str();
+    let path = AttrPath::root("id");
+    let snapshots = snapshot_tags(clients, &facts.snapshot_ids)
         .await
         .map_err(|err| {
             Diagnostics::from(Diagnostic::error(
@@ -189,7 +204,7 @@ pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagn
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let key_arn = key_arn(&clients, &facts).await;
+    let key_arn = key_arn(clients, facts).await;
     let mut model = CopyModel {
         region: Field::Known(clients.region.clone()),
         source_ami_id: Field::Known(source),
@@ -211,7 +226,7 @@ pub(super) async fn import(shared: &Shared, id: &str) -> Result<CopyModel, Diagn
     if model.kms_key_id.is_unknown() {
         model.kms_key_id = Field::Null;
     }
-    set_facts(&mut model, &facts);
-    set_controls(&mut model, &facts);
+    set_facts(&mut model, facts);
+    set_controls(&mut model, facts);
     Ok(model)
 }

@@ -1,0 +1,84 @@
+//! `list "imagecopier_encrypted_ami_copy"` for `terraform query`: the
+//! encrypted AMIs of the account and region that look like copies, each as
+//! import would take it over, so that `-generate-config-out` writes
+//! configuration that plans no change once imported. This is how a copy
+//! made by a Lambda copier, by hand or by another tool is adopted.
+
+use crate::aws::image_search::{search_images, ImageQuery};
+use crate::protocol::declare::{model, Declared};
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::schema::Schema;
+use crate::protocol::typed::{Field, FromValue};
+use crate::protocol::value::Value;
+use crate::resources::reach;
+use crate::shared::Shared;
+
+use super::model::{CopyModel, Tags};
+use super::read::import_image;
+use super::rules::TAG_COPIED_FROM;
+
+model! {
+    /// A list block's `config` for copies.
+    pub(crate) struct CopyListModel("Which encrypted copies to list.") {
+        region: String [optional] "The region to list in. Default: the provider's region.",
+        source_ami_id: String [optional]
+            "Only copies of this AMI (by SourceImageId, or the `CopiedFromAMI` tag when EC2 does not report one).",
+        tags: Tags [optional] "Only copies carrying each of these tags with that value.",
+    }
+}
+
+/// The list block's `config` schema.
+pub(super) fn schema() -> Schema {
+    Schema::new(0, CopyListModel::block())
+}
+
+/// The copies `config` selects, newest first, at most `limit`.
+pub(super) async fn list(
+    shared: &Shared,
+    config: &Value,
+    limit: usize,
+) -> Result<Vec<(String, CopyModel)>, Diagnostics> {
+    let config = if config.is_null() {
+        CopyListModel::default()
+    } else {
+        CopyListModel::from_value(config, &AttrPath::default()).map_err(Diagnostics::from)?
+    };
+    let clients = reach::clients_for(shared, &config.region, &Field::Null).await?;
+    let mut filters = vec![(
+        "block-device-mapping.encrypted".to_owned(),
+        vec!["true".to_owned()],
+    )];
+    for (key, value) in config.tags.known().into_iter().flatten() {
+        filters.push((format!("tag:{key}"), vec![value.clone()]));
+    }
+    let query = ImageQuery {
+        owners: vec!["self".to_owned()],
+        filters,
+        include_deprecated: true,
+        // A disabled copy is still a copy (and holds its snapshots).
+        include_disabled: true,
+    };
+    let images = search_images(&clients, &query).await.map_err(|err| {
+        Diagnostics::from(Diagnostic::error("listing EC2 AMI copies", err.to_string()))
+    })?;
+    let wanted = config.source_ami_id.known();
+    let mut listed = Vec::new();
+    for image in images {
+        let source = Some(image.source_image_id.as_str())
+            .filter(|s| !s.is_empty())
+            .or_else(|| image.tags.get(TAG_COPIED_FROM).map(String::as_str));
+        let Some(source) = source else {
+            continue; // not a copy: EC2 knows no source and no tag names one
+        };
+        if wanted.is_some_and(|w| w != source) || !image.is_available() && image.state != "disabled"
+        {
+            continue;
+        }
+        let display = format!("{} ({}, copy of {source})", image.name, image.id);
+        listed.push((display, import_image(shared, &clients, &image).await?));
+        if listed.len() >= limit {
+            break;
+        }
+    }
+    Ok(listed)
+}
