@@ -120,7 +120,13 @@ impl Ec2 {
     /// [`Ec2::seed_ami`] with `disks` EBS snapshots: the root and `disks - 1` data volumes
     /// (`/dev/sdb`, `/dev/sdc`, ...). Each snapshot counts against the copy quota when copied.
     pub fn seed_ami_with_disks(&self, tags: &[(&str, &str)], disks: usize) -> SeededAmi {
-        let name = unique_name("seed-ami");
+        self.seed_named_ami("seed-ami", tags, disks)
+    }
+
+    /// [`Ec2::seed_ami_with_disks`] with a name that starts with `prefix` (then a unique part),
+    /// for tests that search by name.
+    pub fn seed_named_ami(&self, prefix: &str, tags: &[(&str, &str)], disks: usize) -> SeededAmi {
+        let name = unique_name(prefix);
         let devices: Vec<String> = (0..disks.max(1))
             .map(|i| match i {
                 0 => ROOT_DEVICE.to_string(),

@@ -31,6 +31,13 @@ pub fn shared_source_with_disks(standin: &StandIn, targets: &[&str], disks: usiz
     let ami = standin
         .ec2(ACCOUNT_A)
         .seed_ami_with_disks(SOURCE_TAGS, disks);
+    share_ami(standin, &ami, targets);
+    ami
+}
+
+/// Shares ACCOUNT_A's `ami` with `targets` as the bake account would through the SDK: launch
+/// permission and createVolumePermission on each snapshot.
+pub fn share_ami(standin: &StandIn, ami: &SeededAmi, targets: &[&str]) {
     let bake = standin.ec2(ACCOUNT_A);
     let c = bake.client();
     for target in targets {
@@ -57,7 +64,6 @@ pub fn shared_source_with_disks(standin: &StandIn, targets: &[&str], disks: usiz
             .expect("sharing the snapshot");
         }
     }
-    ami
 }
 
 /// The three-account layout of a one-apply configuration: a bake AMI in ACCOUNT_A (not shared:
