@@ -161,10 +161,20 @@ def disable_image(self: EC2Response) -> ActionResult:
 
 
 def ami_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
-    """DescribeImages filter `block-device-mapping.snapshot-id` (the snapshot
-    behind any EBS mapping), which moto does not know."""
+    """DescribeImages filters `block-device-mapping.snapshot-id` (the snapshot
+    behind any EBS mapping) and `block-device-mapping.encrypted` (whether an
+    EBS mapping's volume is encrypted, "true" or "false"), which moto does
+    not know. A filter value matches when any mapping has it."""
     if filter_name == "block-device-mapping.snapshot-id":
         return image_snapshot_ids(self)
+    if filter_name == "block-device-mapping.encrypted":
+        return sorted(
+            {
+                "true" if (m.get("Ebs") or {}).get("Encrypted") else "false"
+                for m in self.block_device_mappings
+                if m.get("Ebs")
+            }
+        )
     return _moto_ami_filter_value(self, filter_name, method_name)
 
 

@@ -44,6 +44,23 @@ def test_snapshot_filter_applies_to_shared_images_as_the_viewer_sees_them(aws):
     assert ids(prod.describe_images(Owners=["self"], Filters=filters)) == []
 
 
+def test_block_device_mapping_encrypted_tells_encrypted_copies_from_plain_amis(aws, ctl):
+    """AWS EC2 API Reference, DescribeImages, Filters: `block-device-mapping.encrypted`
+    is "a Boolean that indicates whether the Amazon EBS volume is encrypted", so `true`
+    selects the AMIs with an encrypted EBS volume (an encrypted copy) and `false` those
+    with an unencrypted one."""
+    ctl("POST", "config", {"copy_duration_seconds": 0})
+    bake, prod = aws("ec2", BAKE), aws("ec2", PROD)
+    source, snaps = make_ami(bake, snapshots=1)
+    share(bake, source, snaps, PROD)
+    encrypted = prod.copy_image(SourceImageId=source, SourceRegion=prod.meta.region_name,
+                                Name="enc", Encrypted=True)["ImageId"]
+    plain, _ = make_ami(prod, name="plain", snapshots=1)
+    by = lambda value: [{"Name": "block-device-mapping.encrypted", "Values": [value]}]  # noqa: E731
+    assert ids(prod.describe_images(Owners=["self"], Filters=by("true"))) == [encrypted]
+    assert ids(prod.describe_images(Owners=["self"], Filters=by("false"))) == [plain]
+
+
 def unknown_ami(n: int) -> str:
     return f"ami-{n:017x}"
 

@@ -67,8 +67,8 @@ pub(super) async fn list(
         let source = Some(image.source_image_id.as_str())
             .filter(|s| !s.is_empty())
             .or_else(|| image.tags.get(TAG_COPIED_FROM).map(String::as_str));
-        let Some(source) = source else {
-            continue; // not a copy: EC2 knows no source and no tag names one
+        let Some(source) = source.filter(|_| image.encrypted) else {
+            continue; // not an encrypted copy: no source is known, or it is not encrypted
         };
         if wanted.is_some_and(|w| w != source) || !image.is_available() && image.state != "disabled"
         {

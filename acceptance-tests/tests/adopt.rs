@@ -1,0 +1,245 @@
+//! Taking over AMIs made without this provider, with Terraform 1.12+ features: `import` blocks
+//! by resource identity, `terraform query` with `-generate-config-out` (1.14+), and `moved` from
+//! the aws provider's `aws_ami_copy` (1.8+).
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use acceptance_tests::copies::*;
+use acceptance_tests::{flat, Ec2, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, REGION};
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+
+/// The configuration an import of the copy records (see `encrypted_ami_copy::import`).
+fn imported_copy_config(source: &str, name: &str, key_arn: &str) -> String {
+    format!(
+        r#"
+resource "imagecopier_encrypted_ami_copy" "app" {{
+  source_ami_id = "{source}"
+  name          = "{name}"
+  description   = "app copy"
+  kms_key_id    = "{key_arn}"
+  tags          = {{ Name = "app-source", team = "images", Stage = "PROD" }}
+}}
+"#
+    )
+}
+
+/// The identity Terraform keeps for `address` (`terraform show -json`), as JSON.
+fn state_identity(wd: &Workdir, address: &str) -> serde_json::Value {
+    let shown = wd.show_json();
+    let resources = shown["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    resources
+        .into_iter()
+        .find(|r| r["address"] == address)
+        .map(|r| r["identity"].clone())
+        .unwrap_or_else(|| panic!("{address} not in state: {shown}"))
+}
+
+#[test]
+fn import_blocks_by_identity() {
+    let (standin, wd, source, key_arn, id) = applied_copy(r#"description = "app copy""#);
+    // Every apply and read returns the identity, so state made by apply already has it.
+    let identity = state_identity(&wd, ADDRESS);
+    assert_eq!(identity["id"], id.as_str(), "{identity}");
+    assert_eq!(identity["account_id"], ACCOUNT_B);
+    assert_eq!(identity["region"], REGION);
+    let name = wd.resource_values(ADDRESS)["name"]
+        .as_str()
+        .expect("name")
+        .to_string();
+
+    // Another account's identity is refused, naming what works, and nothing is imported.
+    let wd2 = workdir(&standin, ACCOUNT_B);
+    let config = imported_copy_config(&source.image_id, &name, &key_arn);
+    wd2.write_main(&format!(
+        "{config}\nimport {{\n  to = {ADDRESS}\n  identity = {{ id = \"{id}\", account_id = \"{ACCOUNT_C}\" }}\n}}\n"
+    ));
+    let refused = wd2.try_plan();
+    assert!(!refused.success(), "{refused}");
+    let text = flat(&refused.stderr);
+    assert!(
+        text.contains(&format!("names account {ACCOUNT_C}")) && text.contains(ACCOUNT_B),
+        "{refused}"
+    );
+
+    wd2.write_main(&format!(
+        "{config}\nimport {{\n  to = {ADDRESS}\n  identity = {{\n    id         = \"{id}\"\n    region     = \"{REGION}\"\n    account_id = \"{ACCOUNT_B}\"\n  }}\n}}\n"
+    ));
+    let plan = wd2.plan();
+    assert!(
+        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    standin.clear_calls();
+    wd2.apply();
+    assert!(
+        standin.mutating_calls(ACCOUNT_B).is_empty(),
+        "the import changed AWS: {:?}",
+        standin.mutating_calls(ACCOUNT_B)
+    );
+    assert_eq!(state_identity(&wd2, ADDRESS), identity);
+    wd2.assert_plan_empty();
+
+    // The share, imported by its identity in the bake account (only the id is required).
+    let bake = workdir(&standin, ACCOUNT_A);
+    bake.write_main(&format!(
+        r#"
+import {{
+  to       = imagecopier_ami_share.app
+  identity = {{ id = "{image}" }}
+}}
+
+resource "imagecopier_ami_share" "app" {{
+  image_id    = "{image}"
+  account_ids = ["{ACCOUNT_B}"]
+}}
+"#,
+        image = source.image_id
+    ));
+    bake.apply();
+    let share = state_identity(&bake, "imagecopier_ami_share.app");
+    assert_eq!(share["id"], source.image_id.as_str());
+    assert_eq!(share["account_id"], ACCOUNT_A);
+    assert_eq!(share["region"], REGION);
+    bake.assert_plan_empty();
+}
+
+/// What a Lambda copier does: CopyImage with Encrypted and the target's key, then tags, outside
+/// Terraform. `copied_from_tag` adds the `CopiedFromAMI` tag some copiers write. Returns the id
+/// once available.
+fn scripted_copy(ec2: &Ec2, source: &str, key_arn: &str, name: &str, copied_from_tag: bool) -> String {
+    let mut tags = vec![Tag::builder().key("team").value("images").build()];
+    if copied_from_tag {
+        tags.push(Tag::builder().key("CopiedFromAMI").value(source).build());
+    }
+    let spec = |kind: ResourceType| {
+        TagSpecification::builder()
+            .resource_type(kind)
+            .set_tags(Some(tags.clone()))
+            .build()
+    };
+    let copied = ec2
+        .block_on(
+            ec2.client()
+                .copy_image()
+                .source_image_id(source)
+                .source_region(REGION)
+                .name(name)
+                .encrypted(true)
+                .kms_key_id(key_arn)
+                .tag_specifications(spec(ResourceType::Image))
+                .tag_specifications(spec(ResourceType::Snapshot))
+                .send(),
+        )
+        .expect("CopyImage");
+    let id = copied.image_id().expect("an image id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let available = ec2
+            .owned_images()
+            .iter()
+            .any(|i| i.image_id() == Some(id.as_str()) && i.state().map(|s| s.as_str()) == Some("available"));
+        if available {
+            return id;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the scripted copy {id} never became available");
+}
+
+const LIST_COPIES: &str = r#"
+list "imagecopier_encrypted_ami_copy" "found" {
+  provider         = imagecopier
+  include_resource = true
+}
+"#;
+
+/// `terraform query -generate-config-out`, asserting success; returns (stdout, generated file).
+fn query(wd: &Workdir, list: &str) -> (String, String) {
+    wd.write("search.tfquery.hcl", list);
+    let out = wd
+        .run(&["query", "-no-color", "-generate-config-out=generated.tf"])
+        .assert_success();
+    let generated = std::fs::read_to_string(wd.path().join("generated.tf"))
+        .unwrap_or_else(|err| panic!("generated.tf: {err}: {out}"));
+    (out.stdout, generated)
+}
+
+#[test]
+fn query_adopts_scripted_copies_and_a_share() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let key_arn = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let target = standin.ec2(ACCOUNT_B);
+    let tagged = scripted_copy(&target, &source.image_id, &key_arn, "lambda-copy-1", true);
+    let untagged = scripted_copy(&target, &source.image_id, &key_arn, "lambda-copy-2", false);
+    // B's own bake, unencrypted and not a copy: not listed.
+    let not_a_copy = target.seed_ami(&[("team", "images")]).image_id;
+
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main("provider \"imagecopier\" {}\n");
+    let (listed, generated) = query(&wd, LIST_COPIES);
+    for id in [&tagged, &untagged] {
+        assert!(listed.contains(id.as_str()), "{id} not listed: {listed}");
+        assert!(generated.contains(id.as_str()), "{id} not generated: {generated}");
+    }
+    assert!(!listed.contains(&not_a_copy), "{listed}");
+    assert!(
+        generated.matches("resource \"imagecopier_encrypted_ami_copy\"").count() == 2,
+        "{generated}"
+    );
+    // The generated configuration imports both as found. What differs is only what this
+    // provider writes on every copy and the copier did not: the Encrypted tag on both, and
+    // CopiedFromAMI on the one without it.
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("2 to import, 0 to add, 2 to change, 0 to destroy"),
+        "{plan}\n{generated}"
+    );
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+    let actions = plan
+        .stdout
+        .split("Terraform will perform the following actions:")
+        .nth(1)
+        .unwrap_or_default();
+    let mut added: Vec<&str> = actions
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("+ ") || l.starts_with("- ") || l.starts_with("-/+"))
+        .collect();
+    added.sort_unstable();
+    let copied_from = format!("+ \"CopiedFromAMI\" = \"{}\"", source.image_id);
+    assert_eq!(
+        added,
+        vec![
+            copied_from.as_str(),
+            "+ \"Encrypted\"     = \"true\"",
+            "+ \"Encrypted\"     = \"true\"",
+        ],
+        "{plan}"
+    );
+    standin.clear_calls();
+    wd.apply();
+    let mutating = standin.mutating_calls(ACCOUNT_B);
+    assert_eq!(
+        mutating.keys().collect::<Vec<_>>(),
+        vec!["CreateTags"],
+        "adopting may only add the tags: {mutating:?}"
+    );
+    wd.assert_plan_empty();
+
+    // The bake account lists the AMI it shared by hand.
+    let bake = workdir(&standin, ACCOUNT_A);
+    bake.write_main("provider \"imagecopier\" {}\n");
+    let (listed, generated) = query(
+        &bake,
+        "list \"imagecopier_ami_share\" \"shared\" {\n  provider         = imagecopier\n  include_resource = true\n}\n",
+    );
+    assert!(listed.contains(&source.image_id), "{listed}");
+    assert!(generated.contains(ACCOUNT_B), "{generated}");
+    bake.apply();
+    bake.assert_plan_empty();
+}
