@@ -34,6 +34,27 @@ const SCRUBBED_NAMES: &[&str] = &[
     "TF_FORCE_LOCAL_BACKEND",
 ];
 
+/// The CLI configuration pointing `imagecopier/imagecopier` at the built provider, and each of
+/// `extra` (source, directory) at its directory.
+fn dev_overrides(extra: &[(&str, &Path)]) -> String {
+    let provider = provider_dir();
+    let mut lines = vec![format!(
+        "    \"imagecopier/imagecopier\" = {}",
+        hcl_string(&provider.to_string_lossy())
+    )];
+    for (source, dir) in extra {
+        lines.push(format!(
+            "    {} = {}",
+            hcl_string(source),
+            hcl_string(&dir.to_string_lossy())
+        ));
+    }
+    format!(
+        "provider_installation {{\n  dev_overrides {{\n{}\n  }}\n  direct {{}}\n}}\n",
+        lines.join("\n")
+    )
+}
+
 /// A temporary Terraform working directory, removed when dropped.
 #[derive(Debug)]
 pub struct Workdir {
@@ -50,14 +71,17 @@ impl Workdir {
     /// A workdir whose CLI config points `imagecopier/imagecopier` at the freshly built provider
     /// through `dev_overrides`, so no `terraform init` is needed.
     pub fn new(terraform: &Terraform) -> Self {
-        let dir = provider_dir();
-        let config = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"imagecopier/imagecopier\" = {}\n  }}\n  direct {{}}\n}}\n",
-            hcl_string(&dir.to_string_lossy())
-        );
-        let mut workdir = Self::with_cli_config(terraform, &config);
+        let mut workdir = Self::with_cli_config(terraform, "");
+        workdir.write("terraform.rc", &dev_overrides(&[]));
         workdir.with_provider = true;
         workdir
+    }
+
+    /// Also points `source` (such as `hashicorp/aws`) at the directory `dir` through
+    /// `dev_overrides`, for a test-only provider.
+    pub fn with_dev_override(self, source: &str, dir: &Path) -> Self {
+        self.write("terraform.rc", &dev_overrides(&[(source, dir)]));
+        self
     }
 
     /// A workdir with an empty CLI config, for configurations that use only Terraform built-ins.

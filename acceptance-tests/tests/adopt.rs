@@ -70,7 +70,8 @@ fn import_blocks_by_identity() {
     ));
     let plan = wd2.plan();
     assert!(
-        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        plan.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
         "{plan}"
     );
     standin.clear_calls();
@@ -110,7 +111,13 @@ resource "imagecopier_ami_share" "app" {{
 /// What a Lambda copier does: CopyImage with Encrypted and the target's key, then tags, outside
 /// Terraform. `copied_from_tag` adds the `CopiedFromAMI` tag some copiers write. Returns the id
 /// once available.
-fn scripted_copy(ec2: &Ec2, source: &str, key_arn: &str, name: &str, copied_from_tag: bool) -> String {
+fn scripted_copy(
+    ec2: &Ec2,
+    source: &str,
+    key_arn: &str,
+    name: &str,
+    copied_from_tag: bool,
+) -> String {
     let mut tags = vec![Tag::builder().key("team").value("images").build()];
     if copied_from_tag {
         tags.push(Tag::builder().key("CopiedFromAMI").value(source).build());
@@ -138,10 +145,9 @@ fn scripted_copy(ec2: &Ec2, source: &str, key_arn: &str, name: &str, copied_from
     let id = copied.image_id().expect("an image id").to_string();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let available = ec2
-            .owned_images()
-            .iter()
-            .any(|i| i.image_id() == Some(id.as_str()) && i.state().map(|s| s.as_str()) == Some("available"));
+        let available = ec2.owned_images().iter().any(|i| {
+            i.image_id() == Some(id.as_str()) && i.state().map(|s| s.as_str()) == Some("available")
+        });
         if available {
             return id;
         }
@@ -184,11 +190,17 @@ fn query_adopts_scripted_copies_and_a_share() {
     let (listed, generated) = query(&wd, LIST_COPIES);
     for id in [&tagged, &untagged] {
         assert!(listed.contains(id.as_str()), "{id} not listed: {listed}");
-        assert!(generated.contains(id.as_str()), "{id} not generated: {generated}");
+        assert!(
+            generated.contains(id.as_str()),
+            "{id} not generated: {generated}"
+        );
     }
     assert!(!listed.contains(&not_a_copy), "{listed}");
     assert!(
-        generated.matches("resource \"imagecopier_encrypted_ami_copy\"").count() == 2,
+        generated
+            .matches("resource \"imagecopier_encrypted_ami_copy\"")
+            .count()
+            == 2,
         "{generated}"
     );
     // The generated configuration imports both as found. What differs is only what this
@@ -196,7 +208,8 @@ fn query_adopts_scripted_copies_and_a_share() {
     // CopiedFromAMI on the one without it.
     let plan = wd.plan();
     assert!(
-        plan.stdout.contains("2 to import, 0 to add, 2 to change, 0 to destroy"),
+        plan.stdout
+            .contains("2 to import, 0 to add, 2 to change, 0 to destroy"),
         "{plan}\n{generated}"
     );
     assert!(!plan.stdout.contains("must be replaced"), "{plan}");
@@ -242,4 +255,139 @@ fn query_adopts_scripted_copies_and_a_share() {
     assert!(generated.contains(ACCOUNT_B), "{generated}");
     bake.apply();
     bake.assert_plan_empty();
+}
+
+/// The state the aws provider (v6) writes for an `aws_ami_copy` of `source` made as `id`, with
+/// its snapshot, as Terraform stores it (state format 4).
+fn aws_ami_copy_state(id: &str, snapshot: &str, source: &str, key_arn: &str) -> String {
+    let attributes = serde_json::json!({
+        "id": id,
+        "arn": format!("arn:aws:ec2:{REGION}::image/{id}"),
+        "architecture": "x86_64",
+        "deprecation_time": "",
+        "description": "",
+        "destination_outpost_arn": null,
+        "ebs_block_device": [{
+            "delete_on_termination": true,
+            "device_name": "/dev/xvda",
+            "encrypted": true,
+            "iops": 0,
+            "outpost_arn": "",
+            "snapshot_id": snapshot,
+            "throughput": 0,
+            "volume_size": 8,
+            "volume_type": "gp3"
+        }],
+        "ena_support": false,
+        "encrypted": true,
+        "ephemeral_block_device": [],
+        "kms_key_id": key_arn,
+        "name": "legacy-copy",
+        "owner_id": ACCOUNT_B,
+        "platform_details": "Linux/UNIX",
+        "region": REGION,
+        "root_device_name": "/dev/xvda",
+        "source_ami_id": source,
+        "source_ami_region": REGION,
+        "tags": { "team": "images" },
+        "tags_all": { "team": "images" },
+        "timeouts": null,
+        "virtualization_type": "hvm"
+    });
+    serde_json::json!({
+        "version": 4,
+        "terraform_version": "1.9.8",
+        "serial": 3,
+        "lineage": "0b6c3f5e-2f7e-4c55-9d8e-3a1d1c0f0a01",
+        "outputs": {},
+        "resources": [{
+            "mode": "managed",
+            "type": "aws_ami_copy",
+            "name": "app",
+            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+            "instances": [{
+                "schema_version": 0,
+                "attributes": attributes,
+                "sensitive_attributes": [],
+                "private": "eyJzY2hlbWFfdmVyc2lvbiI6IjAifQ=="
+            }]
+        }],
+        "check_results": null
+    })
+    .to_string()
+}
+
+#[test]
+fn moved_from_aws_ami_copy() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let key_arn = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let target = standin.ec2(ACCOUNT_B);
+    let id = scripted_copy(&target, &source.image_id, &key_arn, "legacy-copy", false);
+    let image = target
+        .owned_images()
+        .into_iter()
+        .find(|i| i.image_id() == Some(id.as_str()))
+        .expect("the copy");
+    let snapshot = acceptance_tests::snapshot_ids(&image)[0].clone();
+
+    // Terraform must start the provider a state names, even to move its resources away, so a
+    // test-only stand-in for hashicorp/aws serves aws_ami_copy (no registry is reachable here).
+    let wd = workdir(&standin, ACCOUNT_B);
+    let stub = wd.path().join("aws-stub");
+    std::fs::create_dir(&stub).expect("stub dir");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_terraform-provider-aws-stub"),
+        stub.join("terraform-provider-aws"),
+    )
+    .expect("linking the stub");
+    let wd = wd.with_dev_override("hashicorp/aws", &stub);
+    wd.write(
+        "terraform.tfstate",
+        &aws_ami_copy_state(&id, &snapshot, &source.image_id, &key_arn),
+    );
+    wd.write_main(&format!(
+        r#"
+moved {{
+  from = aws_ami_copy.app
+  to   = imagecopier_encrypted_ami_copy.app
+}}
+
+resource "imagecopier_encrypted_ami_copy" "app" {{
+  source_ami_id = "{src}"
+  name          = "legacy-copy"
+  kms_key_id    = "{key_arn}"
+  tags          = {{ team = "images" }}
+}}
+"#,
+        src = source.image_id
+    ));
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("(moved from aws_ami_copy.app)"),
+        "{plan}"
+    );
+    // Only what aws_ami_copy never wrote differs: the fact tags.
+    assert!(
+        plan.stdout
+            .contains(&format!("+ \"CopiedFromAMI\" = \"{}\"", source.image_id))
+            && plan.stdout.contains("+ \"Encrypted\"     = \"true\""),
+        "{plan}"
+    );
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    standin.clear_calls();
+    wd.apply();
+    let mutating = standin.mutating_calls(ACCOUNT_B);
+    assert_eq!(
+        mutating.keys().collect::<Vec<_>>(),
+        vec!["CreateTags"],
+        "the move may only add the fact tags: {mutating:?}"
+    );
+    assert_eq!(wd.state_list(), vec![ADDRESS.to_string()]);
+    assert_eq!(state_identity(&wd, ADDRESS)["id"], id.as_str());
+    wd.assert_plan_empty();
 }
