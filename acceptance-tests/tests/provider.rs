@@ -54,6 +54,35 @@ fn schema_check(terraform: Terraform) {
     );
     assert!(block["block_types"]["endpoints"].is_object());
     assert!(block["block_types"]["default_tags"].is_object());
+    // The data source, for every Terraform.
+    let image = &provider["data_source_schemas"]["imagecopier_image"]["block"]["attributes"];
+    assert_eq!(image["owners"]["required"], true, "{}: {provider}", terraform.label());
+    assert_eq!(image["id"]["computed"], true);
+}
+
+/// What Terraform 1.14+ learns besides the schemas: each resource's identity (1.12+) and list
+/// block schema (1.14+). Terraform 1.0 never asks (its `schema_check` passes without them).
+fn identity_and_list_check(terraform: Terraform) {
+    let wd = Workdir::new(&terraform);
+    wd.write_main("");
+    let schema = wd.providers_schema();
+    let provider = &schema["provider_schemas"]["registry.terraform.io/imagecopier/imagecopier"];
+    for resource in ["imagecopier_ami_share", "imagecopier_encrypted_ami_copy"] {
+        let identity = &provider["resource_identity_schemas"][resource];
+        assert_eq!(identity["version"], 0, "{resource}: {provider}");
+        let attributes = &identity["attributes"];
+        assert_eq!(attributes["id"]["required_for_import"], true, "{identity}");
+        for optional in ["account_id", "region"] {
+            assert_eq!(attributes[optional]["optional_for_import"], true, "{identity}");
+        }
+        let list = &provider["list_resource_schemas"][resource]["block"]["attributes"];
+        assert!(list["region"].is_object(), "{resource} lists by region: {provider}");
+    }
+}
+
+#[test]
+fn identity_and_list_schemas_terraform_1_15() {
+    identity_and_list_check(Terraform::v1_15());
 }
 
 #[test]
