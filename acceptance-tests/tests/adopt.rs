@@ -391,3 +391,44 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
     assert_eq!(state_identity(&wd, ADDRESS)["id"], id.as_str());
     wd.assert_plan_empty();
 }
+
+#[test]
+fn state_from_terraform_1_11_gains_identity_on_upgrade() {
+    // Terraform 1.11 knows no identity: the provider's identity fields never reach it, and a copy
+    // and a share go through apply, drift-free plan and import as before. Then the team
+    // upgrades Terraform: the first 1.15 plan is empty and the refresh records the identity.
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let older = Workdir::new(&acceptance_tests::Terraform::v1_11())
+        .with_standin(&standin, ACCOUNT_B)
+        .with_timeout(Duration::from_secs(240));
+    older.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    older.apply();
+    older.assert_plan_empty();
+    let id = older.resource_values(ADDRESS)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let before = older.show_json();
+    assert!(
+        before.to_string().find("\"identity\"").is_none(),
+        "Terraform 1.11 stored an identity: {before}"
+    );
+
+    let newer = workdir(&standin, ACCOUNT_B);
+    newer.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    std::fs::copy(
+        older.path().join("terraform.tfstate"),
+        newer.path().join("terraform.tfstate"),
+    )
+    .expect("carrying the state over");
+    newer.assert_plan_empty();
+    newer
+        .run(&["apply", "-refresh-only", "-auto-approve", "-no-color"])
+        .assert_success();
+    let identity = state_identity(&newer, ADDRESS);
+    assert_eq!(identity["id"], id.as_str(), "{identity}");
+    assert_eq!(identity["account_id"], ACCOUNT_B);
+    newer.assert_plan_empty();
+}

@@ -56,7 +56,12 @@ fn schema_check(terraform: Terraform) {
     assert!(block["block_types"]["default_tags"].is_object());
     // The data source, for every Terraform.
     let image = &provider["data_source_schemas"]["imagecopier_image"]["block"]["attributes"];
-    assert_eq!(image["owners"]["required"], true, "{}: {provider}", terraform.label());
+    assert_eq!(
+        image["owners"]["required"],
+        true,
+        "{}: {provider}",
+        terraform.label()
+    );
     assert_eq!(image["id"]["computed"], true);
 }
 
@@ -73,10 +78,16 @@ fn identity_and_list_check(terraform: Terraform) {
         let attributes = &identity["attributes"];
         assert_eq!(attributes["id"]["required_for_import"], true, "{identity}");
         for optional in ["account_id", "region"] {
-            assert_eq!(attributes[optional]["optional_for_import"], true, "{identity}");
+            assert_eq!(
+                attributes[optional]["optional_for_import"], true,
+                "{identity}"
+            );
         }
         let list = &provider["list_resource_schemas"][resource]["block"]["attributes"];
-        assert!(list["region"].is_object(), "{resource} lists by region: {provider}");
+        assert!(
+            list["region"].is_object(),
+            "{resource} lists by region: {provider}"
+        );
     }
 }
 
@@ -93,6 +104,11 @@ fn schema_terraform_1_15() {
 #[test]
 fn schema_terraform_1_0() {
     schema_check(Terraform::v1_0());
+}
+
+#[test]
+fn schema_terraform_1_11() {
+    schema_check(Terraform::v1_11());
 }
 
 /// Two provider configurations in one run: the default acts in account A with its own
@@ -165,6 +181,11 @@ fn assume_role_terraform_1_15() {
 #[test]
 fn assume_role_terraform_1_0() {
     assume_role_check(Terraform::v1_0());
+}
+
+#[test]
+fn assume_role_terraform_1_11() {
+    assume_role_check(Terraform::v1_11());
 }
 
 fn single_resource(provider_body: &str, marker: &Path) -> String {

@@ -44,7 +44,7 @@ fn release_installs_from_filesystem_mirror() {
         "the mirror's zip differs from the published one"
     );
 
-    for terraform in [Terraform::v1_15(), Terraform::v1_0()] {
+    for terraform in [Terraform::v1_15(), Terraform::v1_11(), Terraform::v1_0()] {
         install_from_mirror(&release, &terraform);
     }
 }
