@@ -157,11 +157,14 @@ pub trait ManagedResource: Send + Sync + 'static {
     }
 
     /// What a `list` block finds: each object's display name and state, at
-    /// most `limit` of them. `config` is of the list schema's type.
+    /// most `limit` of them. `config` is of the list schema's type. Without
+    /// `full`, Terraform keeps only the identity, so a state holding just
+    /// what the identity needs will do (and may save calls).
     async fn list(
         &self,
         _config: &Value,
         _limit: usize,
+        _full: bool,
     ) -> Result<Vec<(String, Self::Model)>, Diagnostics> {
         Ok(Vec::new())
     }
@@ -404,7 +407,10 @@ impl<R: ManagedResource> Resource for Managed<R> {
     }
 
     async fn list(&self, request: ListRequest) -> Result<Vec<Listed>, Diagnostics> {
-        let listed = self.0.list(&request.config, request.limit).await?;
+        let listed = self
+            .0
+            .list(&request.config, request.limit, request.include_object)
+            .await?;
         Ok(listed
             .into_iter()
             .take(request.limit)

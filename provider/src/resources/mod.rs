@@ -5,6 +5,7 @@ mod encrypted_ami_copy;
 mod identity;
 mod image_data;
 mod reach;
+mod string_set;
 mod test_wait;
 
 use std::sync::Arc;

@@ -134,10 +134,12 @@ impl ManagedResource for AmiShare {
         Some(query::schema())
     }
 
+    /// Whether an AMI is shared takes its grants, so a list reads them either way.
     async fn list(
         &self,
         config: &Value,
         limit: usize,
+        _full: bool,
     ) -> Result<Vec<(String, AmiShareModel)>, Diagnostics> {
         query::list(&self.shared, config, limit).await
     }

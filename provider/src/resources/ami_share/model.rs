@@ -3,59 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::protocol::declare::{model, AttributeType};
-use crate::protocol::diagnostics::{AttrPath, Diagnostic};
-use crate::protocol::typed::{Field, FromValue, IntoValue};
-use crate::protocol::value::{Type, Value};
+use crate::protocol::declare::model;
+use crate::protocol::typed::Field;
 use crate::resources::reach::{RoleModel, ASSUME_ROLE_DESCRIPTION, REGION_DESCRIPTION};
-
-/// A set of strings from configuration, kept as Terraform sent it.
-///
-/// A set can be known while some of its elements are not (an account id from
-/// another resource). Such a set must reach the plan unchanged, so the raw
-/// value is kept and [`StringSet::known`] says whether it can be used yet.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct StringSet(Value);
-
-impl StringSet {
-    /// A fully known set.
-    pub(crate) fn from_set(set: &BTreeSet<String>) -> Self {
-        Self(set.to_value())
-    }
-
-    /// The elements, when every one of them is known.
-    pub(crate) fn known(&self) -> Option<BTreeSet<String>> {
-        match &self.0 {
-            Value::Set(items) | Value::List(items) => items
-                .iter()
-                .map(|item| match item {
-                    Value::String(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-            _ => None,
-        }
-    }
-}
-
-impl FromValue for StringSet {
-    fn from_value(value: &Value, path: &AttrPath) -> Result<Self, Diagnostic> {
-        match value {
-            Value::Set(_) | Value::List(_) => Ok(Self(value.clone())),
-            _ => Err(Diagnostic::error(
-                "Unexpected value type",
-                format!("Expected a set of strings at {path}. This is a bug in the provider."),
-            )
-            .at(path.clone())),
-        }
-    }
-}
-
-impl IntoValue for StringSet {
-    fn to_value(&self) -> Value {
-        self.0.clone()
-    }
-}
+pub(crate) use crate::resources::string_set::StringSet;
 
 /// What a set attribute holds, for logic that needs plain values.
 pub(super) fn set_of(field: &Field<StringSet>) -> Option<BTreeSet<String>> {
@@ -73,12 +24,6 @@ pub(super) fn set_like(prior: &Field<StringSet>, set: &BTreeSet<String>) -> Fiel
         Field::Null
     } else {
         Field::Known(StringSet::from_set(set))
-    }
-}
-
-impl AttributeType for StringSet {
-    fn ty() -> Type {
-        Type::set(Type::String)
     }
 }
 
@@ -142,6 +87,9 @@ impl AmiShareModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::diagnostics::AttrPath;
+    use crate::protocol::typed::{FromValue, IntoValue};
+    use crate::protocol::value::Value;
 
     fn set(items: &[&str]) -> BTreeSet<String> {
         items.iter().map(|s| (*s).to_owned()).collect()

@@ -134,8 +134,9 @@ impl ManagedResource for EncryptedAmiCopy {
         &self,
         config: &Value,
         limit: usize,
+        full: bool,
     ) -> Result<Vec<(String, CopyModel)>, Diagnostics> {
-        query::list(&self.shared, config, limit).await
+        query::list(&self.shared, config, limit, full).await
     }
 
     async fn import_identity(&self, identity: &Value) -> Result<CopyModel, Diagnostics> {

@@ -32,11 +32,14 @@ pub(super) fn schema() -> Schema {
     Schema::new(0, CopyListModel::block())
 }
 
-/// The copies `config` selects, newest first, at most `limit`.
+/// The copies `config` selects, newest first, at most `limit`; with `full`,
+/// each as import records it, else only what its identity needs (no call
+/// per copy).
 pub(super) async fn list(
     shared: &Shared,
     config: &Value,
     limit: usize,
+    full: bool,
 ) -> Result<Vec<(String, CopyModel)>, Diagnostics> {
     let config = if config.is_null() {
         CopyListModel::default()
@@ -75,7 +78,17 @@ pub(super) async fn list(
             continue;
         }
         let display = format!("{} ({}, copy of {source})", image.name, image.id);
-        listed.push((display, import_image(shared, &clients, &image).await?));
+        let state = if full {
+            import_image(shared, &clients, &image).await?
+        } else {
+            CopyModel {
+                id: Field::Known(image.id.clone()),
+                region: Field::Known(clients.region.clone()),
+                owner_id: Field::Known(image.owner_id.clone()),
+                ..CopyModel::default()
+            }
+        };
+        listed.push((display, state));
         if listed.len() >= limit {
             break;
         }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::protocol::declare::model;
 use crate::resources::reach::REGION_DESCRIPTION;
+use crate::resources::string_set::StringSet;
 
 model! {
     /// `imagecopier_image` as Terraform sees it.
@@ -14,7 +15,7 @@ model! {
     ) {
         id: String [computed] "The AMI id.",
         region: String [optional, computed] REGION_DESCRIPTION,
-        owners: Vec<String> [required]
+        owners: StringSet [required]
             "Whose AMIs to search: 12-digit account ids, `self`, `amazon` or `aws-marketplace` (DescribeImages \
              `Owners`). An AMI another account owns is visible once it is shared with this account.",
         name_pattern: String [optional]

@@ -9,6 +9,8 @@ use crate::shared::Shared;
 use crate::validate;
 
 use super::model::ImageModel;
+#[cfg(test)]
+use crate::resources::string_set::StringSet;
 
 /// Owner aliases DescribeImages `Owners` takes besides account ids.
 const OWNER_ALIASES: &[&str] = &["self", "amazon", "aws-marketplace", "aws-backup-vault"];
@@ -16,7 +18,9 @@ const OWNER_ALIASES: &[&str] = &["self", "amazon", "aws-marketplace", "aws-backu
 /// Static checks, each naming its attribute; unknown values pass.
 pub(super) fn validate(config: &ImageModel) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if let Some(owners) = config.owners.known() {
+    // Owners from a variable or another resource are not known yet at
+    // validate; they are checked once they are.
+    if let Some(owners) = config.owners.known().and_then(|set| set.known()) {
         if owners.is_empty() {
             diags.push(
                 Diagnostic::error(
@@ -26,18 +30,18 @@ pub(super) fn validate(config: &ImageModel) -> Diagnostics {
                 .at(AttrPath::root("owners")),
             );
         }
-        for (index, owner) in owners.iter().enumerate() {
+        for owner in &owners {
             let account = owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit());
             if !account && !OWNER_ALIASES.contains(&owner.as_str()) {
                 diags.push(
                     Diagnostic::error(
                         "Invalid owners",
                         format!(
-                            "owners[{index}] must be a 12-digit account id or one of {}, got {owner:?}.",
+                            "owners must hold 12-digit account ids or {}, got {owner:?}.",
                             OWNER_ALIASES.join(", ")
                         ),
                     )
-                    .at(AttrPath::root("owners").index(index as i64)),
+                    .at(AttrPath::root("owners")),
                 );
             }
         }
@@ -72,6 +76,16 @@ pub(super) fn validate(config: &ImageModel) -> Diagnostics {
     diags
 }
 
+/// The owners, once known (a data source is read with a known configuration).
+fn owners_of(config: &ImageModel) -> Vec<String> {
+    config
+        .owners
+        .known()
+        .and_then(|set| set.known())
+        .map(|set| set.into_iter().collect())
+        .unwrap_or_default()
+}
+
 /// The DescribeImages search `config` asks for: only available AMIs, since
 /// a pending or failed one cannot be copied or launched.
 fn query_of(config: &ImageModel) -> ImageQuery {
@@ -83,7 +97,7 @@ fn query_of(config: &ImageModel) -> ImageQuery {
         filters.push((format!("tag:{key}"), vec![value.clone()]));
     }
     ImageQuery {
-        owners: config.owners.known().cloned().unwrap_or_default(),
+        owners: owners_of(config),
         filters,
         include_deprecated: config.include_deprecated.known() == Some(&true),
         include_disabled: false,
@@ -104,12 +118,7 @@ pub(super) async fn read(shared: &Shared, config: ImageModel) -> Result<ImageMod
 }
 
 fn no_match(config: &ImageModel, region: &str) -> String {
-    let owners = config
-        .owners
-        .known()
-        .cloned()
-        .unwrap_or_default()
-        .join(", ");
+    let owners = owners_of(config).join(", ");
     let mut criteria = format!("owned by {owners} in region {region}");
     if let Some(pattern) = config.name_pattern.known() {
         criteria.push_str(&format!(" with a name matching {pattern:?}"));
@@ -154,8 +163,9 @@ mod tests {
     use super::*;
 
     fn config(owners: &[&str]) -> ImageModel {
+        let set = owners.iter().map(|s| (*s).to_owned()).collect();
         ImageModel {
-            owners: Field::Known(owners.iter().map(|s| (*s).to_owned()).collect()),
+            owners: Field::Known(StringSet::from_set(&set)),
             ..ImageModel::default()
         }
     }
@@ -167,7 +177,8 @@ mod tests {
             .is_empty());
         let diags = validate(&config(&["self", "1111"]));
         assert_eq!(diags.0.len(), 1);
-        assert_eq!(diags.0[0].path, Some(AttrPath::root("owners").index(1)));
+        assert_eq!(diags.0[0].path, Some(AttrPath::root("owners")));
+        assert!(diags.0[0].detail.contains("\"1111\""), "{diags:?}");
         assert_eq!(validate(&config(&[])).0.len(), 1);
     }
 
