@@ -9,6 +9,9 @@ use acceptance_tests::copies::*;
 use acceptance_tests::{flat, Ec2, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, REGION};
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 
+/// The AMI id the import examples show, replaced by a real one.
+const PLACEHOLDER_ID: &str = "ami-0123456789abcdef0";
+
 /// The configuration an import of the copy records (see `encrypted_ami_copy::import`).
 fn imported_copy_config(source: &str, name: &str, key_arn: &str) -> String {
     format!(
@@ -65,9 +68,14 @@ fn import_blocks_by_identity() {
         "{refused}"
     );
 
-    wd2.write_main(&format!(
-        "{config}\nimport {{\n  to = {ADDRESS}\n  identity = {{\n    id         = \"{id}\"\n    region     = \"{REGION}\"\n    account_id = \"{ACCOUNT_B}\"\n  }}\n}}\n"
-    ));
+    // The page's example, with this copy's id.
+    let import = example("resources/imagecopier_encrypted_ami_copy/import-by-identity.tf")
+        .replace(PLACEHOLDER_ID, &id);
+    assert!(
+        import.contains(REGION),
+        "the example names {REGION}: {import}"
+    );
+    wd2.write_main(&format!("{config}\n{import}"));
     let plan = wd2.plan();
     assert!(
         plan.stdout
@@ -86,13 +94,11 @@ fn import_blocks_by_identity() {
 
     // The share, imported by its identity in the bake account (only the id is required).
     let bake = workdir(&standin, ACCOUNT_A);
+    let import = example("resources/imagecopier_ami_share/import-by-identity.tf")
+        .replace(PLACEHOLDER_ID, &source.image_id);
     bake.write_main(&format!(
         r#"
-import {{
-  to       = imagecopier_ami_share.app
-  identity = {{ id = "{image}" }}
-}}
-
+{import}
 resource "imagecopier_ami_share" "app" {{
   image_id    = "{image}"
   account_ids = ["{ACCOUNT_B}"]
@@ -156,12 +162,13 @@ fn scripted_copy(
     panic!("the scripted copy {id} never became available");
 }
 
-const LIST_COPIES: &str = r#"
-list "imagecopier_encrypted_ami_copy" "found" {
-  provider         = imagecopier
-  include_resource = true
+/// An example file of this repository.
+fn example(path: &str) -> String {
+    let path = acceptance_tests::workspace_root()
+        .join("examples")
+        .join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
-"#;
 
 /// `terraform query -generate-config-out`, asserting success; returns (stdout, generated file).
 fn query(wd: &Workdir, list: &str) -> (String, String) {
@@ -187,7 +194,25 @@ fn query_adopts_scripted_copies_and_a_share() {
 
     let wd = workdir(&standin, ACCOUNT_B);
     wd.write_main("provider \"imagecopier\" {}\n");
-    let (listed, generated) = query(&wd, LIST_COPIES);
+    // Without include_resource Terraform keeps only identities: one search, no call per copy.
+    wd.write(
+        "search.tfquery.hcl",
+        "list \"imagecopier_encrypted_ami_copy\" \"ids\" {\n  provider = imagecopier\n}\n",
+    );
+    standin.clear_calls();
+    let ids_only = wd.run(&["query", "-no-color"]).assert_success();
+    for id in [&tagged, &untagged] {
+        assert!(ids_only.stdout.contains(id.as_str()), "{ids_only}");
+    }
+    let calls = standin.calls().get(ACCOUNT_B).cloned().unwrap_or_default();
+    assert_eq!(calls.get("DescribeImages"), Some(&1), "{calls:?}");
+    for per_copy in ["DescribeSnapshots", "DescribeKey"] {
+        assert!(!calls.contains_key(per_copy), "{calls:?}");
+    }
+    let (listed, generated) = query(
+        &wd,
+        &example("list-resources/imagecopier_encrypted_ami_copy/copies.tfquery.hcl"),
+    );
     for id in [&tagged, &untagged] {
         assert!(listed.contains(id.as_str()), "{id} not listed: {listed}");
         assert!(
@@ -249,7 +274,7 @@ fn query_adopts_scripted_copies_and_a_share() {
     bake.write_main("provider \"imagecopier\" {}\n");
     let (listed, generated) = query(
         &bake,
-        "list \"imagecopier_ami_share\" \"shared\" {\n  provider         = imagecopier\n  include_resource = true\n}\n",
+        &example("list-resources/imagecopier_ami_share/shares.tfquery.hcl"),
     );
     assert!(listed.contains(&source.image_id), "{listed}");
     assert!(generated.contains(ACCOUNT_B), "{generated}");
@@ -346,22 +371,14 @@ fn moved_from_aws_ami_copy() {
         "terraform.tfstate",
         &aws_ami_copy_state(&id, &snapshot, &source.image_id, &key_arn),
     );
-    wd.write_main(&format!(
-        r#"
-moved {{
-  from = aws_ami_copy.app
-  to   = imagecopier_encrypted_ami_copy.app
-}}
-
-resource "imagecopier_encrypted_ami_copy" "app" {{
-  source_ami_id = "{src}"
-  name          = "legacy-copy"
-  kms_key_id    = "{key_arn}"
-  tags          = {{ team = "images" }}
-}}
-"#,
-        src = source.image_id
-    ));
+    wd.write_main(&example("migrate-from-aws-ami-copy/main.tf"));
+    wd.write(
+        "terraform.tfvars",
+        &format!(
+            "source_ami_id = \"{}\"\nkms_key_id    = \"{key_arn}\"\n",
+            source.image_id
+        ),
+    );
     let plan = wd.plan();
     assert!(
         plan.stdout.contains("(moved from aws_ami_copy.app)"),

@@ -229,3 +229,68 @@ fn resource_pages_show_the_applied_examples_verbatim() {
         );
     }
 }
+
+/// Whether `page` shows `file` byte for byte in a fence of `lang`.
+fn shows(page: &str, lang: &str, file: &str) -> bool {
+    page.contains(&format!("```{lang}\n{file}```"))
+}
+
+#[test]
+fn new_pages_show_their_examples_verbatim() {
+    // Every data source and list resource the provider serves (read from the provider, so a
+    // new one without a page fails here), the import-by-identity examples, and the migration
+    // guide's example; each example is applied by an end-to-end test.
+    let root = workspace_root();
+    let read = |path: &str| {
+        std::fs::read_to_string(root.join(path)).unwrap_or_else(|err| panic!("{path}: {err}"))
+    };
+    let wd = Workdir::new(&Terraform::default());
+    wd.write_main("");
+    let schema = wd.providers_schema();
+    let provider = &schema["provider_schemas"]["registry.terraform.io/imagecopier/imagecopier"];
+    let names = |key: &str| -> Vec<String> {
+        provider[key]
+            .as_object()
+            .map(|types| types.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let data_sources = names("data_source_schemas");
+    assert!(!data_sources.is_empty(), "no data sources in {provider}");
+    for name in &data_sources {
+        let short = name.strip_prefix("imagecopier_").unwrap_or(name);
+        let page = read(&format!("docs/data-sources/{short}.md"));
+        let example = read(&format!("examples/data-sources/{name}/data-source.tf"));
+        assert!(
+            shows(&page, "terraform", &example),
+            "{short}.md does not show data-source.tf as it is"
+        );
+    }
+    let listed = names("list_resource_schemas");
+    assert_eq!(listed.len(), 2, "{provider}");
+    for name in &listed {
+        let short = name.strip_prefix("imagecopier_").unwrap_or(name);
+        let page = read(&format!("docs/list-resources/{short}.md"));
+        let dir = root.join("examples/list-resources").join(name);
+        let files =
+            std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
+        for file in files {
+            let text = std::fs::read_to_string(file.expect("entry").path()).expect("example");
+            assert!(
+                shows(&page, "hcl", &text),
+                "{short}.md does not show its example as it is"
+            );
+        }
+        let resource_page = read(&format!("docs/resources/{short}.md"));
+        let import = read(&format!("examples/resources/{name}/import-by-identity.tf"));
+        assert!(
+            shows(&resource_page, "terraform", &import),
+            "{short}.md does not show import-by-identity.tf as it is"
+        );
+    }
+    let guide = read("docs/guides/migrating.md");
+    let moved = read("examples/migrate-from-aws-ami-copy/main.tf");
+    assert!(
+        shows(&guide, "terraform", &moved),
+        "migrating.md does not show the moved example"
+    );
+}

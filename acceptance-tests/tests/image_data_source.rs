@@ -5,8 +5,8 @@
 use std::thread;
 use std::time::Duration;
 
-use acceptance_tests::copies::{share_ami, workdir};
-use acceptance_tests::{flat, SeededAmi, StandIn, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C};
+use acceptance_tests::copies::{create_key, share_ami, workdir};
+use acceptance_tests::{flat, workspace_root, SeededAmi, StandIn, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C};
 
 /// Seeds `prefix`-named AMIs in ACCOUNT_A one after the other, shared with ACCOUNT_B. EC2 dates
 /// AMIs to the second, so they are a second apart to have distinct creation dates.
@@ -153,7 +153,7 @@ fn no_match_fails_clearly_and_bad_owners_are_named() {
     let plan = wd.try_plan();
     let text = flat(&plan.stderr);
     assert!(
-        text.contains("owners[1]") && text.contains("12-digit"),
+        text.contains("Invalid owners") && text.contains("\"1234\"") && text.contains("12-digit"),
         "{plan}"
     );
     let searched = standin
@@ -165,4 +165,56 @@ fn no_match_fails_clearly_and_bad_owners_are_named() {
         "a refused configuration searched: {:?}",
         standin.calls()
     );
+}
+
+#[test]
+fn example_follows_the_newest_shared_ami() {
+    // examples/data-sources/imagecopier_image: the copy follows the bake account's newest
+    // app AMI; a newer share replaces it, the new copy made before the old one goes.
+    let standin = StandIn::start();
+    let apps = shared_amis(&standin, "app", 2);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let example = workspace_root().join("examples/data-sources/imagecopier_image/data-source.tf");
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&std::fs::read_to_string(&example).expect("the example"));
+    wd.write(
+        "terraform.tfvars",
+        &format!("bake_account_id = \"{ACCOUNT_A}\"\n"),
+    );
+    wd.apply();
+    let outputs = wd.output_json();
+    assert_eq!(outputs["source_ami_id"]["value"], apps[1].image_id.as_str());
+    let first_copy = outputs["copy_id"]["value"]
+        .as_str()
+        .expect("copy_id")
+        .to_string();
+    wd.assert_plan_empty();
+
+    thread::sleep(Duration::from_millis(1100));
+    let newer = standin
+        .ec2(ACCOUNT_A)
+        .seed_named_ami("app", &[("team", "images")], 1);
+    share_ami(&standin, &newer, &[ACCOUNT_B]);
+    let plan = wd.plan();
+    assert!(
+        plan.stdout.contains("must be replaced")
+            && plan.stdout.contains("create replacement and then destroy"),
+        "{plan}"
+    );
+    wd.apply();
+    let outputs = wd.output_json();
+    assert_eq!(outputs["source_ami_id"]["value"], newer.image_id.as_str());
+    let second_copy = outputs["copy_id"]["value"]
+        .as_str()
+        .expect("copy_id")
+        .to_string();
+    assert_ne!(second_copy, first_copy);
+    let owned: Vec<String> = standin
+        .ec2(ACCOUNT_B)
+        .owned_images()
+        .iter()
+        .filter_map(|i| i.image_id().map(str::to_owned))
+        .collect();
+    assert_eq!(owned, vec![second_copy], "the old copy is gone");
+    wd.assert_plan_empty();
 }
