@@ -126,6 +126,22 @@ impl Ec2 {
     /// [`Ec2::seed_ami_with_disks`] with a name that starts with `prefix` (then a unique part),
     /// for tests that search by name.
     pub fn seed_named_ami(&self, prefix: &str, tags: &[(&str, &str)], disks: usize) -> SeededAmi {
+        self.seed(prefix, tags, disks, None)
+    }
+
+    /// [`Ec2::seed_ami`] whose snapshot is encrypted with KMS key `key_arn` (a customer managed
+    /// key of this account, as bake pipelines use).
+    pub fn seed_encrypted_ami(&self, tags: &[(&str, &str)], key_arn: &str) -> SeededAmi {
+        self.seed("seed-cmk-ami", tags, 1, Some(key_arn))
+    }
+
+    fn seed(
+        &self,
+        prefix: &str,
+        tags: &[(&str, &str)],
+        disks: usize,
+        key_arn: Option<&str>,
+    ) -> SeededAmi {
         let name = unique_name(prefix);
         let devices: Vec<String> = (0..disks.max(1))
             .map(|i| match i {
@@ -136,7 +152,10 @@ impl Ec2 {
                 ),
             })
             .collect();
-        let made: Vec<String> = devices.iter().map(|_| self.seed_snapshot(&name)).collect();
+        let made: Vec<String> = devices
+            .iter()
+            .map(|_| self.seed_snapshot(&name, key_arn))
+            .collect();
         let mappings: Vec<BlockDeviceMapping> = devices
             .iter()
             .zip(&made)
@@ -157,8 +176,8 @@ impl Ec2 {
         self.register_seed(&name, mappings, &made, tags)
     }
 
-    /// A snapshot of a new volume, for a seeded AMI named `name`.
-    fn seed_snapshot(&self, name: &str) -> String {
+    /// A snapshot of a new volume, for a seeded AMI named `name`, encrypted with `key_arn` if given.
+    fn seed_snapshot(&self, name: &str, key_arn: Option<&str>) -> String {
         let c = &self.client;
         let region = &self.region;
         self.block_on(async {
@@ -166,6 +185,8 @@ impl Ec2 {
                 .create_volume()
                 .availability_zone(format!("{region}a"))
                 .size(SEED_VOLUME_GIB)
+                .set_encrypted(key_arn.map(|_| true))
+                .set_kms_key_id(key_arn.map(str::to_owned))
                 .send()
                 .await
                 .unwrap_or_else(|err| panic!("CreateVolume: {}", describe(&err)));

@@ -1,5 +1,7 @@
 //! Whether this account can copy the source: it must see the AMI, read every
-//! snapshot behind it, and the snapshots must not use an AWS-managed key.
+//! snapshot behind it, be allowed to use the snapshots' KMS key (another
+//! account's customer managed key needs its key policy or a grant), and the
+//! snapshots must not use an AWS-managed key.
 //!
 //! The first two are facts a share in the *same* apply changes (the bake
 //! account's `imagecopier_ami_share` runs before the copy). The plan cannot
@@ -137,22 +139,11 @@ pub(super) async fn check_source(
                 .iter()
                 .filter(|s| s.encrypted)
                 .filter_map(|s| Some((s, s.kms_key_id.as_deref()?)))
-                .filter(|(_, key)| key.contains(&format!(":{region}:")))
             {
-                // Only an answer proves the key AWS-managed; no answer
-                // (another account's key policy) proves nothing.
-                if let Ok(key) = describe_key(clients, key_id).await {
-                    if key.aws_managed && region == clients.region {
-                        problems.fatal.push((
-                            "Source encrypted with an AWS-managed key".to_owned(),
-                            format!(
-                                "Snapshot {} of {source} is encrypted with the AWS-managed key {}, which AWS does \
-                                 not let other accounts use. Re-encrypt the source with a customer-managed key and \
-                                 share that key.",
-                                snapshot.id, key.arn
-                            ),
-                        ));
-                    }
+                if let Some(problem) =
+                    key_problem(&in_source_region, account, source, &snapshot.id, key_id).await
+                {
+                    problem.file(&mut problems);
                 }
             }
         }
@@ -165,6 +156,79 @@ pub(super) async fn check_source(
         )),
     }
     problems
+}
+
+/// What the key of one source snapshot stands in the way of, if anything.
+enum KeyProblem {
+    /// No share fixes it.
+    Fatal(String, String),
+    /// A key policy or grant, possibly made in this very apply, fixes it.
+    Unshared(String, String),
+}
+
+impl KeyProblem {
+    fn file(self, problems: &mut SourceProblems) {
+        match self {
+            Self::Fatal(summary, detail) => problems.fatal.push((summary, detail)),
+            Self::Unshared(summary, detail) => problems.unshared.push((summary, detail)),
+        }
+    }
+}
+
+/// The KMS permissions the EBS User Guide lists for copying a snapshot
+/// encrypted with another account's key.
+pub(super) const SOURCE_KEY_PERMISSIONS: &str =
+    "kms:DescribeKey, kms:CreateGrant, kms:Decrypt, kms:ReEncrypt*, \
+     kms:GenerateDataKey and kms:GenerateDataKeyWithoutPlaintext";
+
+/// Whether this account can use `key_id`, the key of `snapshot`, for a copy:
+/// DescribeKey by its ARN in the source's region, with this account's
+/// credentials. An AWS-managed key is final (its policy cannot be changed to
+/// trust another account); another account's key this account may not
+/// describe needs a key policy statement or a grant, which the bake account
+/// may make in this same apply.
+async fn key_problem(
+    clients: &AwsClients,
+    account: &str,
+    source: &str,
+    snapshot: &str,
+    key_id: &str,
+) -> Option<KeyProblem> {
+    let key_account = key_id.split(':').nth(4).unwrap_or_default();
+    match describe_key(clients, key_id).await {
+        Ok(key) if key.aws_managed => Some(KeyProblem::Fatal(
+            "Source encrypted with an AWS-managed key".to_owned(),
+            format!(
+                "Snapshot {snapshot} of {source} is encrypted with the AWS-managed key {}, which AWS does not let \
+                 other accounts use. Re-encrypt the source with a customer managed key and share that key.",
+                key.arn
+            ),
+        )),
+        Ok(_) => None,
+        Err(err) if err.code() == Some("AccessDeniedException") && key_account != account => {
+            Some(KeyProblem::Unshared(
+                "Source KMS key not usable by this account".to_owned(),
+                format!(
+                    "Snapshot {snapshot} of {source} is encrypted with KMS key {key_id} of account {key_account}, \
+                     which account {account} may not use: KMS refused DescribeKey ({err}). A copy needs \
+                     {SOURCE_KEY_PERMISSIONS} on that key. In account {key_account}, add a statement allowing \
+                     them to arn:aws:iam::{account}:root to the key's policy, or create a KMS grant for that \
+                     principal with those operations; account {account} also needs an IAM policy allowing them \
+                     on the key. An AWS-managed key (aws/ebs) cannot be shared at all: re-encrypt the source \
+                     with a customer managed key."
+                ),
+            ))
+        }
+        // Any other answer proves nothing either way; CopyImage reports
+        // what really stops it.
+        Err(err) => {
+            log::info(
+                "cannot describe the source's KMS key; not checked before CopyImage",
+                &[("source_ami_id", source), ("kms_key_id", key_id), ("error", &err.to_string())],
+            );
+            None
+        }
+    }
 }
 
 /// Apply time: waits (at most [`SHARE_VISIBLE_WAIT`], the deadline, or a
