@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod duration;
+pub mod functions;
 pub mod log;
 pub mod protocol;
 pub mod provider;

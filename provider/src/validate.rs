@@ -133,6 +133,75 @@ pub fn endpoint_url(value: &str) -> Result<(), String> {
     }
 }
 
+/// `arn:<partition>:organizations::<account>:organization/o-<10 to 32 chars>`.
+pub fn organization_arn(value: &str) -> Result<(), String> {
+    let ok = organizations_resource(value)
+        .and_then(|r| r.strip_prefix("organization/"))
+        .is_some_and(is_org_id);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an organization ARN such as \
+             \"arn:aws:organizations::111111111111:organization/o-exampleorgid\", got {value:?}"
+        ))
+    }
+}
+
+/// `arn:<partition>:organizations::<account>:ou/o-<org>/ou-<root>-<suffix>`.
+pub fn organizational_unit_arn(value: &str) -> Result<(), String> {
+    let ok = organizations_resource(value)
+        .and_then(|r| r.strip_prefix("ou/"))
+        .and_then(|r| r.split_once('/'))
+        .is_some_and(|(org, ou)| is_org_id(org) && is_ou_id(ou));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an organizational unit ARN such as \
+             \"arn:aws:organizations::111111111111:ou/o-exampleorgid/ou-ab12-cd34ef56\", got {value:?}"
+        ))
+    }
+}
+
+/// The resource part of an Organizations ARN whose region is empty and
+/// whose account is 12 digits.
+fn organizations_resource(value: &str) -> Option<&str> {
+    let fields: Vec<&str> = value.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = fields.as_slice() else {
+        return None;
+    };
+    let ok = *arn == "arn"
+        && partition.starts_with("aws")
+        && *service == "organizations"
+        && region.is_empty()
+        && crate::validate::account_id(account).is_ok();
+    ok.then_some(*resource)
+}
+
+fn is_lower_alnum(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+/// `o-` and 10 to 32 lowercase letters or digits.
+fn is_org_id(s: &str) -> bool {
+    s.strip_prefix("o-")
+        .is_some_and(|id| (10..=32).contains(&id.len()) && is_lower_alnum(id))
+}
+
+/// `ou-`, 4 to 32 characters of the root id, `-`, 8 to 32 characters.
+fn is_ou_id(s: &str) -> bool {
+    s.strip_prefix("ou-")
+        .and_then(|id| id.split_once('-'))
+        .is_some_and(|(root, suffix)| {
+            (4..=32).contains(&root.len())
+                && (8..=32).contains(&suffix.len())
+                && is_lower_alnum(root)
+                && is_lower_alnum(suffix)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use tfplugin_proto::tfplugin6 as pb;
 
 use super::convert::{
-    identity_from_proto, identity_schema_to_proto, identity_to_proto, schema_to_proto,
+    function_to_proto, identity_from_proto, identity_schema_to_proto, identity_to_proto,
+    schema_to_proto,
 };
 use super::diagnostics::{Diagnostic, Diagnostics};
+use super::function::Function;
 use super::resource::{DataSource, ProviderService, Resource};
 use super::value::{Type, Value};
 
@@ -58,10 +60,20 @@ pub(super) struct DataEntry {
     pub(super) ty: Type,
 }
 
+/// A provider-defined function.
+pub(super) struct FunctionEntry {
+    pub(super) function: Arc<dyn Function>,
+    pub(super) proto: pb::Function,
+    /// The parameters' types, to decode the arguments with.
+    pub(super) parameters: Vec<Type>,
+    pub(super) returns: Type,
+}
+
 /// Every type the provider serves, by name.
 pub(super) struct Catalog {
     pub(super) resources: HashMap<&'static str, ResourceEntry>,
     pub(super) data_sources: HashMap<&'static str, DataEntry>,
+    pub(super) functions: HashMap<&'static str, FunctionEntry>,
 }
 
 impl Catalog {
@@ -100,9 +112,24 @@ impl Catalog {
                 (source.type_name(), entry)
             })
             .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|function| {
+                let signature = function.signature();
+                let entry = FunctionEntry {
+                    proto: function_to_proto(&signature),
+                    parameters: signature.parameters.iter().map(|p| p.ty.clone()).collect(),
+                    returns: signature.returns.clone(),
+                    function: function.clone(),
+                };
+                (function.name(), entry)
+            })
+            .collect();
         Self {
             resources,
             data_sources,
+            functions,
         }
     }
 
@@ -124,6 +151,14 @@ impl Catalog {
             )
             .into()
         })
+    }
+
+    /// The functions' signatures, by name.
+    pub(super) fn function_signatures(&self) -> HashMap<String, pb::Function> {
+        self.functions
+            .iter()
+            .map(|(name, entry)| ((*name).to_owned(), entry.proto.clone()))
+            .collect()
     }
 
     /// The list schema and type of `type_name`, which must be listable.

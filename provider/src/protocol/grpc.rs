@@ -4,7 +4,6 @@
 //! type, handed to the provider or resource as [`Value`]s, and results and
 //! errors come back as protobuf values and diagnostics.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::stream;
@@ -99,7 +98,13 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             diagnostics: Vec::new(),
             data_sources,
             resources,
-            functions: Vec::new(),
+            functions: catalog
+                .functions
+                .keys()
+                .map(|name| pb::get_metadata::FunctionMetadata {
+                    name: (*name).to_owned(),
+                })
+                .collect(),
             list_resources,
         }))
     }
@@ -129,7 +134,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             provider: Some(self.provider_schema.clone()),
             resource_schemas,
             data_source_schemas,
-            functions: HashMap::new(),
+            functions: catalog.function_signatures(),
             list_resource_schemas,
             diagnostics: Vec::new(),
             provider_meta: None,
@@ -506,7 +511,7 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
         Ok(Response::new(pb::get_functions::Response {
-            functions: HashMap::new(),
+            functions: self.catalog.function_signatures(),
             diagnostics: Vec::new(),
         }))
     }
@@ -515,16 +520,10 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
         &self,
         request: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!(
-                    "The imagecopier provider has no function {:?}.",
-                    request.into_inner().name
-                ),
-                function_argument: None,
-            }),
-        }))
+        Ok(Response::new(listing::call_function(
+            &self.catalog,
+            request.into_inner(),
+        )))
     }
 
     async fn stop_provider(

@@ -1,5 +1,6 @@
-//! The identity-era RPCs whose answers take more than a lookup: listing for
-//! `terraform query` (Terraform 1.14+) and identity upgrades (1.12+).
+//! The RPCs whose answers take more than a lookup: listing for `terraform
+//! query` (Terraform 1.14+), identity upgrades (1.12+) and function calls
+//! (1.8+).
 
 use tfplugin_proto::tfplugin6 as pb;
 
@@ -63,6 +64,62 @@ async fn events(
             })
         })
         .collect()
+}
+
+/// CallFunction: the arguments decoded with the parameters' types, the
+/// function called, its result encoded with the return type. A failure is
+/// the response's error, naming the argument at fault when there is one.
+pub(super) fn call_function(
+    catalog: &Catalog,
+    request: pb::call_function::Request,
+) -> pb::call_function::Response {
+    let failed = |text: String, argument: Option<usize>| pb::call_function::Response {
+        result: None,
+        error: Some(pb::FunctionError {
+            text,
+            function_argument: argument.and_then(|a| i64::try_from(a).ok()),
+        }),
+    };
+    let Some(entry) = catalog.functions.get(request.name.as_str()) else {
+        return failed(
+            format!(
+                "The imagecopier provider has no function {:?}.",
+                request.name
+            ),
+            None,
+        );
+    };
+    let mut arguments = Vec::with_capacity(request.arguments.len());
+    for (index, (value, ty)) in request.arguments.iter().zip(&entry.parameters).enumerate() {
+        match decode(Some(value), ty, "function argument") {
+            Ok(value) => arguments.push(value),
+            Err(diags) => {
+                let text = diags
+                    .0
+                    .first()
+                    .map(|d| d.detail.clone())
+                    .unwrap_or_default();
+                return failed(text, Some(index));
+            }
+        }
+    }
+    match entry.function.call(&arguments) {
+        Ok(result) => match encode(&result, &entry.returns, "function result") {
+            Ok(result) => pb::call_function::Response {
+                result: Some(result),
+                error: None,
+            },
+            Err(diags) => failed(
+                diags
+                    .0
+                    .first()
+                    .map(|d| d.detail.clone())
+                    .unwrap_or_default(),
+                None,
+            ),
+        },
+        Err(err) => failed(err.text, err.argument),
+    }
 }
 
 /// UpgradeResourceIdentity: identity stored as JSON by an earlier identity

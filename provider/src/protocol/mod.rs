@@ -6,6 +6,7 @@
 pub mod data;
 pub mod declare;
 pub mod diagnostics;
+pub mod function;
 pub mod json;
 pub mod managed;
 pub mod msgpack;

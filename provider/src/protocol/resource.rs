@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::diagnostics::{AttrPath, Diagnostics};
+use super::function::Function;
 use super::schema::Schema;
 use super::value::Value;
 
@@ -24,6 +25,11 @@ pub trait ProviderService: Send + Sync + 'static {
 
     /// Every data source this provider offers.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+
+    /// Every provider-defined function (Terraform 1.8+).
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
         Vec::new()
     }
 

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use crate::aws::{ErrorKind, ProviderSettings};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::protocol::function::Function;
 use crate::protocol::resource::{DataSource, ProviderService, Resource};
 use crate::protocol::schema::Schema;
 use crate::protocol::typed::FromValue;
@@ -74,6 +75,10 @@ impl ProviderService for ImageCopierProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         self.data_sources.clone()
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        crate::functions::all()
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
