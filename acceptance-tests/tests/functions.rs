@@ -70,6 +70,22 @@ fn key_policy_statements_terraform_1_15() {
 }
 
 #[test]
+fn the_function_example_applies() {
+    let example = acceptance_tests::workspace_root()
+        .join("examples/functions/key_policy_statements/function.tf");
+    let wd = Workdir::new(&Terraform::default());
+    wd.write_main(&std::fs::read_to_string(example).expect("the example"));
+    wd.write(
+        "terraform.tfvars",
+        &format!("copy_account_ids = [\"{ACCOUNT_B}\"]\norganization_arns = [\"{ORG}\"]\n"),
+    );
+    wd.apply();
+    let out = &wd.output_json()["copy_statements"]["value"];
+    assert_eq!(out.as_array().map(Vec::len), Some(4), "accounts and organization, 2 each: {out}");
+    assert_eq!(out[0]["Principal"]["AWS"], json!([format!("arn:aws:iam::{ACCOUNT_B}:root")]));
+}
+
+#[test]
 fn key_policy_statements_terraform_1_11() {
     check_calls(Terraform::v1_11());
 }
