@@ -27,6 +27,20 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
     )
 }
 
+/// Applies, asserting that ACCOUNT_B saw no change but tags added: taking over a copy never
+/// re-copies or alters it.
+#[track_caller]
+fn apply_adding_only_tags(standin: &StandIn, wd: &Workdir) {
+    standin.clear_calls();
+    wd.apply();
+    let mutating = standin.mutating_calls(ACCOUNT_B);
+    assert_eq!(
+        mutating.keys().collect::<Vec<_>>(),
+        vec!["CreateTags"],
+        "taking over may only add the fact tags: {mutating:?}"
+    );
+}
+
 /// The identity Terraform keeps for `address` (`terraform show -json`), as JSON.
 fn state_identity(wd: &Workdir, address: &str) -> serde_json::Value {
     let shown = wd.show_json();
@@ -259,14 +273,7 @@ fn query_adopts_scripted_copies_and_a_share() {
         ],
         "{plan}"
     );
-    standin.clear_calls();
-    wd.apply();
-    let mutating = standin.mutating_calls(ACCOUNT_B);
-    assert_eq!(
-        mutating.keys().collect::<Vec<_>>(),
-        vec!["CreateTags"],
-        "adopting may only add the tags: {mutating:?}"
-    );
+    apply_adding_only_tags(&standin, &wd);
     wd.assert_plan_empty();
 
     // The bake account lists the AMI it shared by hand.
@@ -396,14 +403,7 @@ fn moved_from_aws_ami_copy() {
         plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
         "{plan}"
     );
-    standin.clear_calls();
-    wd.apply();
-    let mutating = standin.mutating_calls(ACCOUNT_B);
-    assert_eq!(
-        mutating.keys().collect::<Vec<_>>(),
-        vec!["CreateTags"],
-        "the move may only add the fact tags: {mutating:?}"
-    );
+    apply_adding_only_tags(&standin, &wd);
     assert_eq!(wd.state_list(), vec![ADDRESS.to_string()]);
     assert_eq!(state_identity(&wd, ADDRESS)["id"], id.as_str());
     wd.assert_plan_empty();

@@ -288,11 +288,18 @@ fn new_pages_show_their_examples_verbatim() {
         );
     }
     let functions = names("functions");
-    assert_eq!(functions, vec!["key_policy_statements".to_owned()], "{provider}");
+    assert_eq!(
+        functions,
+        vec!["key_policy_statements".to_owned()],
+        "{provider}"
+    );
     for name in &functions {
         let page = read(&format!("docs/functions/{name}.md"));
         let example = read(&format!("examples/functions/{name}/function.tf"));
-        assert!(shows(&page, "terraform", &example), "{name}.md does not show function.tf as it is");
+        assert!(
+            shows(&page, "terraform", &example),
+            "{name}.md does not show function.tf as it is"
+        );
     }
     let guide = read("docs/guides/migrating.md");
     let moved = read("examples/migrate-from-aws-ami-copy/main.tf");

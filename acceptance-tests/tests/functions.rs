@@ -81,8 +81,15 @@ fn the_function_example_applies() {
     );
     wd.apply();
     let out = &wd.output_json()["copy_statements"]["value"];
-    assert_eq!(out.as_array().map(Vec::len), Some(4), "accounts and organization, 2 each: {out}");
-    assert_eq!(out[0]["Principal"]["AWS"], json!([format!("arn:aws:iam::{ACCOUNT_B}:root")]));
+    assert_eq!(
+        out.as_array().map(Vec::len),
+        Some(4),
+        "accounts and organization, 2 each: {out}"
+    );
+    assert_eq!(
+        out[0]["Principal"]["AWS"],
+        json!([format!("arn:aws:iam::{ACCOUNT_B}:root")])
+    );
 }
 
 #[test]

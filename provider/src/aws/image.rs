@@ -152,47 +152,6 @@ pub async fn find_own_images(
         .collect())
 }
 
-/// Ids per DescribeImages `image-id` filter. EC2 refuses too many filter
-/// values (`FilterLimitExceeded`) without documenting the number; 200 is
-/// the limit users report, and far above what one account-region has in
-/// flight (its snapshot-copy quota is 20).
-const MAX_FILTER_VALUES: usize = 200;
-
-/// The caller's own AMIs among `ids`, in any state but deregistered, by the
-/// `image-id` filter: an id not visible (yet) is simply not in the answer,
-/// where `ImageIds` would fail the whole call. One call per
-/// [`MAX_FILTER_VALUES`] ids.
-pub async fn find_own_images_by_ids(
-    clients: &AwsClients,
-    ids: &[String],
-) -> Result<Vec<Image>, AwsError> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(MAX_FILTER_VALUES) {
-        let filter = Filter::builder()
-            .name("image-id")
-            .set_values(Some(chunk.to_vec()))
-            .build();
-        let mut pages = clients
-            .ec2
-            .describe_images()
-            .owners("self")
-            .include_disabled(true)
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| AwsError::from_sdk("calling EC2 DescribeImages", err))?;
-            found.extend(
-                page.images()
-                    .iter()
-                    .filter(|image| image.state() != Some(&ImageState::Deregistered))
-                    .map(image_from_sdk),
-            );
-        }
-    }
-    Ok(found)
-}
-
 /// The caller's AMIs whose block device mappings use `snapshot_id` (the
 /// `block-device-mapping.snapshot-id` filter of DescribeImages), by id.
 pub async fn images_using_snapshot(

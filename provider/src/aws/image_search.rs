@@ -1,5 +1,6 @@
 //! Searching the AMIs a caller can see: the data source's "newest AMI by
-//! owner and name", and the listings `terraform query` reports.
+//! owner and name", the listings `terraform query` reports, and the poll
+//! of the caller's copies in flight by id.
 
 use aws_sdk_ec2::types::{Filter, ImageState};
 
@@ -65,5 +66,33 @@ pub async fn search_images(
             .cmp(&a.creation_date)
             .then_with(|| a.id.cmp(&b.id))
     });
+    Ok(found)
+}
+
+/// Ids per DescribeImages `image-id` filter. EC2 refuses too many filter
+/// values (`FilterLimitExceeded`) without documenting the number; 200 is
+/// the limit users report, and far above what one account-region has in
+/// flight (its snapshot-copy quota is 20).
+const MAX_FILTER_VALUES: usize = 200;
+
+/// The caller's own AMIs among `ids`, in any state but deregistered, by the
+/// `image-id` filter: an id not visible (yet) is simply not in the answer,
+/// where `ImageIds` would fail the whole call. One call per
+/// [`MAX_FILTER_VALUES`] ids.
+pub async fn find_own_images_by_ids(
+    clients: &AwsClients,
+    ids: &[String],
+) -> Result<Vec<Image>, AwsError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(MAX_FILTER_VALUES) {
+        let query = ImageQuery {
+            owners: vec!["self".to_owned()],
+            filters: vec![("image-id".to_owned(), chunk.to_vec())],
+            // A deprecated copy still exists; its owner must see it.
+            include_deprecated: true,
+            include_disabled: true,
+        };
+        found.extend(search_images(clients, &query).await?);
+    }
     Ok(found)
 }

@@ -20,7 +20,8 @@ use tokio::sync::watch;
 use super::backoff::{next_poll_delay, MAX_POLL_DELAY};
 use super::clients::AwsClients;
 use super::errors::{is_throttling, AwsError};
-use super::image::{find_own_images_by_ids, Image};
+use super::image::Image;
+use super::image_search::find_own_images_by_ids;
 use crate::log;
 
 /// The pause between two looks while nothing is throttled.
