@@ -142,3 +142,30 @@ fn a_grant_lets_the_copy_through() {
     assert_eq!(wd.resource_values(ADDRESS)["state"], "available");
     wd.assert_plan_empty();
 }
+
+#[test]
+fn the_destination_key_must_be_symmetric_and_in_the_copy_region() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let signing = kms(
+        &standin,
+        ACCOUNT_B,
+        "CreateKey",
+        json!({ "KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY" }),
+    );
+    let signing_arn = signing["KeyMetadata"]["Arn"].as_str().expect("ARN").to_string();
+    let elsewhere = create_key_in(&standin, ACCOUNT_B, "us-east-1", "alias/east");
+    let wd = workdir(&standin, ACCOUNT_B);
+    for (key, expected) in [
+        (signing_arn.as_str(), "symmetric encryption keys"),
+        (elsewhere.as_str(), "is in region us-east-1"),
+    ] {
+        wd.write_main(&copy_config(&source.image_id, key, ""));
+        standin.clear_calls();
+        let plan = wd.try_plan();
+        assert!(!plan.success(), "{plan}");
+        let text = flat(&plan.stderr);
+        assert!(text.contains(expected) && text.contains("kms_key_id"), "{plan}");
+        assert!(standin.mutating_calls(ACCOUNT_B).is_empty());
+    }
+}

@@ -14,12 +14,20 @@ pub struct KeyFacts {
     /// True for AWS-managed keys such as `alias/aws/ebs`, which AWS will
     /// not let another account use.
     pub aws_managed: bool,
+    /// `SYMMETRIC_DEFAULT`, `RSA_2048`, `HMAC_256`, ...; empty if KMS did not say.
+    pub spec: String,
 }
 
 impl KeyFacts {
     /// True when the key can encrypt now.
     pub fn usable(&self) -> bool {
         self.state == "Enabled"
+    }
+
+    /// Whether EBS can encrypt with it: EBS takes only symmetric encryption
+    /// keys (an unreported spec is taken as the default, symmetric).
+    pub fn symmetric(&self) -> bool {
+        self.spec.is_empty() || self.spec == "SYMMETRIC_DEFAULT"
     }
 }
 
@@ -47,10 +55,15 @@ pub async fn describe_key(clients: &AwsClients, key_id: &str) -> Result<KeyFacts
     let aws_managed = meta
         .and_then(|m| m.key_manager())
         .is_some_and(|m| m.as_str() == "AWS");
+    let spec = meta
+        .and_then(|m| m.key_spec())
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
     Ok(KeyFacts {
         arn,
         state,
         aws_managed,
+        spec,
     })
 }
 

@@ -39,8 +39,8 @@ model! {
         // Not `replace`: forms of the same key are the same key (see plan.rs).
         kms_key_id: String [optional]
             "The KMS key to encrypt with: key id, key ARN, alias name (`alias/ami`) or alias ARN. Default: the \
-             account's default EBS key. Forms naming the same key are equivalent; changing to another key replaces \
-             the copy.",
+             account's default EBS key. It must be an enabled symmetric encryption key in the copy's region \
+             (checked at plan). Forms naming the same key are equivalent; changing to another key replaces the copy.",
         kms_key_arn: String [computed, keep] "The ARN of the key the copy is encrypted with.",
         source_tags: Tags [optional]
             "Tags carried over from the source account (AWS never shows one account's tags to another), typically \

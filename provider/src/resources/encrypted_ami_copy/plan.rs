@@ -271,6 +271,22 @@ async fn resolve_key(
         Field::Unknown => Ok(Field::Unknown),
         Field::Known(key) => {
             let path = AttrPath::root("kms_key_id");
+            // A key ARN (or alias ARN) names its region; EBS encrypts a copy
+            // only with a key in the copy's own region.
+            if let Some(region) = key.strip_prefix("arn:").and_then(|r| r.split(':').nth(2)) {
+                if !region.is_empty() && region != clients.region {
+                    return Err(Diagnostic::error(
+                        "KMS key in another region",
+                        format!(
+                            "kms_key_id {key:?} is in region {region}, but this copy is made in {}: EBS encrypts \
+                             with a key in the copy's own region. Use a key (or a multi-Region replica) in {}.",
+                            clients.region, clients.region
+                        ),
+                    )
+                    .at(path)
+                    .into());
+                }
+            }
             let facts = describe_key(clients, key).await.map_err(|err| {
                 Diagnostics::from(
                     Diagnostic::error(
@@ -287,6 +303,18 @@ async fn resolve_key(
                 return Err(Diagnostic::error(
                     "KMS key not usable",
                     format!("kms_key_id {key:?} ({}) is {}; the copy would fail. Enable the key or choose another.", facts.arn, facts.state),
+                )
+                .at(path)
+                .into());
+            }
+            if !facts.symmetric() {
+                return Err(Diagnostic::error(
+                    "KMS key not usable",
+                    format!(
+                        "kms_key_id {key:?} ({}) is a {} key; EBS encrypts only with symmetric encryption keys \
+                         (SYMMETRIC_DEFAULT). Choose a symmetric key.",
+                        facts.arn, facts.spec
+                    ),
                 )
                 .at(path)
                 .into());
