@@ -153,7 +153,10 @@ fn the_destination_key_must_be_symmetric_and_in_the_copy_region() {
         "CreateKey",
         json!({ "KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY" }),
     );
-    let signing_arn = signing["KeyMetadata"]["Arn"].as_str().expect("ARN").to_string();
+    let signing_arn = signing["KeyMetadata"]["Arn"]
+        .as_str()
+        .expect("ARN")
+        .to_string();
     let elsewhere = create_key_in(&standin, ACCOUNT_B, "us-east-1", "alias/east");
     let wd = workdir(&standin, ACCOUNT_B);
     for (key, expected) in [
@@ -165,7 +168,10 @@ fn the_destination_key_must_be_symmetric_and_in_the_copy_region() {
         let plan = wd.try_plan();
         assert!(!plan.success(), "{plan}");
         let text = flat(&plan.stderr);
-        assert!(text.contains(expected) && text.contains("kms_key_id"), "{plan}");
+        assert!(
+            text.contains(expected) && text.contains("kms_key_id"),
+            "{plan}"
+        );
         assert!(standin.mutating_calls(ACCOUNT_B).is_empty());
     }
 }
