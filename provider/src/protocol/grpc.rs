@@ -294,7 +294,14 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 "refreshed state",
                 &mut diagnostics,
             );
-            let new_identity = entry.identity_to(&response.identity)?;
+            // Like the state: a failure is reported beside the new state,
+            // never instead of it.
+            let new_identity = entry
+                .identity_to(&response.identity)
+                .unwrap_or_else(|diags| {
+                    diagnostics.extend(diags);
+                    None
+                });
             Ok::<_, Diagnostics>(pb::read_resource::Response {
                 new_state,
                 diagnostics: diagnostics_to_proto(&diagnostics),
@@ -375,7 +382,14 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 "new state",
                 &mut diagnostics,
             );
-            let new_identity = entry.identity_to(&response.identity)?;
+            // Like the state: a failure is reported beside the new state,
+            // never instead of it.
+            let new_identity = entry
+                .identity_to(&response.identity)
+                .unwrap_or_else(|diags| {
+                    diagnostics.extend(diags);
+                    None
+                });
             Ok::<_, Diagnostics>(pb::apply_resource_change::Response {
                 new_state,
                 private: response.private,
