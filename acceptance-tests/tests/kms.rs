@@ -76,7 +76,11 @@ fn an_unshared_source_key_stops_the_copy_before_copyimage() {
     );
     assert!(
         text.contains(&key) && text.contains("kms:CreateGrant"),
-        "names the key and the fix: {apply}"
+        "names the key and the permissions: {apply}"
+    );
+    assert!(
+        text.contains("set share_kms_keys = true on the imagecopier_ami_share"),
+        "names the fix: {apply}"
     );
     assert!(
         standin.mutating_calls(ACCOUNT_B).is_empty(),

@@ -18,6 +18,7 @@ pub mod image_controls;
 pub mod image_search;
 pub mod in_use;
 pub mod kms;
+pub mod kms_grants;
 pub mod permissions;
 mod reach;
 pub mod recycle_bin;

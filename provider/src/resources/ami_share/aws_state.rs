@@ -1,5 +1,6 @@
 //! Reading and changing the grants of one AMI through the AWS layer.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::aws::image::Image;
@@ -11,6 +12,7 @@ use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
+use super::key_grants;
 use super::model::{set_like, set_of, AmiShareModel};
 use super::rules::{observe, Actual, Changes, Managed};
 
@@ -127,6 +129,7 @@ pub(super) fn fill_image_facts(model: &mut AmiShareModel, image: &Image) {
 pub(super) async fn check_shareable(
     clients: &AwsClients,
     image: &Image,
+    snapshots: &[Snapshot],
 ) -> Result<Result<(), String>, AwsError> {
     if image.owner_id != clients.account_id {
         return Ok(Err(format!(
@@ -135,7 +138,7 @@ pub(super) async fn check_shareable(
             image.id, image.owner_id, clients.account_id
         )));
     }
-    for snapshot in snapshots(clients, image).await? {
+    for snapshot in snapshots {
         if !snapshot.encrypted {
             continue;
         }
@@ -168,6 +171,28 @@ pub(super) fn managed_of(model: &AmiShareModel) -> Managed {
         share_snapshots: model.shares_snapshots().unwrap_or(true),
         exclusive: model.is_exclusive().unwrap_or(false),
     }
+}
+
+/// The accounts `model` holds KMS grants for: its accounts with
+/// `share_kms_keys`, none without.
+pub(super) fn grant_accounts(model: &AmiShareModel) -> BTreeSet<String> {
+    match model.shares_kms_keys() {
+        Some(true) => set_of(&model.account_ids).unwrap_or_default(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// The accounts and keys named in `model`'s recorded grants.
+pub(super) fn recorded_grants(model: &AmiShareModel) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut accounts = BTreeSet::new();
+    let mut keys = BTreeSet::new();
+    for entry in model.kms_grants.known().into_iter().flatten() {
+        if let Some((account, key)) = key_grants::parse_entry(entry) {
+            accounts.insert(account.to_owned());
+            keys.insert(key.to_owned());
+        }
+    }
+    (accounts, keys)
 }
 
 /// An AWS failure as the diagnostic of `summary` (what was being done).

@@ -1,15 +1,19 @@
 //! Create and update: both make the grants what the plan says, starting
 //! from what exists, and record what AWS then shows.
 
+use std::collections::BTreeSet;
+
 use crate::aws::image::find_image_by_id;
 use crate::aws::{AwsClients, AwsError};
 use crate::protocol::diagnostics::{AttrPath, Diagnostic};
 use crate::protocol::managed::Applied;
+use crate::protocol::typed::Field;
 
 use super::aws_state::{
-    apply_changes, aws_error, check_shareable, fill_computed, load_actual, managed_of,
-    observed_state, settle, snapshots,
+    apply_changes, aws_error, check_shareable, fill_computed, grant_accounts, load_actual,
+    managed_of, observed_state, recorded_grants, settle, snapshots,
 };
+use super::key_grants;
 use super::model::AmiShareModel;
 use super::rules::{changes, Actual};
 
@@ -27,10 +31,14 @@ pub(super) async fn converge(
         Ok(image) => image,
         Err(err) => return failed(prior, &summary, &err),
     };
+    let snapshots = match snapshots(clients, &image).await {
+        Ok(snapshots) => snapshots,
+        Err(err) => return failed(prior, &summary, &err),
+    };
     if prior.is_none() {
         // Plan checked this already unless the provider configuration was
         // unknown then; checking again costs little and changes nothing.
-        match check_shareable(clients, &image).await {
+        match check_shareable(clients, &image, &snapshots).await {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => {
                 return Applied::failed(
@@ -43,28 +51,40 @@ pub(super) async fn converge(
     }
     let desired = managed_of(&planned);
     let before = prior.map(managed_of).unwrap_or_default();
+    let keys = key_grants::keys_of(&snapshots);
+    let grantees = grant_accounts(&planned);
+    // Ours to retire: what the prior state granted, by setting or by record.
+    let revocable: BTreeSet<String> = prior.map_or_else(BTreeSet::new, |p| {
+        let mut accounts = grant_accounts(p);
+        accounts.extend(recorded_grants(p).0);
+        accounts
+    });
     let result = async {
+        // Key grants first: an account that may launch the AMI can then
+        // also copy it as soon as its snapshots are shared.
+        let grants = key_grants::converge(clients, &image.id, &keys, &grantees, &revocable).await?;
         let actual = load_actual(clients, &image).await?;
         let todo = changes(&desired, &before, &actual);
         if !todo.is_empty() {
             apply_changes(clients, &image.id, &todo).await?;
         }
         let (actual, settled) = settle(clients, &image, &desired).await?;
-        let snapshots = snapshots(clients, &image).await?;
-        Ok::<_, AwsError>((actual, settled, snapshots))
+        Ok::<_, AwsError>((actual, settled, grants))
     }
     .await;
     match result {
-        Ok((actual, true, snapshots)) => {
+        Ok((actual, true, grants)) => {
             let mut filled = planned.clone();
             fill_computed(&mut filled, &image, &snapshots, &actual);
+            filled.kms_grants = Field::Known(grants);
             // Computed values the plan already knew stay as planned (they
             // describe the same image); only unknown ones are filled.
             planned.fill_unknown_from(filled);
             Applied::ok(planned)
         }
-        Ok((actual, false, _)) => {
-            let state = observed_state(&planned, &image, &actual);
+        Ok((actual, false, grants)) => {
+            let mut state = observed_state(&planned, &image, &actual);
+            state.kms_grants = Field::Known(grants);
             Applied::partial(
                 state,
                 Diagnostic::error(
@@ -78,16 +98,28 @@ pub(super) async fn converge(
             // Some calls may have succeeded: record what exists now, so the
             // next plan shows the rest and destroy revokes what was granted.
             let diags = aws_error(&summary, &err);
-            match load_actual(clients, &image).await {
-                Ok(actual) => Applied::partial(observed_state(&planned, &image, &actual), diags),
+            let mut scope = grantees.clone();
+            scope.extend(revocable.iter().cloned());
+            let held = key_grants::held(clients, &image.id, &keys, &scope).await;
+            let mut state = match load_actual(clients, &image).await {
+                Ok(actual) => observed_state(&planned, &image, &actual),
                 Err(_) => match prior {
-                    Some(prior) => Applied::partial(prior.clone(), diags),
-                    None => Applied::partial(
-                        observed_state(&planned, &image, &Actual::default()),
-                        diags,
-                    ),
+                    Some(prior) => prior.clone(),
+                    None => observed_state(&planned, &image, &Actual::default()),
                 },
-            }
+            };
+            state.kms_grants = match (held, prior) {
+                (Ok(held), _) => Field::Known(held),
+                // Unreadable: keep every grant that may exist on record, so
+                // destroy still revokes it.
+                (Err(_), Some(prior)) => {
+                    let mut all = prior.kms_grants.known().cloned().unwrap_or_default();
+                    all.extend(key_grants::entries(&grantees, &keys));
+                    Field::Known(all)
+                }
+                (Err(_), None) => Field::Known(key_grants::entries(&grantees, &keys)),
+            };
+            Applied::partial(state, diags)
         }
     }
 }

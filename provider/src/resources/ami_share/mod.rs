@@ -12,6 +12,7 @@ mod aws_state;
 mod create;
 mod delete;
 mod exclusive;
+mod key_grants;
 mod listed;
 mod model;
 mod plan;

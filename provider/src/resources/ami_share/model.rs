@@ -65,6 +65,18 @@ model! {
         kms_key_ids: BTreeSet<String> [computed, aws]
             "ARNs of the KMS keys that encrypt the AMI's snapshots. Target accounts need access to these \
              keys to copy the AMI.",
+        share_kms_keys: bool [optional, computed]
+            "When `true`, each account in `account_ids` also gets a KMS grant on every customer managed key \
+             that encrypts the AMI's snapshots, allowing what a copy needs (CreateGrant, Decrypt, \
+             DescribeKey, GenerateDataKey, GenerateDataKeyWithoutPlaintext, ReEncryptFrom). The grants are \
+             named `imagecopier-share-<image_id>`; grants this resource did not make are never changed. \
+             Organizations and OUs cannot hold grants: put the statements of the \
+             `provider::imagecopier::key_policy_statements` function in the key's policy instead. Defaults \
+             to `false`, because it changes who may use the key.",
+        kms_grants: BTreeSet<String> [computed]
+            "The KMS grants this share holds, one `\"<account_id> <key_arn>\"` per account and key; empty \
+             unless `share_kms_keys = true`. A grant revoked outside Terraform leaves this set, so the plan \
+             shows it and the apply makes it again.",
         public: bool [computed]
             "Whether anyone may launch the AMI or create volumes from its snapshots. This resource never \
              makes an AMI public; with `exclusive = true` it removes public access.",
@@ -76,6 +88,11 @@ impl AmiShareModel {
     /// `share_snapshots` with its default applied; `None` while unknown.
     pub(crate) fn shares_snapshots(&self) -> Option<bool> {
         self.share_snapshots.or_default_when_null(true)
+    }
+
+    /// `share_kms_keys` with its default applied; `None` while unknown.
+    pub(crate) fn shares_kms_keys(&self) -> Option<bool> {
+        self.share_kms_keys.or_default_when_null(false)
     }
 
     /// `exclusive` with its default applied; `None` while unknown.

@@ -1,9 +1,11 @@
 //! Planning: defaults, computed values, replacement, and the checks that
 //! need AWS (owner, AWS-managed key), made before anything changes.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::aws::image::{find_image_by_id, Image};
+use crate::aws::snapshot::Snapshot;
 use crate::aws::AwsClients;
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
@@ -12,9 +14,11 @@ use crate::protocol::typed::Field;
 use crate::resources::reach;
 use crate::shared::Shared;
 
-use super::aws_state::{check_shareable, fill_image_facts, managed_of};
+use super::aws_state::{check_shareable, fill_computed, fill_image_facts, managed_of, snapshots};
 use super::exclusive::removal_warning;
+use super::key_grants;
 use super::model::{set_of, AmiShareModel};
+use super::rules::Actual;
 
 /// Plans a create (`prior` is `None`) or an update.
 pub(super) async fn plan(
@@ -30,6 +34,9 @@ pub(super) async fn plan(
     }
     if config.exclusive.is_null() {
         planned.exclusive = Field::Known(false);
+    }
+    if config.share_kms_keys.is_null() {
+        planned.share_kms_keys = Field::Known(false);
     }
     planned.region = reach::planned_region(shared, &config.region, prior.map(|p| &p.region));
     let clients = reach::plan_clients(shared, &planned.region, &config.assume_role).await?;
@@ -59,6 +66,7 @@ pub(super) async fn plan(
                 Some(false) => prior.public.clone(),
                 None => Field::Unknown,
             };
+            planned.kms_grants = planned_grants(&planned, prior.kms_key_ids.known().cloned());
         }
         _ => {
             if let Some(prior) = prior {
@@ -71,10 +79,18 @@ pub(super) async fn plan(
             // What PR review wants to read, and what copies in the same
             // plan carry (image_tags), is known now; apply keeps these
             // planned values and the next refresh updates them.
-            checked = check_new_image(clients.as_deref(), &planned).await?;
-            if let Some(image) = &checked {
+            let found = check_new_image(clients.as_deref(), &planned).await?;
+            let keys = found.as_ref().map(|(image, snapshots)| {
+                let mut facts = planned.clone();
+                fill_computed(&mut facts, image, snapshots, &Actual::default());
+                // Known now, for the reviewer: which keys, and so which grants.
+                planned.encrypted = facts.encrypted;
+                planned.kms_key_ids = facts.kms_key_ids;
                 fill_image_facts(&mut planned, image);
-            }
+                key_grants::keys_of(snapshots)
+            });
+            planned.kms_grants = planned_grants(&planned, keys);
+            checked = found.map(|(image, _)| image);
             if planned.is_exclusive() == Some(true) {
                 planned.public = Field::Known(false);
             }
@@ -104,6 +120,25 @@ pub(super) async fn plan(
         requires_replace,
         warnings,
     })
+}
+
+/// The grants `share_kms_keys` will hold on `keys` (the customer managed
+/// keys behind the AMI); unknown while the accounts or the keys are.
+fn planned_grants(
+    planned: &AmiShareModel,
+    keys: Option<BTreeSet<String>>,
+) -> Field<BTreeSet<String>> {
+    match (
+        planned.shares_kms_keys(),
+        set_of(&planned.account_ids),
+        keys,
+    ) {
+        (Some(false), _, _) => Field::Known(BTreeSet::new()),
+        (Some(true), Some(accounts), Some(keys)) => {
+            Field::Known(key_grants::entries(&accounts, &keys))
+        }
+        _ => Field::Unknown,
+    }
 }
 
 /// Whether every principal set is known (a set with an unknown element
@@ -144,7 +179,7 @@ fn refuse_owner(clients: &AwsClients, config: &AmiShareModel) -> Result<(), Diag
 async fn check_new_image(
     clients: Option<&AwsClients>,
     planned: &AmiShareModel,
-) -> Result<Option<Image>, Diagnostics> {
+) -> Result<Option<(Image, Vec<Snapshot>)>, Diagnostics> {
     let Some(image_id) = planned.image_id.known() else {
         return Ok(None);
     };
@@ -177,8 +212,14 @@ async fn check_new_image(
             )
         }
     })?;
-    match check_shareable(clients, &image).await {
-        Ok(Ok(())) => Ok(Some(image)),
+    let checked = match snapshots(clients, &image).await {
+        Ok(snapshots) => check_shareable(clients, &image, &snapshots)
+            .await
+            .map(|verdict| verdict.map(|()| snapshots)),
+        Err(err) => Err(err),
+    };
+    match checked {
+        Ok(Ok(snapshots)) => Ok(Some((image, snapshots))),
         Ok(Err(reason)) => Err(at_image("AMI cannot be shared", reason)),
         Err(err) => Err(at_image(
             "checking EC2 AMI",

@@ -1,13 +1,16 @@
 //! Refresh and import: the grants that exist, as the model.
 
+use std::collections::BTreeSet;
+
 use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::{AwsClients, AwsError};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
 use super::aws_state::{
-    aws_error, fill_computed, load_actual, managed_of, observed_state, snapshots,
+    aws_error, fill_computed, grant_accounts, load_actual, managed_of, observed_state, snapshots,
 };
+use super::key_grants;
 use super::listed::{self, Listed};
 use super::model::{set_like, AmiShareModel};
 
@@ -37,9 +40,24 @@ pub(super) async fn read(
         let snapshots = snapshots(clients, &image).await?;
         Ok::<_, AwsError>(Some((image, actual, snapshots)))
     }
-    .await
+    .await;
+    let found = match found {
+        Ok(Some((image, actual, snapshots))) => {
+            // Only the grants of accounts the state manages are looked for:
+            // what others granted on the key is theirs.
+            let accounts = grant_accounts(state);
+            let keys = key_grants::keys_of(&snapshots);
+            let grants = match accounts.is_empty() {
+                true => Ok(BTreeSet::new()),
+                false => key_grants::held(clients, &image_id, &keys, &accounts).await,
+            };
+            grants.map(|grants| Some((image, actual, snapshots, grants)))
+        }
+        Ok(None) => Ok(None),
+        Err(err) => Err(err),
+    }
     .map_err(|err| aws_error(&summary, &err))?;
-    let Some((image, actual, snapshots)) = found else {
+    let Some((image, actual, snapshots, grants)) = found else {
         crate::log::warn(
             "EC2 AMI not found, removing the share from state",
             &[("image_id", &image_id)],
@@ -48,6 +66,12 @@ pub(super) async fn read(
     };
     let mut next = observed_state(state, &image, &actual);
     fill_computed(&mut next, &image, &snapshots, &actual);
+    // State written before `share_kms_keys` existed reads as its default,
+    // so upgrading the provider plans no change.
+    if next.share_kms_keys.is_null() {
+        next.share_kms_keys = Field::Known(false);
+    }
+    next.kms_grants = Field::Known(grants);
     Ok(Some(next))
 }
 
@@ -95,12 +119,33 @@ pub(super) async fn import_image(
         image_id: Field::Known(image.id.clone()),
         share_snapshots: Field::Known(true),
         exclusive: Field::Known(false),
+        share_kms_keys: Field::Known(false),
+        kms_grants: Field::Known(BTreeSet::new()),
         ..AmiShareModel::default()
     };
-    model.account_ids = set_like(&Field::Null, &actual.fully_shared_accounts(true));
+    let accounts = actual.fully_shared_accounts(true);
+    model.account_ids = set_like(&Field::Null, &accounts);
     model.organization_arns = set_like(&Field::Null, &actual.launch.organizations);
     model.organizational_unit_arns = set_like(&Field::Null, &actual.launch.organizational_units);
+    // The share's own key grants, for every account and key, mean it was
+    // made with share_kms_keys: import says so, for an empty plan after.
+    let snapshots = match image.encrypted && !accounts.is_empty() {
+        true => snapshots(clients, image)
+            .await
+            .map_err(|err| aws_error(&summary, &err))?,
+        false => Vec::new(),
+    };
+    let keys = key_grants::keys_of(&snapshots);
+    if !keys.is_empty() {
+        let held = key_grants::held(clients, &image.id, &keys, &accounts)
+            .await
+            .map_err(|err| aws_error(&summary, &err))?;
+        if held == key_grants::entries(&accounts, &keys) {
+            model.share_kms_keys = Field::Known(true);
+            model.kms_grants = Field::Known(held);
+        }
+    }
     // Read runs right after import and fills in the rest.
-    fill_computed(&mut model, image, &[], &actual);
+    fill_computed(&mut model, image, &snapshots, &actual);
     Ok(model)
 }

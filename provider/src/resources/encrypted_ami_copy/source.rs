@@ -211,10 +211,11 @@ async fn key_problem(
                 format!(
                     "Snapshot {snapshot} of {source} is encrypted with KMS key {key_id} of account {key_account}, \
                      which account {account} may not use: KMS refused DescribeKey ({err}). A copy needs \
-                     {SOURCE_KEY_PERMISSIONS} on that key. In account {key_account}, add a statement allowing \
-                     them to arn:aws:iam::{account}:root to the key's policy, or create a KMS grant for that \
-                     principal with those operations; account {account} also needs an IAM policy allowing them \
-                     on the key. An AWS-managed key (aws/ebs) cannot be shared at all: re-encrypt the source \
+                     {SOURCE_KEY_PERMISSIONS} on that key. In account {key_account}, set share_kms_keys = true \
+                     on the imagecopier_ami_share of {source} (it grants those operations to each of its \
+                     accounts), or add a statement allowing them to arn:aws:iam::{account}:root to the key's \
+                     policy (provider::imagecopier::key_policy_statements writes it); account {account} also \
+                     needs an IAM policy allowing them on the key. An AWS-managed key (aws/ebs) cannot be shared at all: re-encrypt the source \
                      with a customer managed key."
                 ),
             ))
