@@ -38,9 +38,12 @@ def client(args, service, account):
     )
 
 
-def snapshot_of_new_volume(ec2, size, description):
-    """A snapshot of a fresh volume, the way a bake pipeline produces one (the volume is then gone)."""
-    volume = ec2.create_volume(AvailabilityZone=ec2.meta.region_name + "a", Size=size)
+def snapshot_of_new_volume(ec2, size, description, key_arn):
+    """A snapshot of a fresh volume encrypted with `key_arn`, the way a bake pipeline produces one
+    (the volume is then gone)."""
+    volume = ec2.create_volume(
+        AvailabilityZone=ec2.meta.region_name + "a", Size=size, Encrypted=True, KmsKeyId=key_arn
+    )
     snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"], Description=description)
     ec2.delete_volume(VolumeId=volume["VolumeId"])
     return snapshot["SnapshotId"]
@@ -48,8 +51,11 @@ def snapshot_of_new_volume(ec2, size, description):
 
 def seed(args):
     ec2 = client(args, "ec2", args.bake)
-    root = snapshot_of_new_volume(ec2, 8, "app-server root volume")
-    data = snapshot_of_new_volume(ec2, 20, "app-server data volume")
+    # The bake pipeline encrypts with its own customer managed key, whose default policy trusts only
+    # the bake account: the share's share_kms_keys grants it to the target accounts.
+    bake_key = client(args, "kms", args.bake).create_key(Description="AMI bake key")["KeyMetadata"]["Arn"]
+    root = snapshot_of_new_volume(ec2, 8, "app-server root volume", bake_key)
+    data = snapshot_of_new_volume(ec2, 20, "app-server data volume", bake_key)
     name = "app-server-" + SOURCE_TAGS["Release"]
     image = ec2.register_image(
         Name=name,
@@ -71,6 +77,7 @@ def seed(args):
     ]
     print(f"    bake account {args.bake}: AMI {image_id} ({name}) with snapshots {', '.join(snapshots)}")
     print(f"      tags: {json.dumps(SOURCE_TAGS)}")
+    print(f"      encrypted with the bake account's KMS key {bake_key}")
 
     keys = {}
     for stage, account in (("prod", args.prod), ("staging", args.staging)):
@@ -164,6 +171,12 @@ def check(args):
         ]
         leftovers += len(volume)
         print(f"    bake account {args.bake}: {snapshot} createVolumePermissions: {volume or 'none'}")
+    kms = client(args, "kms", args.bake)
+    for key in sorted({s.get("KmsKeyId") for s in bake.describe_snapshots(SnapshotIds=snapshots)["Snapshots"]} - {None}):
+        grants = [g["GranteePrincipal"] for g in kms.list_grants(KeyId=key)["Grants"]
+                  if g.get("Name") == f"imagecopier-share-{image_id}"]
+        leftovers += len(grants)
+        print(f"    bake account {args.bake}: KMS key {key} grants made by the share: {grants or 'none'}")
     return leftovers
 
 
@@ -196,7 +209,7 @@ def main():
         if leftovers:
             print(f"    LEFTOVERS: {leftovers}")
             sys.exit(1)
-        print("    nothing left: no copies, no snapshots, no permissions")
+        print("    nothing left: no copies, no snapshots, no permissions, no key grants")
 
 
 if __name__ == "__main__":

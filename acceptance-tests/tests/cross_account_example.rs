@@ -77,7 +77,7 @@ fn demo_runs_end_to_end_and_shows_the_drift() {
         "Apply complete! Resources: 0 added, 2 changed, 0 destroyed.",
         "No drift: plan -detailed-exitcode exited 0.",
         "Destroy complete! Resources: 3 destroyed.",
-        "nothing left: no copies, no snapshots, no permissions",
+        "nothing left: no copies, no snapshots, no permissions, no key grants",
         "Demo complete",
     ];
     let mut from = 0;

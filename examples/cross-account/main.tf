@@ -54,10 +54,13 @@ provider "imagecopier" {
 # Launch permission on the AMI and createVolumePermission on every snapshot
 # behind it, for both target accounts. Adding an account later is an in-place
 # change; a permission revoked outside Terraform shows up in the next plan.
+# share_kms_keys: the AMI is encrypted with the bake account's own KMS key, so
+# each target account also gets a grant on it to copy the AMI (kms_grants).
 resource "imagecopier_ami_share" "app" {
-  provider    = imagecopier.bake
-  image_id    = var.source_ami_id
-  account_ids = [var.prod_account_id, var.staging_account_id]
+  provider       = imagecopier.bake
+  image_id       = var.source_ami_id
+  account_ids    = [var.prod_account_id, var.staging_account_id]
+  share_kms_keys = true
 }
 
 # Each copy refers to the share (image_id, image_tags), so Terraform shares the
