@@ -56,7 +56,11 @@ impl<P: ProviderService> Adapter<P> {
         pb::ServerCapabilities {
             // Destroy plans go through the resource too, so it can warn early.
             plan_destroy: true,
-            get_provider_schema_optional: false,
+            // The schema never changes within a binary and every RPC works
+            // without a GetProviderSchema first, so Terraform (1.6+) may
+            // reuse the one it fetched from the first provider process
+            // instead of asking each of the others again.
+            get_provider_schema_optional: true,
             // A `moved` block from another type reaches the target resource,
             // which refuses what it cannot take over.
             move_resource_state: true,
