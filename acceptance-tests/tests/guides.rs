@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-use acceptance_tests::copies::create_key;
 use acceptance_tests::copies::{applied_copy, copy_config, workdir, ADDRESS};
+use acceptance_tests::copies::{create_key, kms};
 use acceptance_tests::{
     flat, image_tag, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
     PLAN_NO_CHANGES,
@@ -126,13 +126,49 @@ fn launch_accounts(standin: &StandIn, image_id: &str) -> Vec<String> {
         .collect()
 }
 
+/// Accounts holding the share's own grant on `key`, in order.
+fn key_grantees(standin: &StandIn, key: &str, image_id: &str) -> Vec<String> {
+    let listed = kms(
+        standin,
+        ACCOUNT_A,
+        "ListGrants",
+        serde_json::json!({ "KeyId": key }),
+    );
+    let mut accounts: Vec<String> = listed["Grants"]
+        .as_array()
+        .expect("grants")
+        .iter()
+        .filter(|g| g["Name"] == format!("imagecopier-share-{image_id}"))
+        .filter_map(|g| g["GranteePrincipal"].as_str())
+        .map(|p| {
+            p.trim_start_matches("arn:aws:iam::")
+                .trim_end_matches(":root")
+                .to_owned()
+        })
+        .collect();
+    accounts.sort();
+    accounts
+}
+
 #[test]
 fn accounts_guide_adds_and_removes_an_account() {
     let text = guide("accounts.md");
     let blocks = fenced(&text, "terraform");
     let diffs = fenced(&text, "diff");
     let standin = StandIn::start();
-    let source = standin.seed_ami(ACCOUNT_A, &[("Team", "platform")]);
+    // Baked with the bake account's own key, which the example's share grants (share_kms_keys).
+    let bake_key = kms(
+        &standin,
+        ACCOUNT_A,
+        "CreateKey",
+        serde_json::json!({ "Description": "bake" }),
+    )["KeyMetadata"]["Arn"]
+        .as_str()
+        .expect("key ARN")
+        .to_owned();
+    let source = standin
+        .ec2(ACCOUNT_A)
+        .seed_encrypted_ami(&[("Team", "platform")], &bake_key);
     for account in [ACCOUNT_B, ACCOUNT_C, ACCOUNT_D] {
         create_key(&standin, account, "alias/ami");
     }
@@ -195,13 +231,18 @@ fn accounts_guide_adds_and_removes_an_account() {
         launch_accounts(&standin, &source.image_id),
         [ACCOUNT_B, ACCOUNT_C, ACCOUNT_D]
     );
+    assert_eq!(
+        key_grantees(&standin, &bake_key, &source.image_id),
+        [ACCOUNT_B, ACCOUNT_C, ACCOUNT_D]
+    );
 
     // Removing staging together with its provider configuration: refused, nothing changes.
     let remove_grant = diffs
         .iter()
         .find(|d| {
             d.contains("-  account_ids")
-                && d.contains("+  account_ids = [var.prod_account_id, var.dev_account_id]")
+                && d.contains("+  account_ids")
+                && d.contains("= [var.prod_account_id, var.dev_account_id]")
         })
         .expect("the guide's removal diff");
     let before = (read(&wd, "main.tf"), read(&wd, "outputs.tf"));
@@ -248,6 +289,11 @@ fn accounts_guide_adds_and_removes_an_account() {
     assert_eq!(
         launch_accounts(&standin, &source.image_id),
         [ACCOUNT_B, ACCOUNT_D]
+    );
+    assert_eq!(
+        key_grantees(&standin, &bake_key, &source.image_id),
+        [ACCOUNT_B, ACCOUNT_D],
+        "staging's grant on the key is retired"
     );
 
     // Step 2: the provider configuration and the staging variables go; nothing to do.
