@@ -46,7 +46,7 @@ impl<D: ReadOnly> DataSource for Data<D> {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        match model::<D::Model>(config) {
+        match model::<D::Model>(&config.collapse_partial()) {
             Ok(config) => self.0.validate(&config).await,
             Err(diags) => diags,
         }

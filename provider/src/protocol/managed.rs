@@ -214,7 +214,7 @@ impl<R: ManagedResource> Resource for Managed<R> {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        match model::<R::Model>(config) {
+        match model::<R::Model>(&config.collapse_partial()) {
             Ok(config) => self.0.validate(&config).await,
             Err(diags) => diags,
         }
@@ -271,8 +271,8 @@ impl<R: ManagedResource> Resource for Managed<R> {
             } else {
                 Some(model::<R::Model>(&request.prior_state)?)
             };
-            let proposed = model::<R::Model>(&request.proposed_new_state)?;
-            let config = model::<R::Model>(&request.config)?;
+            let proposed = model::<R::Model>(&request.proposed_new_state.collapse_partial())?;
+            let config = model::<R::Model>(&request.config.collapse_partial())?;
             self.0.plan(prior.as_ref(), proposed, &config).await
         }
         .await;
@@ -289,7 +289,10 @@ impl<R: ManagedResource> Resource for Managed<R> {
                 } else {
                     self.identity_of(&planned.state)
                 },
-                planned_state: planned.state.to_value(),
+                planned_state: planned
+                    .state
+                    .to_value()
+                    .restore_partial(&request.proposed_new_state),
                 requires_replace: planned.requires_replace,
                 planned_private: request.prior_private,
                 diagnostics: planned.warnings,

@@ -8,6 +8,7 @@
 
 mod codec_error;
 mod number;
+mod partial;
 mod ty;
 
 use std::collections::BTreeMap;
