@@ -150,6 +150,37 @@ resource "imagecopier_ami_share" "app" {{
     )
 }
 
+/// `main.tf`: the three provider blocks and the share of `ami` with `accounts`.
+fn write_share(wd: &Workdir, ami: &str, accounts: &[&str], share_kms_keys: bool) {
+    wd.write_main(&format!(
+        "{}{}",
+        providers(),
+        share(ami, accounts, share_kms_keys)
+    ));
+}
+
+/// The bake account revokes the share's grant for `account` on `key`, outside Terraform.
+fn revoke_by_hand(standin: &StandIn, key: &str, ami: &str, account: &str) {
+    let listed = kms(
+        standin,
+        ACCOUNT_A,
+        "ListGrants",
+        json!({ "KeyId": key, "GranteePrincipal": format!("arn:aws:iam::{account}:root") }),
+    );
+    let ours = listed["Grants"]
+        .as_array()
+        .expect("grants")
+        .iter()
+        .find(|g| g["Name"] == format!("imagecopier-share-{ami}"))
+        .unwrap_or_else(|| panic!("no grant of the share for {account}: {listed}"));
+    kms(
+        standin,
+        ACCOUNT_A,
+        "RevokeGrant",
+        json!({ "KeyId": key, "GrantId": ours["GrantId"] }),
+    );
+}
+
 fn copy_in(name: &str) -> String {
     format!(
         r#"
@@ -219,19 +250,7 @@ fn a_cmk_source_is_copied_into_two_accounts_and_a_revoked_grant_comes_back() {
     wd.assert_plan_empty();
 
     // Someone revokes B's grant by hand: the plan shows it, the apply makes it again.
-    let listed = kms(
-        &standin,
-        ACCOUNT_A,
-        "ListGrants",
-        json!({ "KeyId": key, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT_B}:root") }),
-    );
-    let grant_id = listed["Grants"][0]["GrantId"].as_str().expect("B's grant");
-    kms(
-        &standin,
-        ACCOUNT_A,
-        "RevokeGrant",
-        json!({ "KeyId": key, "GrantId": grant_id }),
-    );
+    revoke_by_hand(&standin, &key, &ami, ACCOUNT_B);
     assert_eq!(granted_accounts(&standin, &key, &ami), [ACCOUNT_C]);
     let drift = wd.plan();
     let text = flat(&drift.stdout);
@@ -264,11 +283,7 @@ fn a_cmk_source_is_copied_into_two_accounts_and_a_revoked_grant_comes_back() {
 #[test]
 fn an_account_leaving_the_share_has_its_grant_retired() {
     let (standin, key, ami, wd) = setup();
-    wd.write_main(&format!(
-        "{}{}",
-        providers(),
-        share(&ami, &[ACCOUNT_B, ACCOUNT_C], true)
-    ));
+    write_share(&wd, &ami, &[ACCOUNT_B, ACCOUNT_C], true);
     wd.apply();
     assert_eq!(
         granted_accounts(&standin, &key, &ami),
@@ -276,11 +291,7 @@ fn an_account_leaving_the_share_has_its_grant_retired() {
     );
 
     // C leaves: its grant is retired, B's stays.
-    wd.write_main(&format!(
-        "{}{}",
-        providers(),
-        share(&ami, &[ACCOUNT_B], true)
-    ));
+    write_share(&wd, &ami, &[ACCOUNT_B], true);
     let plan = wd.plan();
     assert!(
         plan.stdout
@@ -299,11 +310,7 @@ fn an_account_leaving_the_share_has_its_grant_retired() {
     wd.assert_plan_empty();
 
     // Switched off: B's grant goes too, the launch permission stays.
-    wd.write_main(&format!(
-        "{}{}",
-        providers(),
-        share(&ami, &[ACCOUNT_B], false)
-    ));
+    write_share(&wd, &ami, &[ACCOUNT_B], false);
     wd.apply();
     assert!(granted_accounts(&standin, &key, &ami).is_empty());
     assert!(state_grants(&wd).is_empty());
@@ -341,11 +348,7 @@ fn state_from_before_share_kms_keys_plans_no_change() {
 #[test]
 fn import_finds_the_share_s_own_grants() {
     let (standin, key, ami, wd) = setup();
-    wd.write_main(&format!(
-        "{}{}",
-        providers(),
-        share(&ami, &[ACCOUNT_B, ACCOUNT_C], true)
-    ));
+    write_share(&wd, &ami, &[ACCOUNT_B, ACCOUNT_C], true);
     wd.apply();
     wd.run(&["state", "rm", SHARE]).assert_success();
     wd.import(SHARE, &ami);
@@ -358,24 +361,7 @@ fn import_finds_the_share_s_own_grants() {
 
     // A grant missing for one account: import cannot tell the share made them, so it records
     // share_kms_keys = false, and the configuration's true plans the grants back.
-    let listed = kms(
-        &standin,
-        ACCOUNT_A,
-        "ListGrants",
-        json!({ "KeyId": key, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT_C}:root") }),
-    );
-    let ours = listed["Grants"]
-        .as_array()
-        .expect("grants")
-        .iter()
-        .find(|g| g["Name"] == format!("imagecopier-share-{ami}"))
-        .expect("C's grant");
-    kms(
-        &standin,
-        ACCOUNT_A,
-        "RevokeGrant",
-        json!({ "KeyId": key, "GrantId": ours["GrantId"] }),
-    );
+    revoke_by_hand(&standin, &key, &ami, ACCOUNT_C);
     wd.run(&["state", "rm", SHARE]).assert_success();
     wd.import(SHARE, &ami);
     assert_eq!(wd.resource_values(SHARE)["share_kms_keys"], false);
