@@ -106,6 +106,12 @@ pub(super) fn fill_computed(
     let share_snapshots = model.shares_snapshots().unwrap_or(true);
     model.id = Field::Known(image.id.clone());
     fill_image_facts(model, image);
+    fill_encryption(model, image, snapshots);
+    model.public = Field::Known(actual.public(share_snapshots));
+}
+
+/// Whether the AMI is encrypted, and with which keys, from its snapshots.
+pub(super) fn fill_encryption(model: &mut AmiShareModel, image: &Image, snapshots: &[Snapshot]) {
     model.encrypted = Field::Known(image.encrypted || snapshots.iter().any(|s| s.encrypted));
     model.kms_key_ids = Field::Known(
         snapshots
@@ -113,7 +119,6 @@ pub(super) fn fill_computed(
             .filter_map(|s| s.kms_key_id.clone())
             .collect(),
     );
-    model.public = Field::Known(actual.public(share_snapshots));
 }
 
 /// The attributes the image alone decides: its snapshots, name and user tags.

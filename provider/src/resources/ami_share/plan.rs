@@ -14,11 +14,10 @@ use crate::protocol::typed::Field;
 use crate::resources::reach;
 use crate::shared::Shared;
 
-use super::aws_state::{check_shareable, fill_computed, fill_image_facts, managed_of, snapshots};
+use super::aws_state::{check_shareable, fill_encryption, fill_image_facts, managed_of, snapshots};
 use super::exclusive::removal_warning;
 use super::key_grants;
 use super::model::{set_of, AmiShareModel};
-use super::rules::Actual;
 
 /// Plans a create (`prior` is `None`) or an update.
 pub(super) async fn plan(
@@ -81,11 +80,8 @@ pub(super) async fn plan(
             // planned values and the next refresh updates them.
             let found = check_new_image(clients.as_deref(), &planned).await?;
             let keys = found.as_ref().map(|(image, snapshots)| {
-                let mut facts = planned.clone();
-                fill_computed(&mut facts, image, snapshots, &Actual::default());
                 // Known now, for the reviewer: which keys, and so which grants.
-                planned.encrypted = facts.encrypted;
-                planned.kms_key_ids = facts.kms_key_ids;
+                fill_encryption(&mut planned, image, snapshots);
                 fill_image_facts(&mut planned, image);
                 key_grants::keys_of(snapshots)
             });
