@@ -22,7 +22,7 @@ def install_patches() -> None:
     if _installed:
         return
     from . import (deprecation, ec2_copy, ec2_describe, ec2_fixes, images, kms_api,
-                   launch_templates, lifecycle, protection, time_based)
+                   launch_templates, lifecycle, protection, tag_lookup, time_based)
 
     images.install()
     lifecycle.install()
@@ -34,6 +34,7 @@ def install_patches() -> None:
     time_based.install()
     launch_templates.install()
     kms_api.install()
+    tag_lookup.install()
     _installed = True
 
 
