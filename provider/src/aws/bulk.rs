@@ -98,19 +98,27 @@ impl AwsClients {
             cells.entry(key).or_default().clone()
         };
         cell.get_or_try_init(|| async {
+            // The AMI and snapshot halves are independent paged calls: made at
+            // once, every read waiting on the listing waits one round trip, not two.
             let listing = match &selection {
-                Selection::Tagged(key) => Listing {
-                    images: self.list_images(None, Some(key)).await?,
-                    snapshots: self.list_snapshots(None, Some(key)).await?,
-                },
+                Selection::Tagged(key) => {
+                    let (images, snapshots) = tokio::try_join!(
+                        self.list_images(None, Some(key)),
+                        self.list_snapshots(None, Some(key)),
+                    )?;
+                    Listing { images, snapshots }
+                }
                 Selection::Grantee(account) if account == "all" => Listing {
                     images: HashMap::new(),
                     snapshots: self.list_snapshots(Some(account), None).await?,
                 },
-                Selection::Grantee(account) => Listing {
-                    images: self.list_images(Some(account), None).await?,
-                    snapshots: self.list_snapshots(Some(account), None).await?,
-                },
+                Selection::Grantee(account) => {
+                    let (images, snapshots) = tokio::try_join!(
+                        self.list_images(Some(account), None),
+                        self.list_snapshots(Some(account), None),
+                    )?;
+                    Listing { images, snapshots }
+                }
             };
             crate::log::debug(
                 "listed for the refresh",

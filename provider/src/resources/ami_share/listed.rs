@@ -8,12 +8,24 @@
 //! public ones included), is read per image, as is a public AMI (whose
 //! launch permission an account listing cannot tell from its own).
 
+use std::sync::Arc;
+
+use futures_util::{stream, StreamExt, TryStreamExt};
+
+use crate::aws::bulk::Listing;
 use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::permissions::{LaunchGrants, VolumeGrants};
 use crate::aws::snapshot::{find_snapshots_by_ids, Snapshot};
 use crate::aws::{AwsClients, AwsError};
 
 use super::rules::{Actual, Managed};
+
+/// Accounts whose listings are made at once (two calls each). The first
+/// share read of a command waits for every managed account's listing, so
+/// with dozens of accounts one after another it would wait dozens of round
+/// trips; a handful at a time keeps well inside EC2's request-rate buckets
+/// for Describe calls.
+const CONCURRENT_ACCOUNT_LISTINGS: usize = 4;
 
 /// Whether the listings can answer what a refresh of `managed` needs.
 pub(super) fn answers(managed: &Managed) -> bool {
@@ -22,6 +34,9 @@ pub(super) fn answers(managed: &Managed) -> bool {
         && managed.organizational_units.is_empty()
         && !managed.accounts.is_empty()
 }
+
+/// One grantee account and what it may launch and restore.
+type AccountListing = (String, Arc<Listing>);
 
 /// What a refresh found: the image, its grants, its snapshots.
 pub(super) type Found = (Image, Actual, Vec<Snapshot>);
@@ -42,10 +57,26 @@ pub(super) async fn read(
     image_id: &str,
     managed: &Managed,
 ) -> Result<Listed, AwsError> {
-    let mut listings = Vec::with_capacity(managed.accounts.len());
-    for account in &managed.accounts {
-        listings.push((account, clients.grantee_listing(account).await?));
-    }
+    // Owned account ids: a stream of futures borrowing them would not be
+    // `Send` for every lifetime, as the resource's async trait requires.
+    let accounts = stream::iter(managed.accounts.iter().cloned())
+        .map(|account| async move {
+            let listing = clients.grantee_listing(&account).await?;
+            Ok::<_, AwsError>((account, listing))
+        })
+        .buffered(CONCURRENT_ACCOUNT_LISTINGS)
+        .try_collect::<Vec<_>>();
+    // The public snapshots' listing is made beside them rather than after;
+    // only a public AMI or one that is gone leaves it unused (one call per
+    // command, shared by every share).
+    let public = async {
+        match managed.share_snapshots {
+            true => clients.grantee_listing("all").await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let (listings, public): (Vec<AccountListing>, Option<Arc<Listing>>) =
+        tokio::try_join!(accounts, public)?;
     let listed = listings
         .iter()
         .find_map(|(_, listing)| listing.images.get(image_id).cloned());
@@ -61,15 +92,11 @@ pub(super) async fn read(
     if image.public {
         return Ok(Listed::PerImage(image));
     }
-    let public = match managed.share_snapshots {
-        true => Some(clients.grantee_listing("all").await?),
-        false => None,
-    };
     let launch = LaunchGrants {
         accounts: listings
             .iter()
             .filter(|(_, listing)| listing.images.contains_key(image_id))
-            .map(|(account, _)| (*account).clone())
+            .map(|(account, _)| account.clone())
             .collect(),
         ..LaunchGrants::default()
     };
@@ -81,7 +108,7 @@ pub(super) async fn read(
                 accounts: listings
                     .iter()
                     .filter(|(_, listing)| listing.snapshots.contains_key(snapshot))
-                    .map(|(account, _)| (*account).clone())
+                    .map(|(account, _)| account.clone())
                     .collect(),
                 public: public
                     .as_ref()
