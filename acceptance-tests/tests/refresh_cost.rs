@@ -14,6 +14,19 @@ const SOURCE_TAGS: &[(&str, &str)] = &[("team", "images")];
 /// `n` bake AMIs in ACCOUNT_A, each shared with ACCOUNT_B by its own share and copied there by
 /// its own copy (the second provider block acts as B).
 fn pairs(sources: &[SeededAmi]) -> String {
+    pairs_referring(sources, false)
+}
+
+/// The same pairs; `through_local`: each copy refers to its share through one local value, as
+/// docs/index.md ("Plans of hundreds of resources") advises for large configurations.
+fn pairs_referring(sources: &[SeededAmi], through_local: bool) -> String {
+    let (shares, share) = match through_local {
+        true => (
+            "  shares  = [for s in imagecopier_ami_share.app : { image_id = s.image_id, image_tags = s.image_tags }]\n",
+            "local.shares[count.index]",
+        ),
+        false => ("", "imagecopier_ami_share.app[count.index]"),
+    };
     let ids: Vec<String> = sources
         .iter()
         .map(|s| format!("\"{}\"", s.image_id))
@@ -28,7 +41,7 @@ provider "imagecopier" {{
 }}
 locals {{
   sources = [{}]
-}}
+{shares}}}
 resource "imagecopier_ami_share" "app" {{
   count       = length(local.sources)
   image_id    = local.sources[count.index]
@@ -37,9 +50,9 @@ resource "imagecopier_ami_share" "app" {{
 resource "imagecopier_encrypted_ami_copy" "app" {{
   count         = length(local.sources)
   provider      = imagecopier.b
-  source_ami_id = imagecopier_ami_share.app[count.index].image_id
+  source_ami_id = {share}.image_id
   kms_key_id    = "alias/ami"
-  source_tags   = imagecopier_ami_share.app[count.index].image_tags
+  source_tags   = {share}.image_tags
 }}
 "#,
         ids.join(", ")
@@ -119,5 +132,14 @@ fn plan_calls_do_not_grow_with_resources() {
     wd.assert_plan_empty();
     let (users, _) = bake.launch_permissions(&sources[5].image_id);
     assert!(users.contains(ACCOUNT_B), "the revoked grant is back");
+
+    // Referring to the shares through one local is the same configuration to the provider:
+    // nothing to change, and the same calls.
+    wd.write_main(&pairs_referring(&sources, true));
+    assert_eq!(
+        plan_calls(&standin, &wd),
+        two,
+        "through a local: an empty plan with the same calls"
+    );
     wd.destroy();
 }

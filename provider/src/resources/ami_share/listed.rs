@@ -23,8 +23,9 @@ use super::rules::{Actual, Managed};
 /// Accounts whose listings are made at once (two calls each). The first
 /// share read of a command waits for every managed account's listing, so
 /// with dozens of accounts one after another it would wait dozens of round
-/// trips; a handful at a time keeps well inside EC2's request-rate buckets
-/// for Describe calls.
+/// trips. EC2 throttles each API per account and Region with a token bucket
+/// (EC2 Developer Guide, "Request throttling for the Amazon EC2 API"); four
+/// DescribeImages and five DescribeSnapshots in flight stay far inside it.
 const CONCURRENT_ACCOUNT_LISTINGS: usize = 4;
 
 /// Whether the listings can answer what a refresh of `managed` needs.
