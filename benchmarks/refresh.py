@@ -622,6 +622,18 @@ def report(results, snapshots, accounts=1):
         print("Checks: every steady-state plan empty; API calls per plan do not grow with N.")
 
 
+def pin(binary, tmp, name):
+    """binary, hard-linked (else copied) as tmp/name/terraform-provider-imagecopier, the name
+    Terraform's dev_overrides look for, so a rebuild during the run changes nothing measured."""
+    pinned = os.path.join(tmp, name, "terraform-provider-imagecopier")
+    os.makedirs(os.path.dirname(pinned))
+    try:
+        os.link(binary, pinned)
+    except OSError:
+        shutil.copy2(binary, pinned)
+    return pinned
+
+
 def default_apply_reps(n):
     return 3 if n <= 50 else 2 if n <= 100 else 1
 
@@ -681,21 +693,11 @@ def main():
     standin = None
     results = []
     try:
-        pinned = os.path.join(tmp, "provider", "terraform-provider-imagecopier")
-        os.makedirs(os.path.dirname(pinned))
-        try:
-            os.link(binary, pinned)
-        except OSError:
-            shutil.copy2(binary, pinned)
+        pinned = pin(binary, tmp, "provider")
         standin = StandIn(tmp)
         pinned_floor = None
         if floor:
-            pinned_floor = os.path.join(tmp, "floor", "terraform-provider-imagecopier")
-            os.makedirs(os.path.dirname(pinned_floor))
-            try:
-                os.link(floor, pinned_floor)
-            except OSError:
-                shutil.copy2(floor, pinned_floor)
+            pinned_floor = pin(floor, tmp, "floor")
             print(f"floor provider: {floor} (built {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(os.path.getmtime(floor)))} UTC)")
         bench = Bench(tmp, pinned, standin, args.snapshots, pinned_floor, args.terraform, args.accounts, args.latency)
         for n in sizes:
