@@ -206,6 +206,40 @@ fn disappears() {
     wd.assert_plan_empty();
 }
 
+/// More accounts than the first read lists at once (four): drift in any of them is told
+/// apart from the others, each grant read against its own account's listing.
+#[test]
+fn drift_in_one_of_many_accounts() {
+    let many = [
+        ACCOUNT_B,
+        ACCOUNT_C,
+        ACCOUNT_D,
+        "555555555555",
+        "666666666666",
+        "777777777777",
+        "888888888888",
+    ];
+    let (standin, ami, wd) = applied_share(&[], &many);
+    volume_outside(&standin, &ami.snapshot_ids[0], many[5], false);
+    launch_outside(&standin, &ami.image_id, many[6], false);
+
+    let plan = wd.saved_plan();
+    let refreshed = plan["prior_state"]["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|resources| resources.iter().find(|r| r["address"] == ADDRESS))
+        .map(|share| share["values"]["account_ids"].clone())
+        .expect("the share in the refreshed state");
+    let held: BTreeSet<String> = serde_json::from_value(refreshed).expect("account ids");
+    assert_eq!(
+        held,
+        set(&many[..5]),
+        "the refresh finds exactly the two accounts whose grants were revoked missing"
+    );
+    wd.apply();
+    assert_shared_exactly(&standin, &ami, &many);
+    wd.assert_plan_empty();
+}
+
 #[test]
 fn exclusive() {
     let (standin, ami, wd) = applied_share(&[], &[ACCOUNT_B]);
