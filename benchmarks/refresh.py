@@ -253,18 +253,13 @@ class Bench:
     def pairs_dir(self, images):
         return self.workdir("pairs", len(images), pairs_configuration(images, accounts=self.accounts))
 
-    def floor_dir(self, images, pairs_wd):
-        """The pairs' configuration and state, planned by the floor provider (the real
-        schemas, no AWS side: benchmarks/floor_provider.rs)."""
-        wd = self.workdir("floor", len(images), pairs_configuration(images, accounts=self.accounts), self.floor)
-        shutil.copy2(os.path.join(pairs_wd, "terraform.tfstate"), os.path.join(wd, "terraform.tfstate"))
-        return wd
-
-    def local_dir(self, images, pairs_wd):
-        """The pairs' state, planned by the real provider, with each copy referring to its
-        share through one local value (pairs_configuration(through_local=True))."""
-        wd = self.workdir("local", len(images), pairs_configuration(images, through_local=True,
-                                                                    accounts=self.accounts))
+    def beside_pairs(self, kind, images, pairs_wd, through_local=False, binary=None):
+        """A copy of the pairs' state with their configuration, to plan beside them: by the
+        floor provider (binary: benchmarks/floor_provider.rs, the real schemas without the AWS
+        side), or by the real provider with each copy referring to its share through one
+        local value (through_local)."""
+        text = pairs_configuration(images, through_local=through_local, accounts=self.accounts)
+        wd = self.workdir(kind, len(images), text, binary)
         shutil.copy2(os.path.join(pairs_wd, "terraform.tfstate"), os.path.join(wd, "terraform.tfstate"))
         return wd
 
@@ -349,11 +344,11 @@ class Bench:
                 if kind == "pairs":
                     result["apply_calls"].append(sum(self.calls().values()))
         # Steady state: the last apply's state. One warm-up plan of each, then interleaved.
-        wds["local"] = self.local_dir(images, wds["pairs"])
+        wds["local"] = self.beside_pairs("local", images, wds["pairs"], through_local=True)
         kinds = KINDS + ("local",)
         result["plans_local"] = []
         if self.floor:
-            wds["floor"] = self.floor_dir(images, wds["pairs"])
+            wds["floor"] = self.beside_pairs("floor", images, wds["pairs"], binary=self.floor)
             kinds += ("floor",)
             result["plans_floor"] = []
         for kind in kinds:
