@@ -38,13 +38,16 @@ def install_patches() -> None:
     _installed = True
 
 
-def build_app():
+def build_app(options=None):
+    """The WSGI app; `options` (options.Options) are the start-up flags."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         create_backend_app,
     )
 
+    from . import options as startup
     from .app import StandinApp
 
+    startup.configure(options or startup.Options())
     install_patches()
-    return StandinApp(DomainDispatcherApplication(create_backend_app))
+    return StandinApp(DomainDispatcherApplication(create_backend_app), startup.CURRENT)

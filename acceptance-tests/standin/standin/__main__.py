@@ -1,4 +1,4 @@
-"""`python -m standin --host 127.0.0.1 --port 0 [--port-file PATH]`."""
+"""`python -m standin --host 127.0.0.1 --port 0 [--port-file PATH] [--strict]`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import threading
 
 from werkzeug.serving import make_server
 
+from . import options
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="standin", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--port-file", help="write the port here once serving")
+    options.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.host != "127.0.0.1":
         # The stand-in accepts any credentials, so it must never be reachable off-host.
@@ -26,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     server = make_server(
-        args.host, args.port, build_app(), threaded=True, request_handler=MotoRequestHandler
+        args.host, args.port, build_app(options.from_args(args)), threaded=True,
+        request_handler=MotoRequestHandler
     )
     port = server.server_address[1]
 

@@ -25,12 +25,14 @@ from .errors import (
     ec2_error_body,
     json_error_body,
 )
+from .options import Options
 from .state import LOCK, Fault
 
 
 class StandinApp:
-    def __init__(self, moto_app) -> None:
+    def __init__(self, moto_app, options: Options | None = None) -> None:
         self.moto_app = moto_app
+        self.options = options or Options()
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/_standin/"):
