@@ -50,4 +50,8 @@ def build_app(options=None):
 
     startup.configure(options or startup.Options())
     install_patches()
+    if startup.CURRENT.strict:
+        from . import strict
+
+        strict.install()
     return StandinApp(DomainDispatcherApplication(create_backend_app), startup.CURRENT)

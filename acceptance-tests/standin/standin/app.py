@@ -4,6 +4,10 @@ Every AWS request passes through here first: it is attributed to an account
 and a region, counted, logged with its time, possibly faulted, and only then
 handed to (patched) moto. Requests under /_standin/ are the admin API and
 never reach moto.
+
+In strict mode (options.py) there is no admin API, nor moto's own
+/moto-api/: both answer 404. Every AWS request passes strict mode's gate
+(strict/gate.py) before it reaches the layer and moto.
 """
 
 from __future__ import annotations
@@ -29,18 +33,40 @@ from .options import Options
 from .state import LOCK, Fault
 
 
+# Paths that steer the stand-in itself rather than act as AWS.
+_CONTROL_PATHS = ("/_standin/", "/moto-api/")
+
+
 class StandinApp:
     def __init__(self, moto_app, options: Options | None = None) -> None:
         self.moto_app = moto_app
         self.options = options or Options()
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/_standin/"):
-            return admin.handle(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if self.options.strict and path.startswith(_CONTROL_PATHS):
+            from .strict import errors as strict_errors
 
+            return strict_errors.respond_plain(start_response, 404, {"error": "no such route in strict mode"})
+        if path.startswith("/_standin/"):
+            return admin.handle(environ, start_response)
+        if self.options.strict:
+            from .strict import gate
+
+            try:
+                return self._serve(environ, start_response, gate)
+            finally:
+                gate.finish()
+        return self._serve(environ, start_response, None)
+
+    def _serve(self, environ, start_response, gate):
+        """Serve one AWS request; `gate` is strict mode's (None in the default mode)."""
         body = _read_body(environ)
         request = protocols.classify(environ, body)
         access_key = access_key_of(environ)
+        if gate is not None:
+            # Only the access key says which account acts: a client cannot pick one by header.
+            environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
         if access_key is not None and is_account_id(access_key):
             # moto only maps keys it issued itself; a 12-digit key names its account.
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = access_key
@@ -57,6 +83,10 @@ class StandinApp:
 
         with LOCK:
             lifecycle.tick()
+            if gate is not None:
+                answered = gate.handle(environ, start_response, request, body)
+                if answered is not None:
+                    return answered
             if request.protocol == protocols.REST_JSON:
                 # moto 5.2.5 has no Recycle Bin (it answers HTTP 500); the layer does.
                 return rbin.handle(start_response, request, account, body, environ.get("PATH_INFO", ""))

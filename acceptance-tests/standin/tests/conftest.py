@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -26,20 +28,26 @@ STOP_TIMEOUT_SECONDS = 30
 HTTP_TIMEOUT_SECONDS = 30
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "strict: runs against the --strict stand-in (no admin API, no reset)")
+
+
 def log_of(port_file: Path) -> Path:
     """Where a stand-in started for `port_file` writes its stderr."""
     return port_file.with_name(port_file.name + ".log")
 
 
-def start_standin(port_file: Path, stdout: int = subprocess.DEVNULL) -> subprocess.Popen:
-    """Start a stand-in; stdout is discarded unless a test reads it (an unread
-    pipe could fill and block the server), stderr goes to `log_of(port_file)`."""
+def start_standin(port_file: Path, stdout: int = subprocess.DEVNULL,
+                  args: tuple[str, ...] = ()) -> subprocess.Popen:
+    """Start a stand-in with extra command-line `args` (`--strict`); stdout is
+    discarded unless a test reads it (an unread pipe could fill and block the
+    server), stderr goes to `log_of(port_file)`."""
     env = dict(os.environ, PYTHONPATH=str(STANDIN_DIR))
     with open(log_of(port_file), "w", encoding="utf-8") as log:
         # The child holds its own copy of the log's descriptor once started.
         return subprocess.Popen(
             [sys.executable, "-m", "standin", "--host", "127.0.0.1", "--port", "0",
-             "--port-file", str(port_file)],
+             "--port-file", str(port_file), *args],
             env=env, stdout=stdout, stderr=log, text=True,
         )
 
@@ -77,11 +85,11 @@ def stop(proc: subprocess.Popen) -> int:
 
 @contextlib.contextmanager
 def running_standin(port_file: Path, stdout: int = subprocess.DEVNULL,
-                    startup_timeout: float = STARTUP_TIMEOUT_SECONDS
+                    startup_timeout: float = STARTUP_TIMEOUT_SECONDS, args: tuple[str, ...] = ()
                     ) -> Iterator[tuple[subprocess.Popen, int]]:
     """A started stand-in and its port, stopped on the way out however the block
     ends: a failing test, a start-up that times out or exits early, Ctrl-C."""
-    proc = start_standin(port_file, stdout)
+    proc = start_standin(port_file, stdout, args)
     try:
         yield proc, wait_for_port(proc, port_file, startup_timeout)
     finally:
@@ -107,8 +115,46 @@ def admin(endpoint: str, method: str, path: str, body: dict | None = None) -> di
 
 
 @pytest.fixture(autouse=True)
-def fresh(endpoint):
-    admin(endpoint, "POST", "reset")
+def fresh(request):
+    """Reset the default stand-in before each test. Strict-mode tests
+    (marked `strict`) have no admin API: they use fresh accounts instead."""
+    if request.node.get_closest_marker("strict") is None:
+        admin(request.getfixturevalue("endpoint"), "POST", "reset")
+
+
+@pytest.fixture(scope="session")
+def strict_endpoint(tmp_path_factory) -> Iterator[str]:
+    """One `--strict` stand-in for the session. It cannot be reset, so each
+    test works in accounts of its own (`accounts`)."""
+    with running_standin(tmp_path_factory.mktemp("strict") / "port", args=("--strict",)) as (_, port):
+        yield f"http://127.0.0.1:{port}"
+
+
+# Account ids no other strict test uses: a random base per session, then counting.
+_ACCOUNTS = itertools.count(random.randrange(100_000_000_000, 800_000_000_000, 1_000_000))
+
+
+@pytest.fixture
+def accounts() -> Iterator[str]:
+    """An endless supply of fresh 12-digit account ids (each its root's access key)."""
+    return (str(next(_ACCOUNTS)) for _ in itertools.count())
+
+
+@pytest.fixture
+def strict_aws(strict_endpoint):
+    """strict_aws(service, key, secret=, token=) -> a boto3 client against the strict
+    stand-in; validate=False lets a test send what the SDK would refuse."""
+
+    def make(service: str, key: str, secret: str = "x", token: str | None = None,
+             region: str = REGION, retries: int = 1, validate: bool = True):
+        return boto3.client(
+            service, endpoint_url=strict_endpoint, region_name=region,
+            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+            config=Config(retries={"mode": "standard", "total_max_attempts": retries},
+                          parameter_validation=validate),
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -1,8 +1,25 @@
 """Strict mode (`python -m standin --strict`): the stand-in behaves like real
-AWS accounts. This package holds its parts; app.py wires them in.
+AWS accounts, so nothing a strict run does can lean on stand-in conveniences.
 
-- principals.py, signature.py: who calls (only principals that exist);
-- policy.py, conditions.py, identity.py, resource_policy.py: IAM policy
-  evaluation (identity policies, trust and key policies);
-- context.py, orgs.py: the request's global condition keys.
+- app.py answers every /_standin/ admin route (and moto's own /moto-api/)
+  with 404;
+- gate.py refuses unknown access keys (principals.py) and evaluates IAM
+  policies for every EC2, STS, Recycle Bin and SSM request:
+  identity.py (users' and roles' policies), resource_policy.py (trust and key
+  policies), policy.py and conditions.py (statements), ec2_resources.py,
+  ec2_objects.py, other_resources.py (the Service Authorization Reference's
+  resources and condition keys per action),
+  errors.py (each service's refusal);
+- orgs.py: organization membership from the Organizations API.
+
+`install` hooks the default mode's organization readers to strict mode's; it
+runs once, before the first request.
 """
+
+from __future__ import annotations
+
+
+def install() -> None:
+    from . import orgs
+
+    orgs.install()
