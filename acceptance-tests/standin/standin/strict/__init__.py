@@ -9,7 +9,8 @@ AWS accounts, so nothing a strict run does can lean on stand-in conveniences.
   policies), policy.py and conditions.py (statements), ec2_resources.py,
   ec2_objects.py, other_resources.py (the Service Authorization Reference's
   resources and condition keys per action),
-  errors.py (each service's refusal);
+  sts.py (AssumeRole trust and role chaining), errors.py (each service's
+  refusal);
 - orgs.py: organization membership from the Organizations API.
 
 `install` hooks the default mode's organization readers to strict mode's; it
