@@ -48,7 +48,7 @@ def source_key_failure(account: str, snapshots: list[Any]) -> dict[str, str] | N
             continue
         region = snap.ec2_backend.region_name
         key = kms_keys.find(snap.owner_id, region, snap.kms_key_id)
-        if key is None or key.account_id == account:
+        if key is None or (key.account_id == account and kms_access.own_account_trusted()):
             continue  # a key of the caller's own, or one gone (moto's lifecycle applies)
         if not usable(account, key, SOURCE_ACTIONS, region):
             return dict(SOURCE_KEY_FAILURE)

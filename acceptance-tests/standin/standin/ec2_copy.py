@@ -20,7 +20,7 @@ from moto.ec2.responses import EC2Response
 from moto.ec2.utils import random_ami_id
 from moto.kms import kms_backends
 
-from . import copy_keys, images, lifecycle, state, tag_rules, time_based
+from . import copy_keys, images, kms_access, lifecycle, state, tag_rules, time_based
 from .errors import ec2_error
 from .sharing import can_restore, find_image, image_snapshot_ids
 
@@ -170,7 +170,8 @@ def _resolve_key(backend: Any, account: str, region: str, key_id: str | None) ->
         key = kms.describe_key(key_id)
     except Exception:  # moto raises NotFoundException, KeyError or ValueError by form
         return None, False
-    usable = owner == account or copy_keys.usable(account, key, copy_keys.DESTINATION_ACTIONS, region)
+    usable = (owner == account and kms_access.own_account_trusted()) or copy_keys.usable(
+        account, key, copy_keys.DESTINATION_ACTIONS, region)
     return key.arn, usable and key.enabled and key.key_state == "Enabled"
 
 

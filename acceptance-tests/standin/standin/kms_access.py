@@ -27,6 +27,11 @@ CONTEXT_OPERATIONS = frozenset({
     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo",
 })
 
+# Strict mode (strict/kms.py) installs its own decision here: it evaluates the
+# real principal's IAM policies with the key policy and grants, in the key's
+# own account too. None: the default mode's account-level decision below.
+decider: Callable[..., None] | None = None
+
 
 class KmsError(Exception):
     """A KMS error the layer answers itself: {"__type": code, "message": ...}."""
@@ -42,6 +47,8 @@ def check(caller: str, key: Any, action: str, encryption_context: dict | None = 
     """Raise AccessDeniedException unless `caller` may call `action` (kms:Decrypt)
     on `key`; the key's own account always may (see the module docstring).
     `grant_covers` narrows which grants count (CreateGrant from a grant)."""
+    if decider is not None:
+        return decider(caller, key, action, encryption_context, via_service, grant_covers)
     if key.account_id == caller:
         return
     decision = _decide(caller, key, action, encryption_context, via_service, grant_covers)
@@ -56,6 +63,18 @@ def allowed(caller: str, key: Any, action: str, encryption_context: dict | None 
     except KmsError:
         return False
     return True
+
+
+def own_account_trusted() -> bool:
+    """Whether a key's own account may use it unchecked: so in the default mode
+    (no IAM policies); strict mode checks every use (`decider`)."""
+    return decider is None
+
+
+def principal_arns(caller: str) -> set[str]:
+    """The ARNs a grant may name the calling principal by. The default mode's
+    callers are account roots; strict mode replaces this with the real principal's."""
+    return {root_arn(caller)}
 
 
 def denied(caller: str, action: str, key_arn: str, explicit: bool = False) -> KmsError:

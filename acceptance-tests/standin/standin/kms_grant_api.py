@@ -33,10 +33,10 @@ import json
 import re
 from typing import Any
 
-from . import kms_grants
+from . import kms_access, kms_grants
 from .kms_access import KmsError, check, denied
 from .kms_grants import Grant, list_entry
-from .kms_keys import find, root_arn
+from .kms_keys import find
 
 # API Reference, data type GrantOperation (botocore's KMS model lists the same).
 OPERATIONS = (
@@ -110,9 +110,9 @@ def retire_grant(caller: str, region: str, doc: dict) -> dict:
         grant = _grant_by_id(_key(caller, region, doc), doc["GrantId"])
     else:
         raise _invalid("Either GrantToken, or both KeyId and GrantId, must be specified.")
-    me = root_arn(caller)
-    if not (caller in (grant.account, grant.issuing_account) or grant.retiring_principal == me
-            or (grant.grantee_principal == me and "RetireGrant" in grant.operations)):
+    me = kms_access.principal_arns(caller)
+    if not (caller in (grant.account, grant.issuing_account) or grant.retiring_principal in me
+            or (grant.grantee_principal in me and "RetireGrant" in grant.operations)):
         raise denied(caller, "kms:RetireGrant", grant.key_arn)
     _dry_run(doc)
     kms_grants.remove(grant)

@@ -1,8 +1,8 @@
 """The strict-mode gate every AWS request passes before the service sees it.
 
 In order: who calls (principals.py; unknown keys are refused), whether the
-principal may (IAM policy evaluation per service: EC2, STS (AssumeRole:
-sts.py), Recycle Bin, SSM), then the answers strict mode gives itself
+principal may (IAM policy evaluation per service: EC2, KMS, STS, Recycle
+Bin, SSM), then the answers strict mode gives itself
 (GetCallerIdentity, DecodeAuthorizationMessage). Anything else goes on to the
 patch layer and moto.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .. import protocols
 from ..protocols import Request
-from . import context, ec2_resources, errors, identity, other_resources, sts, sts_api
+from . import context, ec2_resources, errors, identity, kms_request, other_resources, sts, sts_api
 from .errors import Refusal
 from .policy import Query
 from .principals import AuthFailure, Principal, resolve
@@ -46,6 +46,8 @@ def authorize(principal: Principal, request: Request, environ: dict, body: bytes
     service = request.service
     if request.protocol == protocols.EC2:
         targets = ec2_resources.targets(request.action, request.params, request.region, principal.account)
+    elif service == "kms":
+        return kms_request.check(principal, request, body, environ)
     elif service == "sts" and request.action == "AssumeRole":
         return sts.check_assume_role(principal, request, environ)
     elif service == "sts":
