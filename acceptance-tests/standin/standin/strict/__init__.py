@@ -11,6 +11,7 @@ AWS accounts, so nothing a strict run does can lean on stand-in conveniences.
   Authorization Reference's resources and condition keys per action),
   sts.py (AssumeRole trust and role chaining), errors.py (each service's
   refusal);
+- bpa.py: block public access for AMIs and snapshots, on by default;
 - orgs.py: organization membership from the Organizations API.
 
 `install` hooks the default mode's KMS checks and organization readers to

@@ -2,22 +2,27 @@
 
 In order: who calls (principals.py; unknown keys are refused), whether the
 principal may (IAM policy evaluation per service: EC2, KMS, STS, Recycle
-Bin, SSM), then the answers strict mode gives itself
-(GetCallerIdentity, DecodeAuthorizationMessage). Anything else goes on to the
-patch layer and moto.
+Bin, SSM), then the few answers strict mode gives itself (block public
+access, GetCallerIdentity, DecodeAuthorizationMessage) and the block public
+access refusals. Anything else goes on to the patch layer and moto.
 
-Other services only need a known principal: their own actions are not
-evaluated against IAM policies (README, gaps).
+IAM, Organizations and any other service only need a known principal: their
+own actions are not evaluated against IAM policies (README, gaps).
 """
 
 from __future__ import annotations
 
+import uuid
+from xml.sax.saxutils import escape
+
 from .. import protocols
 from ..protocols import Request
-from . import context, ec2_resources, errors, identity, kms_request, other_resources, sts, sts_api
+from . import bpa, context, ec2_resources, errors, identity, kms_request, other_resources, sts, sts_api
 from .errors import Refusal
 from .policy import Query
 from .principals import AuthFailure, Principal, resolve
+
+EC2_NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 
 def handle(environ: dict, start_response, request: Request, body: bytes) -> list[bytes] | None:
@@ -29,6 +34,10 @@ def handle(environ: dict, start_response, request: Request, body: bytes) -> list
             raise errors.auth_failure(request, failure.reason) from None
         context.CURRENT.set(principal)
         authorize(principal, request, environ, body)
+        if request.protocol == protocols.EC2 and request.action in bpa.ACTIONS:
+            return _ec2_answer(start_response, request.action, bpa.answer(request, principal.account))
+        if request.protocol == protocols.EC2:
+            bpa.check_share(request, principal.account)
         if request.service == "sts" and request.action in sts_api.ANSWERED:
             return sts_api.answer(start_response, request, principal)
     except Refusal as refusal:
@@ -69,4 +78,12 @@ def authorize(principal: Principal, request: Request, environ: dict, body: bytes
             raise errors.denied(request, principal.arn, target.action, target.resource,
                                 outcome.reason(target.action), details)
     return None
+
+
+def _ec2_answer(start_response, action: str, fields: dict[str, str]) -> list[bytes]:
+    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items())
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response xmlns="{EC2_NAMESPACE}">'
+            f"<requestId>{uuid.uuid4()}</requestId>{inner}</{action}Response>").encode()
+    start_response("200 OK", [("Content-Type", "text/xml;charset=UTF-8"), ("Content-Length", str(len(body)))])
+    return [body]
 
