@@ -339,3 +339,9 @@ pub fn wait_for_copy_state(ec2: &Ec2, state: &str, timeout: Duration) -> Option<
     }
     None
 }
+
+/// An example file of this repository (`examples/<path>`).
+pub fn example(path: &str) -> String {
+    let path = crate::workspace_root().join("examples").join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}

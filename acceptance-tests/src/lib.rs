@@ -19,6 +19,7 @@
 //! the test log alone.
 
 mod aws;
+pub mod aws_provider;
 pub mod clock;
 mod commands;
 pub mod copies;

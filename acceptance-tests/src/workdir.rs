@@ -35,8 +35,9 @@ const SCRUBBED_NAMES: &[&str] = &[
 ];
 
 /// The CLI configuration pointing `imagecopier/imagecopier` at the built provider, and each of
-/// `extra` (source, directory) at its directory.
-fn dev_overrides(extra: &[(&str, &Path)]) -> String {
+/// `extra` (source, directory) at its directory, through `dev_overrides`; with `mirror`, the
+/// filesystem mirror `terraform init` installs `hashicorp/aws` from (nothing else is installed).
+pub(crate) fn cli_config(extra: &[(&str, &Path)], mirror: Option<&Path>) -> String {
     let provider = provider_dir();
     let mut lines = vec![format!(
         "    \"imagecopier/imagecopier\" = {}",
@@ -49,8 +50,15 @@ fn dev_overrides(extra: &[(&str, &Path)]) -> String {
             hcl_string(&dir.to_string_lossy())
         ));
     }
+    let install = match mirror {
+        Some(mirror) => format!(
+            "  filesystem_mirror {{\n    path    = {}\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n",
+            hcl_string(&mirror.to_string_lossy())
+        ),
+        None => "  direct {}\n".to_owned(),
+    };
     format!(
-        "provider_installation {{\n  dev_overrides {{\n{}\n  }}\n  direct {{}}\n}}\n",
+        "provider_installation {{\n  dev_overrides {{\n{}\n  }}\n{install}}}\n",
         lines.join("\n")
     )
 }
@@ -72,7 +80,7 @@ impl Workdir {
     /// through `dev_overrides`, so no `terraform init` is needed.
     pub fn new(terraform: &Terraform) -> Self {
         let mut workdir = Self::with_cli_config(terraform, "");
-        workdir.write("terraform.rc", &dev_overrides(&[]));
+        workdir.write("terraform.rc", &cli_config(&[], None));
         workdir.with_provider = true;
         workdir
     }
@@ -80,7 +88,7 @@ impl Workdir {
     /// Also points `source` (such as `hashicorp/aws`) at the directory `dir` through
     /// `dev_overrides`, for a test-only provider.
     pub fn with_dev_override(self, source: &str, dir: &Path) -> Self {
-        self.write("terraform.rc", &dev_overrides(&[(source, dir)]));
+        self.write("terraform.rc", &cli_config(&[(source, dir)], None));
         self
     }
 

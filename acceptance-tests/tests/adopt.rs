@@ -176,14 +176,6 @@ fn scripted_copy(
     panic!("the scripted copy {id} never became available");
 }
 
-/// An example file of this repository.
-fn example(path: &str) -> String {
-    let path = acceptance_tests::workspace_root()
-        .join("examples")
-        .join(path);
-    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
-
 /// `terraform query -generate-config-out`, asserting success; returns (stdout, generated file).
 fn query(wd: &Workdir, list: &str) -> (String, String) {
     wd.write("search.tfquery.hcl", list);

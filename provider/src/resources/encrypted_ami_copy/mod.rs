@@ -14,6 +14,7 @@ mod aws_state;
 mod controls;
 mod create;
 mod delete;
+mod drift;
 mod guard;
 mod model;
 mod moved;
@@ -145,7 +146,7 @@ impl ManagedResource for EncryptedAmiCopy {
     }
 
     async fn move_from(&self, request: &MoveRequest) -> Option<Result<CopyModel, Diagnostics>> {
-        moved::accepts(request).then(|| moved::from_aws_ami_copy(&self.shared, request))
+        moved::accepts(request).then(|| moved::from_aws_ami_copy(request))
     }
 }
 

@@ -14,7 +14,6 @@ use serde_json::Value as Json;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::resource::MoveRequest;
 use crate::protocol::typed::Field;
-use crate::shared::Shared;
 
 use super::model::{CopyModel, Tags};
 
@@ -30,10 +29,7 @@ pub(super) fn accepts(request: &MoveRequest) -> bool {
 
 /// The copy's state from `aws_ami_copy`'s state (schema version 0, the only
 /// one it has had).
-pub(super) fn from_aws_ami_copy(
-    shared: &Shared,
-    request: &MoveRequest,
-) -> Result<CopyModel, Diagnostics> {
+pub(super) fn from_aws_ami_copy(request: &MoveRequest) -> Result<CopyModel, Diagnostics> {
     if request.source_schema_version != 0 {
         return Err(refused(format!(
             "The aws_ami_copy state has schema version {}; this provider reads version 0. Move it with an aws \
@@ -58,18 +54,19 @@ pub(super) fn from_aws_ami_copy(
              encrypted copy and remove the old one."
         )));
     }
-    // aws provider v6 records the region per resource; v5 acts in the provider's.
-    let region = match text("region") {
-        Some(region) => region,
-        None => shared.clients()?.region.clone(),
-    };
+    // aws provider v6 records the region per resource; v5 acts in the
+    // provider's, which is not known here: Terraform moves state before it
+    // configures any provider. Left null, the refresh that follows the move
+    // fills it in from the configured provider, as for state written before
+    // `region` existed.
+    let region = text("region");
     let key = text("kms_key_id");
     let optional = |value: Option<String>| value.map_or(Field::Null, Field::Known);
     Ok(CopyModel {
         id: Field::Known(id),
-        region: Field::Known(region.clone()),
+        region: optional(region.clone()),
         source_ami_id: optional(text("source_ami_id")),
-        source_region: Field::Known(text("source_ami_region").unwrap_or(region)),
+        source_region: optional(text("source_ami_region").or(region)),
         name: optional(text("name")),
         description: optional(text("description")),
         kms_key_id: optional(key.clone()),
@@ -169,8 +166,7 @@ mod tests {
 
     #[test]
     fn maps_what_aws_ami_copy_knows() -> Result<(), Diagnostics> {
-        let shared = Shared::new();
-        let model = from_aws_ami_copy(&shared, &request(aws_state()))?;
+        let model = from_aws_ami_copy(&request(aws_state()))?;
         assert_eq!(
             model.id.known().map(String::as_str),
             Some("ami-0123456789abcdef0")
@@ -195,16 +191,34 @@ mod tests {
         Ok(())
     }
 
+    /// aws provider v5 has no per-resource region, and Terraform moves state
+    /// before configuring the provider: the region is left for the refresh.
+    #[test]
+    fn a_v5_state_needs_no_configured_provider() -> Result<(), Diagnostics> {
+        let mut v5 = aws_state();
+        v5.as_object_mut().map(|o| o.remove("region"));
+        let model = from_aws_ami_copy(&request(v5))?;
+        assert!(model.region.is_null(), "{:?}", model.region);
+        assert_eq!(
+            model.source_region.known().map(String::as_str),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            model.id.known().map(String::as_str),
+            Some("ami-0123456789abcdef0")
+        );
+        Ok(())
+    }
+
     #[test]
     fn refuses_what_it_cannot_take_over() {
         let mut unencrypted = aws_state();
         unencrypted["encrypted"] = json!(false);
-        let shared = Shared::new();
-        let err = from_aws_ami_copy(&shared, &request(unencrypted)).expect_err("refused");
+        let err = from_aws_ami_copy(&request(unencrypted)).expect_err("refused");
         assert!(err.0[0].detail.contains("not encrypted"), "{err:?}");
         let mut newer = request(aws_state());
         newer.source_schema_version = 1;
-        assert!(from_aws_ami_copy(&shared, &newer).is_err());
+        assert!(from_aws_ami_copy(&newer).is_err());
         let mut other = request(aws_state());
         other.source_type_name = "aws_ami".into();
         assert!(!accepts(&other));

@@ -122,6 +122,9 @@ pub(super) async fn plan(
                 p.id = prior.id.clone();
                 p.kms_key_arn = Field::Unknown;
             }
+            if let Some(clients) = &clients {
+                warnings.extend(super::drift::warning(clients, prior, &p).await);
+            }
             // `enabled` decides between the two settled states.
             p.state = match p.enabled.known() {
                 Some(true) => Field::Known(AVAILABLE.to_owned()),
