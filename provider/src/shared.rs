@@ -6,6 +6,7 @@
 //! resources (which read it), so neither has to import the other.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
@@ -30,6 +31,8 @@ pub struct Shared {
     connection: RwLock<Connection>,
     default_tags: RwLock<BTreeMap<String, String>>,
     stop: CancellationToken,
+    /// Terraform is gone (killed): nobody records what operations return.
+    abandoned: AtomicBool,
 }
 
 impl Shared {
@@ -39,6 +42,7 @@ impl Shared {
             connection: RwLock::new(Connection::NotConfigured),
             default_tags: RwLock::new(BTreeMap::new()),
             stop: CancellationToken::new(),
+            abandoned: AtomicBool::new(false),
         }
     }
 
@@ -97,6 +101,20 @@ impl Shared {
     /// StopProvider: cancels [`Shared::stop_token`] for every operation in flight.
     pub(crate) fn stop(&self) {
         self.stop.cancel();
+    }
+
+    /// Terraform died without stopping us: cancels [`Shared::stop_token`] as
+    /// a stop does, and operations learn that what they return is lost.
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::SeqCst);
+        self.stop.cancel();
+    }
+
+    /// Whether Terraform is gone (see [`Shared::abandon`]): what an operation
+    /// returns will never reach a state, so it must leave AWS as a rerun can
+    /// take over (a copy stays marked as being created).
+    pub fn is_abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::SeqCst)
     }
 
     /// Cancelled when Terraform calls StopProvider; long operations select on it.

@@ -7,7 +7,7 @@ use super::errors::AwsError;
 use super::tags::tags_from_sdk;
 
 /// AWS error code for a snapshot id that does not exist (or is not visible).
-const SNAPSHOT_NOT_FOUND_CODE: &str = "InvalidSnapshot.NotFound";
+pub(super) const SNAPSHOT_NOT_FOUND_CODE: &str = "InvalidSnapshot.NotFound";
 
 /// An EBS snapshot as DescribeSnapshots reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -96,6 +96,43 @@ pub async fn snapshot_tags(
         .into_iter()
         .map(|snapshot| (snapshot.id, snapshot.tags))
         .collect())
+}
+
+/// The caller's snapshots that CopyImage made for the copy `image_id`, found
+/// by the description EC2 gives each ("Copied for DestinationAmi <id> from
+/// SourceAmi ..."; EBS User Guide, "Copy an Amazon EBS-backed AMI"): how a
+/// copy's snapshots are found once its AMI is gone and state never learned
+/// their ids (a copy interrupted before its first status look).
+pub async fn find_own_snapshots_of_copy(
+    clients: &AwsClients,
+    image_id: &str,
+) -> Result<Vec<Snapshot>, AwsError> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let output = clients
+            .ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("description")
+                    .values(format!("Copied for DestinationAmi {image_id} *"))
+                    .build(),
+            )
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("calling EC2 DescribeSnapshots", err))?;
+        found.extend(output.snapshots().iter().map(snapshot_from_sdk));
+        token = output
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
 }
 
 async fn describe(clients: &AwsClients, ids: &[String]) -> Result<Vec<Snapshot>, AwsError> {

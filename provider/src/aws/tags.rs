@@ -90,6 +90,31 @@ pub async fn sync_tags(
     Ok(())
 }
 
+/// Sets one tag on many resources with one CreateTags call (at most 1,000
+/// resources per call, as EC2 allows). For marks a process renews, whose
+/// value no refresh reads: listings are left as they are.
+pub async fn set_tag_on(
+    clients: &AwsClients,
+    resource_ids: &[String],
+    key: &str,
+    value: &str,
+) -> Result<(), AwsError> {
+    for chunk in resource_ids.chunks(CREATE_TAGS_RESOURCES) {
+        clients
+            .ec2
+            .create_tags()
+            .set_resources(Some(chunk.to_vec()))
+            .tags(Tag::builder().key(key).value(value).build())
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("calling EC2 CreateTags", err))?;
+    }
+    Ok(())
+}
+
+/// The most resources one CreateTags call may name.
+const CREATE_TAGS_RESOURCES: usize = 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::clients::AwsClients;
 use super::errors::AwsError;
 use super::image::Image;
-use super::watcher::Seen;
+use super::watcher::{Mark, Seen};
 use crate::log;
 
 /// How long a copy CopyImage just returned may stay invisible to
@@ -66,15 +66,17 @@ fn judge(
 }
 
 /// Waits until `image_id` is available, failed or gone, `deadline` passes or
-/// `stop` is cancelled. Throttled looks are retried by the poll loop.
+/// `stop` is cancelled, renewing `mark` on it meanwhile. Throttled looks are
+/// retried by the poll loop.
 pub async fn wait_image_available(
     clients: &AwsClients,
     image_id: &str,
+    mark: Option<Mark>,
     deadline: Instant,
     stop: &CancellationToken,
 ) -> Result<WaitOutcome, AwsError> {
     let started = Instant::now();
-    let mut seen = clients.watch_image(image_id);
+    let mut seen = clients.watch_image(image_id, mark);
     let mut last_seen: Option<Image> = None;
     let mut next_log = started + PROGRESS_LOG_INTERVAL;
     loop {
@@ -86,7 +88,7 @@ pub async fn wait_image_available(
                 if changed.is_err() {
                     // The loop ended without us (it never does while we
                     // listen); watch again rather than wait forever.
-                    seen = clients.watch_image(image_id);
+                    seen = clients.watch_image(image_id, mark);
                     continue;
                 }
             }

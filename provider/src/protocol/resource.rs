@@ -41,6 +41,12 @@ pub trait ProviderService: Send + Sync + 'static {
 
     /// Terraform asked us to stop: operations in flight should return soon.
     fn stop(&self);
+
+    /// Terraform is gone without asking (killed): operations in flight
+    /// should return soon, knowing nobody will record what they return.
+    fn abandon(&self) {
+        self.stop();
+    }
 }
 
 /// A planned change, as Terraform proposes it.

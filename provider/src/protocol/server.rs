@@ -187,7 +187,7 @@ fn watch_parent<P: ProviderService>(provider: Arc<P>, shutdown: CancellationToke
             }
             if std::os::unix::process::parent_id() != parent {
                 log::warn("Terraform (the parent process) is gone; stopping", &[]);
-                provider.stop();
+                provider.abandon();
                 shutdown.cancel();
                 return;
             }

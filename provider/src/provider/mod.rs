@@ -139,4 +139,12 @@ impl ProviderService for ImageCopierProvider {
         );
         self.shared.stop();
     }
+
+    fn abandon(&self) {
+        log::warn(
+            "Terraform is gone; cancelling operations in flight, leaving what they started for a rerun",
+            &[],
+        );
+        self.shared.abandon();
+    }
 }

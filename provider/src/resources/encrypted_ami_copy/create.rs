@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::backoff::{next_poll_delay, FIRST_POLL_DELAY};
 use crate::aws::copy::{copy_image, CopyRequest};
 use crate::aws::copy_slots::SlotsHeld;
-use crate::aws::image::{find_own_image_by_name, Image};
-use crate::aws::tags::sync_tags;
+use crate::aws::image::{find_image_by_id, find_own_image_by_name, Image};
+use crate::aws::tags::{set_tag_on, sync_tags};
 use crate::aws::wait::{wait_image_available, WaitOutcome};
 use crate::aws::{is_throttling, AwsClients, AwsError};
 use crate::log;
@@ -27,6 +27,7 @@ use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::{failed_copy, record_copy, settle_controls, settled_state, sync_all_tags};
+use super::mark::{self, Creator};
 use super::model::{CopyModel, Tags};
 use super::naming::{settle_name, take_over};
 use super::rules::{client_token, merge_tags, new_attempt, TAG_CREATING};
@@ -39,6 +40,10 @@ const MAX_COPY_ATTEMPTS: u32 = 5;
 /// CopyImage answers that mean "not now": throttling, or too many copies in
 /// flight in the region (the copy quota).
 const COPY_QUOTA_CODE: &str = "ResourceLimitExceeded";
+/// How often a create looks again at a marked copy whose creator may still
+/// be alive (see `mark`): often enough to see a renewal within a few
+/// seconds of it, for at most `mark::STALE_AFTER`.
+const MARK_LOOK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A copy to wait for, with the snapshot-copy slots it holds until the
 /// wait ends.
@@ -112,7 +117,7 @@ async fn copy(
         kms_key_id: planned.kms_key_id.known().cloned(),
         client_token: String::new(),
         tags: tags_all.clone(),
-        image_only_tags: creating_mark(&tags_all),
+        image_only_tags: mark::initial(&tags_all),
         completion_duration_minutes: planned.completion_duration_minutes.known().copied(),
     };
     let fail = |err: AwsError| {
@@ -151,12 +156,20 @@ async fn copy(
                 ("adopted", &started.adopted.to_string()),
             ],
         );
-        let outcome = match wait_image_available(&clients, &started.image_id, deadline, &stop).await
+        let outcome = match wait_image_available(
+            &clients,
+            &started.image_id,
+            Some(mark::renewed()),
+            deadline,
+            &stop,
+        )
+        .await
         {
             Ok(outcome) => outcome,
             Err(err) => {
                 planned.id = Field::Known(started.image_id.clone());
                 return pending(
+                    shared,
                     planned,
                     &clients,
                     None,
@@ -193,7 +206,7 @@ async fn copy(
                         started.image_id
                     ),
                 );
-                return pending(planned, &clients, last, &tags_all, warning).await;
+                return pending(shared, planned, &clients, last, &tags_all, warning).await;
             }
         }
     }
@@ -231,6 +244,8 @@ async fn start_or_adopt(
     let mut source_snapshots = known_snapshots;
     let mut held: Option<SlotsHeld> = None;
     let mut delay = FIRST_POLL_DELAY;
+    // A marked copy under the name: its mark as first seen, and when.
+    let mut watching: Option<(String, Instant)> = None;
     loop {
         if stop.is_cancelled() || Instant::now() >= deadline {
             return Ok(None);
@@ -260,12 +275,25 @@ async fn start_or_adopt(
             }
         }
         let result = match found {
-            Ok(Some(existing)) => {
-                let slots = held.take().expect("slots are held here");
-                return adopt(existing, request, slots)
-                    .map(Some)
-                    .map_err(NotStarted::Aws);
-            }
+            Ok(Some(existing)) => match creator_gone(&existing, request, &mut watching) {
+                Ok(true) => {
+                    let slots = held.take().expect("slots are held here");
+                    return adopt(clients, existing, slots, watching.map(|(_, since)| since))
+                        .await
+                        .map(Some)
+                        .map_err(NotStarted::Aws);
+                }
+                Ok(false) => {
+                    let pause =
+                        MARK_LOOK_INTERVAL.min(deadline.saturating_duration_since(Instant::now()));
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        () = stop.cancelled() => return Ok(None),
+                    }
+                    continue;
+                }
+                Err(err) => return Err(NotStarted::Aws(err)),
+            },
             Ok(None) => copy_image(clients, request).await.map(|image_id| {
                 Some(Started {
                     image_id,
@@ -301,13 +329,95 @@ async fn start_or_adopt(
     }
 }
 
-/// Takes `existing` over when it is what an interrupted attempt left.
-fn adopt(existing: Image, request: &CopyRequest, slots: SlotsHeld) -> Result<Started, AwsError> {
-    take_over(&existing, &request.source_image_id, &request.name)?;
+/// Whether `existing`, holding the copy's name, may be taken over now:
+/// `Ok(true)` when it is a marked copy of the same source whose creator is
+/// gone, `Ok(false)` while that is not known yet (look again), an error
+/// when it is not such a copy or another apply still creates it (its mark
+/// changed, or came off, while `watching` it).
+fn creator_gone(
+    existing: &Image,
+    request: &CopyRequest,
+    watching: &mut Option<(String, Instant)>,
+) -> Result<bool, AwsError> {
+    let now_value = mark::of(existing);
+    if watching.is_none() {
+        take_over(existing, &request.source_image_id, &request.name)?;
+    }
+    let (first, since) = watching.get_or_insert_with(|| {
+        let first = now_value.unwrap_or_default().to_owned();
+        log::info(
+            "a copy under this name is marked as being created; taking it over only once its creator is gone",
+            &[("image_id", &existing.id), ("mark", &first)],
+        );
+        (first, Instant::now())
+    });
+    // This process's own mark on a copy this create did not start: another
+    // resource of the same configuration copies the same source with the
+    // same key into the same account and Region.
+    let verdict = match mark::is_ours(first) {
+        true => Creator::Alive,
+        false => mark::judge(
+            first,
+            now_value,
+            since.elapsed(),
+            std::time::SystemTime::now(),
+        ),
+    };
+    match verdict {
+        Creator::Gone => Ok(true),
+        Creator::Unknown => Ok(false),
+        Creator::Alive => Err(crate::aws::copy::failure(
+            "looking up the copy's name",
+            "CopyOwnedElsewhere",
+            &format!(
+                "AMI {} named {:?} is being created by another Terraform run right now (its creation mark {}). \
+                 Two states (workspaces, a CI job and a laptop, copies of one directory), or two resources of one \
+                 configuration, manage the same copy of {} in this account and Region, and only one may own it. \
+                 Nothing was copied or taken over. Let the other run finish; if this state should own the copy, \
+                 remove it from the other state and import it here",
+                existing.id,
+                request.name,
+                match (now_value, mark::is_ours(first)) {
+                    (_, true) => "was set by another resource of this run".to_owned(),
+                    (None, _) => "came off: that run recorded it in its state".to_owned(),
+                    (Some(_), _) => "was renewed while this run watched it".to_owned(),
+                },
+                request.source_image_id
+            ),
+        )),
+    }
+}
+
+/// Takes `existing` over: the creator that marked it is gone. The mark is
+/// made this process's at once, so the old creator, should it come back,
+/// sees it was taken over (see [`finish`]).
+async fn adopt(
+    clients: &AwsClients,
+    existing: Image,
+    slots: SlotsHeld,
+    watched_since: Option<Instant>,
+) -> Result<Started, AwsError> {
+    let waited = watched_since.map_or(0, |since| since.elapsed().as_secs());
     log::info(
         "adopting the copy an earlier run started",
-        &[("image_id", &existing.id)],
+        &[
+            ("image_id", &existing.id),
+            ("mark", mark::of(&existing).unwrap_or_default()),
+            ("watched_seconds", &waited.to_string()),
+        ],
     );
+    if existing.tags.contains_key(TAG_CREATING) {
+        let ours = mark::initial(&Tags::new());
+        if let Some(value) = ours.get(TAG_CREATING) {
+            set_tag_on(
+                clients,
+                std::slice::from_ref(&existing.id),
+                TAG_CREATING,
+                value,
+            )
+            .await?;
+        }
+    }
     Ok(Started {
         snapshots: existing.snapshot_ids.len(),
         image_id: existing.id,
@@ -327,6 +437,20 @@ async fn finish(
 ) -> Applied<CopyModel> {
     let creating = summary("creating", &planned);
     planned.id = Field::Known(facts.id.clone());
+    // A copy this create started carries its mark until recorded; another
+    // process's mark means another run took it over while this one could
+    // not renew the mark (see `mark`), and that run records it.
+    if let Some(other) = mark::of(&facts).filter(|m| !adopted && !mark::is_ours(m)) {
+        return Applied::failed(Diagnostic::error(
+            &creating,
+            format!(
+                "{what}: the copy {} was taken over by another Terraform run (its creation mark is now {other:?}) \
+                 while this one could not renew the mark for {} s; that run records it. Nothing is recorded here.",
+                facts.id,
+                mark::STALE_AFTER.as_secs()
+            ),
+        ));
+    }
     let mut diagnostics = Diagnostics::new();
     // Before the creation mark comes off: should a control fail, the copy
     // is left marked, and the next apply takes it over and tries again,
@@ -387,9 +511,11 @@ async fn finish(
         "Adopted an existing EC2 AMI copy",
         format!(
             "{what}: found {} named {:?}, a copy of the same source started by an earlier apply that was \
-             interrupted before it could record it in state (or made outside Terraform with that name). It is \
-             now managed by this resource; nothing was copied again.",
-            facts.id, facts.name
+             interrupted before it could record it in state: its creation mark had not been renewed for {} s, so \
+             the run that made it is gone. It is now managed by this resource; nothing was copied again.",
+            facts.id,
+            facts.name,
+            mark::STALE_AFTER.as_secs()
         ),
     );
     Applied {
@@ -401,37 +527,40 @@ async fn finish(
 /// A copy still running when we stopped waiting: recorded, with a warning
 /// (or an error that is not about the copy itself), never tainted.
 async fn pending(
+    shared: &Shared,
     mut planned: CopyModel,
     clients: &AwsClients,
     last: Option<Image>,
     tags_all: &Tags,
     diagnostic: Diagnostic,
 ) -> Applied<CopyModel> {
+    let id = planned.id.known().cloned().unwrap_or_default();
+    // Stopped before the first status look: one look now, so that state
+    // records the snapshots EC2 has named (destroy deletes them even if the
+    // AMI is deregistered by hand before the next apply).
+    let last = match last.filter(|image| !image.snapshot_ids.is_empty()) {
+        Some(image) => Some(image),
+        None => find_image_by_id(clients, &id).await.ok(),
+    };
     let facts = last.unwrap_or_else(|| Image {
-        id: planned.id.known().cloned().unwrap_or_default(),
+        id,
         state: "pending".to_owned(),
         owner_id: clients.account_id.clone(),
         ..Image::default()
     });
     // Recorded in state now: no later create may take it for abandoned.
-    let unmarked = unmark(clients, &facts.id).await;
+    // Unless Terraform is gone: then nothing records it, and the mark, no
+    // longer renewed, is what lets a rerun take it over.
+    let unmarked = match shared.is_abandoned() {
+        true => Diagnostics::new(),
+        false => unmark(clients, &facts.id).await,
+    };
     record_copy(&mut planned, clients, &facts).await;
     planned.state = Field::Known("pending".to_owned());
     planned.tags_all = Field::Known(tags_all.clone());
     let mut diagnostics = Diagnostics::from(diagnostic);
     diagnostics.extend(unmarked);
     Applied::partial(planned, diagnostics)
-}
-
-/// The mark a create puts on the AMI it starts ([`TAG_CREATING`]), so that
-/// a rerun after Terraform was killed takes the copy over even if it has
-/// finished since. Left out when the AMI has no room for one more tag
-/// (EC2 allows 50): such a copy is taken over only while pending.
-fn creating_mark(tags_all: &Tags) -> Tags {
-    if tags_all.len() >= crate::validate::MAX_TAGS_PER_RESOURCE {
-        return Tags::new();
-    }
-    Tags::from([(TAG_CREATING.to_owned(), new_attempt())])
 }
 
 /// Takes the mark off `image_id` once the copy is recorded in state. A

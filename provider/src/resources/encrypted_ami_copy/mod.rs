@@ -16,6 +16,7 @@ mod create;
 mod delete;
 mod drift;
 mod guard;
+mod mark;
 mod model;
 mod moved;
 mod naming;

@@ -12,10 +12,11 @@
 //! account would be left with no copy at all.
 //!
 //! So only what an interrupted attempt leaves is taken over: a copy of the
-//! same source that is still `pending`, or that has finished but still
-//! carries the mark every create puts on the AMI it starts and removes
-//! once it has recorded it (`TAG_CREATING`); a copy in some state always
-//! lost that mark when its create finished. A default name held by
+//! same source, pending or finished, that still carries the mark every
+//! create puts on the AMI it starts and removes once it has recorded it
+//! (`TAG_CREATING`), and whose creator has stopped renewing it (see
+//! `mark`); a copy in some state always lost that mark when its create
+//! finished. A default name held by
 //! any other AMI is left to its holder, and the new copy gets a name of its
 //! own, derived from the holder's id; the plan shows that name as known
 //! after apply. A name the user chose is theirs: if another AMI holds it,
@@ -29,14 +30,15 @@ use crate::protocol::typed::Field;
 use super::model::CopyModel;
 use super::rules::{default_name, name_beside, TAG_COPIED_FROM, TAG_CREATING};
 
-/// Whether `holder`, found under the name a create of `source` wants, is
-/// the copy an interrupted earlier attempt started, which the create may
-/// take over: still pending, or finished but still marked as being created
-/// ([`TAG_CREATING`], which a create removes once it records the copy).
+/// Whether `holder`, found under the name a create of `source` wants, may
+/// be the copy an interrupted earlier attempt started: a copy of `source`,
+/// pending or available, still marked as being created ([`TAG_CREATING`],
+/// which a create removes once it records the copy). Whether its creator
+/// is really gone is for the create to find out (see `mark`).
 pub(super) fn adoptable(holder: &Image, source: &str) -> bool {
-    let abandoned = holder.state == "pending"
-        || (holder.state == "available" && holder.tags.contains_key(TAG_CREATING));
-    abandoned && copy_of(holder, source)
+    let in_creation = (holder.state == "pending" || holder.state == "available")
+        && holder.tags.contains_key(TAG_CREATING);
+    in_creation && copy_of(holder, source)
 }
 
 /// Plan time: the default name `name` for a copy of `source`, known when no

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::image::{find_image_by_id, Image};
-use crate::aws::snapshot::snapshot_tags;
+use crate::aws::snapshot::{find_own_snapshots_of_copy, snapshot_tags};
 use crate::aws::{AwsClients, AwsError, Optional};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
@@ -101,7 +101,16 @@ async fn remains(
     clients: &AwsClients,
     mut state: CopyModel,
 ) -> Result<Option<CopyModel>, AwsError> {
-    let in_state = state.snapshot_ids.known().cloned().unwrap_or_default();
+    let mut in_state = state.snapshot_ids.known().cloned().unwrap_or_default();
+    // State may not know them all (a copy recorded pending before EC2 named
+    // its snapshots): EC2's description of each snapshot names the copy.
+    if let Some(id) = state.id.known() {
+        for snapshot in find_own_snapshots_of_copy(clients, id).await? {
+            if !in_state.contains(&snapshot.id) {
+                in_state.push(snapshot.id);
+            }
+        }
+    }
     let existing = refreshed_snapshot_tags(clients, &in_state).await?;
     let remaining: Vec<String> = in_state
         .into_iter()

@@ -419,8 +419,11 @@ fn only_what_an_interrupted_create_left_is_taken_over() {
         ..Image::default()
     };
     let cases = [
-        (image("pending", "ami-src", None), true),
-        (image("pending", "", Some("ami-src")), true),
+        // Unmarked, even while pending: a copy recorded in some state (an
+        // interrupted apply records its pending copy and unmarks it), which
+        // may be another state's.
+        (image("pending", "ami-src", None), false),
+        (image("pending", "", Some("ami-src")), false),
         // What a finished copy holds may be the copy being replaced.
         (image("available", "ami-src", None), false),
         (image("failed", "ami-src", None), false),
@@ -438,6 +441,7 @@ fn only_what_an_interrupted_create_left_is_taken_over() {
         holder
     };
     assert!(adoptable(&marked("available", "ami-src"), "ami-src"));
+    assert!(adoptable(&marked("pending", "ami-src"), "ami-src"));
     assert!(!adoptable(&marked("available", "ami-other"), "ami-src"));
     assert!(
         !adoptable(&marked("failed", "ami-src"), "ami-src"),

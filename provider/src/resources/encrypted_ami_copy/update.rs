@@ -53,7 +53,7 @@ pub(super) async fn update(
             .copy_slots(in_flight, deadline, &shared.stop_token())
             .await;
         let outcome =
-            match wait_image_available(&clients, &id, deadline, &shared.stop_token()).await {
+            match wait_image_available(&clients, &id, None, deadline, &shared.stop_token()).await {
                 Ok(outcome) => outcome,
                 Err(err) => return Applied::failed(error(err)),
             };
