@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use acceptance_tests::{
-    SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
-    REGION,
+    flat, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+    PLAN_HAS_CHANGES, REGION,
 };
 use aws_sdk_ec2::types::{
     ArchitectureValues, BlockDeviceMapping, CreateVolumePermission,
@@ -276,6 +276,9 @@ fn exclusive() {
     wd.assert_plan_empty();
 }
 
+/// The AMI deregistered outside Terraform, its snapshots kept (and still shared): the share
+/// stays in state with what it still holds, the plan says the AMI is gone, an apply as it stands
+/// fails saying so, and removing the share revokes what is left.
 #[test]
 fn disappears_source() {
     let (standin, ami, wd) = applied_share(&[], &[ACCOUNT_B]);
@@ -288,16 +291,32 @@ fn disappears_source() {
             .send(),
     )
     .expect("DeregisterImage");
-    // Refresh drops the share from state without an error...
     wd.refresh();
-    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
-    // ...and a plan that still asks for it says clearly that the AMI is gone.
-    let plan = wd.try_plan();
-    assert!(!plan.success(), "{plan}");
-    assert!(plan.combined().contains("AMI not found"), "{plan}");
-    assert!(plan.combined().contains("image_id"), "{plan}");
-    // Without the resource in configuration there is nothing to do.
+    assert_eq!(wd.state_list(), vec![ADDRESS.to_owned()]);
+    let values = wd.resource_values(ADDRESS);
+    let held: BTreeSet<String> =
+        serde_json::from_value(values["permissions"].clone()).expect("permissions");
+    let snapshot = &ami.snapshot_ids[0];
+    assert_eq!(held, set(&[&format!("{ACCOUNT_B} {snapshot}")]), "{values}");
+    // A plan that still asks for the share says clearly that the AMI is gone...
+    let plan = wd.plan();
+    let text = flat(&plan.combined());
+    assert!(text.contains("AMI no longer exists"), "{plan}");
+    assert!(text.contains("image_id"), "{plan}");
+    // ...and so does the apply, which changes nothing.
+    standin.clear_calls();
+    let applied = wd.try_apply();
+    assert!(!applied.success(), "{applied}");
+    assert!(
+        flat(&applied.combined()).contains("no longer exists"),
+        "{applied}"
+    );
+    assert!(standin.mutating_calls(ACCOUNT_A).is_empty());
+    // Without the resource in configuration, the apply revokes what the share still held.
     wd.write_main(PROVIDER);
+    wd.apply();
+    assert!(wd.state_list().is_empty());
+    assert_eq!(volume_accounts(&standin, snapshot), set(&[]));
     wd.assert_plan_empty();
 }
 

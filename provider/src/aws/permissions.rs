@@ -13,6 +13,7 @@ use aws_sdk_ec2::types::{
 
 use super::clients::AwsClients;
 use super::errors::AwsError;
+use super::snapshot::SNAPSHOT_NOT_FOUND_CODE;
 
 /// Most principals changed in one ModifyImageAttribute or
 /// ModifySnapshotAttribute call. AWS documents 500 for snapshots; we use the
@@ -169,8 +170,16 @@ pub async fn read_volume_grants(
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk("calling EC2 DescribeSnapshotAttribute", err)
-                .context(format_args!("reading EBS snapshot ({snapshot_id})"))
+            let err = AwsError::from_sdk("calling EC2 DescribeSnapshotAttribute", err);
+            // A deleted snapshot is the typed NotFound every finder gives.
+            match err.code() {
+                Some(SNAPSHOT_NOT_FOUND_CODE) => AwsError::not_found(
+                    "calling EC2 DescribeSnapshotAttribute",
+                    Some(SNAPSHOT_NOT_FOUND_CODE),
+                    &format!("EBS snapshot ({snapshot_id})"),
+                ),
+                _ => err.context(format_args!("reading EBS snapshot ({snapshot_id})")),
+            }
         })?;
     let mut grants = VolumeGrants::default();
     for permission in output.create_volume_permissions() {

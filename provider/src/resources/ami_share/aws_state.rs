@@ -14,6 +14,7 @@ use crate::protocol::typed::Field;
 
 use super::key_grants;
 use super::model::{set_like, set_of, AmiShareModel};
+use super::recorded;
 use super::rules::{observe, Actual, Changes, Managed};
 
 /// Delays between the reads that confirm new grants. AWS is eventually
@@ -187,6 +188,18 @@ pub(super) fn grant_accounts(model: &AmiShareModel) -> BTreeSet<String> {
     }
 }
 
+/// Every account `model` may hold a grant for: those it shares with, and
+/// those its record says still hold a permission or a KMS grant (an
+/// account that lost part of its grants is no longer in `account_ids`).
+pub(super) fn granted_accounts(model: &AmiShareModel) -> BTreeSet<String> {
+    let mut accounts = set_of(&model.account_ids).unwrap_or_default();
+    if let Some(recorded) = model.permissions.known() {
+        accounts.extend(recorded::accounts(recorded));
+    }
+    accounts.extend(recorded_grants(model).0);
+    accounts
+}
+
 /// The accounts and keys named in `model`'s recorded grants.
 pub(super) fn recorded_grants(model: &AmiShareModel) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut accounts = BTreeSet::new();
@@ -206,11 +219,13 @@ pub(super) fn aws_error(summary: &str, err: &AwsError) -> Diagnostics {
 }
 
 /// `model` with its sets replaced by what exists (see [`observe`]) and its
-/// computed values refreshed.
+/// computed values refreshed; `permissions` lists what the `granted`
+/// accounts hold.
 pub(super) fn observed_state(
     model: &AmiShareModel,
     image: &Image,
     actual: &Actual,
+    granted: &BTreeSet<String>,
 ) -> AmiShareModel {
     let seen = observe(&managed_of(model), actual);
     let mut state = model.clone();
@@ -219,6 +234,12 @@ pub(super) fn observed_state(
     state.organizational_unit_arns =
         set_like(&model.organizational_unit_arns, &seen.organizational_units);
     fill_computed(&mut state, image, &[], actual);
+    state.permissions = Field::Known(recorded::held(
+        granted,
+        &image.id,
+        actual,
+        state.shares_snapshots().unwrap_or(true),
+    ));
     // Without the snapshots at hand, keep what was known about encryption.
     state.encrypted = model.encrypted.clone();
     state.kms_key_ids = model.kms_key_ids.clone();

@@ -10,11 +10,12 @@ use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
 
 use super::aws_state::{
-    apply_changes, aws_error, check_shareable, fill_computed, grant_accounts, load_actual,
-    managed_of, observed_state, recorded_grants, settle, snapshots,
+    apply_changes, aws_error, check_shareable, fill_computed, grant_accounts, granted_accounts,
+    load_actual, managed_of, observed_state, recorded_grants, settle, snapshots,
 };
 use super::key_grants;
 use super::model::AmiShareModel;
+use super::recorded;
 use super::rules::{changes, Actual};
 
 /// Grants and revokes so that `planned` holds, starting from `prior`.
@@ -50,7 +51,13 @@ pub(super) async fn converge(
         }
     }
     let desired = managed_of(&planned);
-    let before = prior.map(managed_of).unwrap_or_default();
+    // What the prior state granted, partial grants on record included, is
+    // what leaving the configuration revokes.
+    let before = prior.map_or_else(Default::default, |p| {
+        let mut before = managed_of(p);
+        before.accounts.extend(granted_accounts(p));
+        before
+    });
     let keys = key_grants::keys_of(&snapshots);
     let grantees = grant_accounts(&planned);
     // Ours to retire: what the prior state granted, by setting or by record.
@@ -59,6 +66,12 @@ pub(super) async fn converge(
         accounts.extend(recorded_grants(p).0);
         accounts
     });
+    // Whose permissions the state records: the planned accounts, and any
+    // the prior state granted that may still hold some.
+    let mut granted = granted_accounts(&planned);
+    if let Some(prior) = prior {
+        granted.extend(granted_accounts(prior));
+    }
     let result = async {
         // Key grants first: an account that may launch the AMI can then
         // also copy it as soon as its snapshots are shared.
@@ -77,13 +90,19 @@ pub(super) async fn converge(
             let mut filled = planned.clone();
             fill_computed(&mut filled, &image, &snapshots, &actual);
             filled.kms_grants = Field::Known(grants);
+            filled.permissions = Field::Known(recorded::held(
+                &desired.accounts,
+                &image.id,
+                &actual,
+                desired.share_snapshots,
+            ));
             // Computed values the plan already knew stay as planned (they
             // describe the same image); only unknown ones are filled.
             planned.fill_unknown_from(filled);
             Applied::ok(planned)
         }
         Ok((actual, false, grants)) => {
-            let mut state = observed_state(&planned, &image, &actual);
+            let mut state = observed_state(&planned, &image, &actual, &granted);
             state.kms_grants = Field::Known(grants);
             Applied::partial(
                 state,
@@ -102,10 +121,10 @@ pub(super) async fn converge(
             scope.extend(revocable.iter().cloned());
             let held = key_grants::held(clients, &image.id, &keys, &scope).await;
             let mut state = match load_actual(clients, &image).await {
-                Ok(actual) => observed_state(&planned, &image, &actual),
+                Ok(actual) => observed_state(&planned, &image, &actual, &granted),
                 Err(_) => match prior {
                     Some(prior) => prior.clone(),
-                    None => observed_state(&planned, &image, &Actual::default()),
+                    None => observed_state(&planned, &image, &Actual::default(), &granted),
                 },
             };
             state.kms_grants = match (held, prior) {
@@ -125,8 +144,22 @@ pub(super) async fn converge(
 }
 
 fn failed(prior: Option<&AmiShareModel>, summary: &str, err: &AwsError) -> Applied<AmiShareModel> {
+    let diagnostics = match (err.is_not_found(), prior) {
+        (true, Some(prior)) => Diagnostic::error(
+            summary,
+            format!(
+                "EC2 AMI ({}) no longer exists: it was deregistered outside Terraform, so nothing can be shared \
+                 again. What the share still holds on its snapshots and keys stays in state (permissions, \
+                 kms_grants); remove the share, or point image_id at another AMI, and the apply revokes it.",
+                prior.image_id.known().map_or("", String::as_str)
+            ),
+        )
+        .at(AttrPath::root("image_id"))
+        .into(),
+        _ => aws_error(summary, err),
+    };
     match prior {
-        Some(prior) => Applied::partial(prior.clone(), aws_error(summary, err)),
-        None => Applied::failed(aws_error(summary, err)),
+        Some(prior) => Applied::partial(prior.clone(), diagnostics),
+        None => Applied::failed(diagnostics),
     }
 }

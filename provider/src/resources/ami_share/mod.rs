@@ -18,6 +18,7 @@ mod model;
 mod plan;
 mod query;
 mod read;
+mod recorded;
 mod rules;
 mod validate;
 
@@ -99,9 +100,7 @@ impl ManagedResource for AmiShare {
 
     async fn delete(&self, prior: AmiShareModel) -> Result<Diagnostics, Diagnostics> {
         let clients = reach::clients_for(&self.shared, &prior.region, &prior.assume_role).await?;
-        delete::delete(&clients, &prior)
-            .await
-            .map(|()| Diagnostics::new())
+        delete::delete(&clients, &prior).await
     }
 
     async fn read(&self, state: AmiShareModel) -> Result<Option<AmiShareModel>, Diagnostics> {

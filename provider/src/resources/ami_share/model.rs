@@ -77,6 +77,13 @@ model! {
             "The KMS grants this share holds, one `\"<account_id> <key_arn>\"` per account and key; empty \
              unless `share_kms_keys = true`. A grant revoked outside Terraform leaves this set, so the plan \
              shows it and the apply makes it again.",
+        permissions: BTreeSet<String> [computed]
+            "The EC2 permissions this share holds, one `\"<account_id> <object_id>\"` per account and object: launch \
+             permission on the AMI (`ami-...`) and, with `share_snapshots`, createVolumePermission on each snapshot \
+             (`snap-...`). A permission revoked outside Terraform leaves this set, so the plan names the account \
+             and the AMI or snapshot that lost it, and the apply grants it again. An account keeps its entries for \
+             as long as it holds any of them, so destroy revokes everything the share granted, also after an \
+             interrupted destroy or once the AMI itself is gone.",
         public: bool [computed]
             "Whether anyone may launch the AMI or create volumes from its snapshots. This resource never \
              makes an AMI public; with `exclusive = true` it removes public access.",

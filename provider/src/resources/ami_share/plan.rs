@@ -18,6 +18,7 @@ use super::aws_state::{check_shareable, fill_encryption, fill_image_facts, manag
 use super::exclusive::removal_warning;
 use super::key_grants;
 use super::model::{set_of, AmiShareModel};
+use super::recorded;
 
 /// Plans a create (`prior` is `None`) or an update.
 pub(super) async fn plan(
@@ -66,6 +67,8 @@ pub(super) async fn plan(
                 None => Field::Unknown,
             };
             planned.kms_grants = planned_grants(&planned, prior.kms_key_ids.known().cloned());
+            planned.permissions =
+                planned_permissions(&planned, prior.snapshot_ids.known().cloned());
         }
         _ => {
             if let Some(prior) = prior {
@@ -86,6 +89,10 @@ pub(super) async fn plan(
                 key_grants::keys_of(snapshots)
             });
             planned.kms_grants = planned_grants(&planned, keys);
+            let snapshot_ids = found
+                .as_ref()
+                .map(|(image, _)| image.snapshot_ids.iter().cloned().collect());
+            planned.permissions = planned_permissions(&planned, snapshot_ids);
             checked = found.map(|(image, _)| image);
             if planned.is_exclusive() == Some(true) {
                 planned.public = Field::Known(false);
@@ -95,6 +102,9 @@ pub(super) async fn plan(
     let becomes_exclusive = planned.is_exclusive() == Some(true)
         && (!same_image || prior.is_some_and(|p| p.is_exclusive() != Some(true)));
     let mut warnings = Diagnostics::new();
+    if let (Some(prior), Some(clients), true) = (prior, &clients, same_image) {
+        warnings.extend(image_gone_warning(clients, prior, &planned).await);
+    }
     if let (true, Some(clients), Some(image_id)) =
         (becomes_exclusive, &clients, planned.image_id.known())
     {
@@ -134,6 +144,64 @@ fn planned_grants(
             Field::Known(key_grants::entries(&accounts, &keys))
         }
         _ => Field::Unknown,
+    }
+}
+
+/// The EC2 permissions the share will hold (see `recorded`); unknown while
+/// the accounts or the snapshots are.
+fn planned_permissions(
+    planned: &AmiShareModel,
+    snapshots: Option<BTreeSet<String>>,
+) -> Field<BTreeSet<String>> {
+    match (
+        set_of(&planned.account_ids),
+        planned.image_id.known(),
+        planned.shares_snapshots(),
+        snapshots,
+    ) {
+        (Some(accounts), Some(image_id), Some(share_snapshots), Some(snapshots)) => Field::Known(
+            recorded::wanted(&accounts, image_id, &snapshots, share_snapshots),
+        ),
+        _ => Field::Unknown,
+    }
+}
+
+/// A warning at `image_id` when the refreshed `prior` lost launch
+/// permissions the plan grants again because the AMI itself is gone: the
+/// apply would fail, and only destroying the share (or pointing it at
+/// another AMI) helps. Looked up only in that case, so a steady plan makes
+/// no call here.
+async fn image_gone_warning(
+    clients: &AwsClients,
+    prior: &AmiShareModel,
+    planned: &AmiShareModel,
+) -> Diagnostics {
+    let (Some(image_id), Some(wanted), Some(held)) = (
+        planned.image_id.known(),
+        planned.permissions.known(),
+        prior.permissions.known(),
+    ) else {
+        return Diagnostics::new();
+    };
+    let launch_lost = wanted
+        .iter()
+        .filter(|e| recorded::parse(e).is_some_and(|(_, object)| object == image_id))
+        .any(|e| !held.contains(e));
+    if !launch_lost {
+        return Diagnostics::new();
+    }
+    match find_image_by_id(clients, image_id).await {
+        Err(err) if err.is_not_found() => Diagnostic::warning(
+            "AMI no longer exists",
+            format!(
+                "EC2 AMI ({image_id}) was deregistered outside Terraform, so it cannot be shared again and this \
+                 apply will fail. What the share still holds on its snapshots and keys is in state (permissions, \
+                 kms_grants): remove the share, or point image_id at another AMI, and the apply revokes it."
+            ),
+        )
+        .at(AttrPath::root("image_id"))
+        .into(),
+        _ => Diagnostics::new(),
     }
 }
 

@@ -7,15 +7,21 @@ use crate::aws::{AwsClients, AwsError};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
+use crate::aws::permissions::read_volume_grants;
+
 use super::aws_state::{
-    aws_error, fill_computed, grant_accounts, load_actual, managed_of, observed_state, snapshots,
+    aws_error, fill_computed, grant_accounts, granted_accounts, load_actual, managed_of,
+    observed_state, recorded_grants, snapshots,
 };
 use super::key_grants;
 use super::listed::{self, Listed};
 use super::model::{set_like, AmiShareModel};
+use super::recorded;
+use super::rules::{Actual, Managed};
 
 /// Refreshes `state`: drift in the managed sets, the image's facts, and
-/// `None` when the image is gone.
+/// what the share still holds. A share whose image is gone stays in state
+/// (see [`gone`]).
 pub(super) async fn read(
     clients: &AwsClients,
     state: &AmiShareModel,
@@ -23,9 +29,16 @@ pub(super) async fn read(
     let image_id = state.image_id.known().cloned().unwrap_or_default();
     let summary = format!("reading EC2 AMI share ({image_id})");
     let managed = managed_of(state);
+    // Read for every account the share may still hold a grant for, so that
+    // one that lost part of its grants keeps the rest on record.
+    let granted = granted_accounts(state);
+    let scope = Managed {
+        accounts: granted.clone(),
+        ..managed.clone()
+    };
     let found = async {
-        let image = match listed::answers(&managed) {
-            true => match listed::read(clients, &image_id, &managed).await? {
+        let image = match listed::answers(&scope) {
+            true => match listed::read(clients, &image_id, &scope).await? {
                 Listed::Gone => return Ok(None),
                 Listed::Found(found) => return Ok(Some(found)),
                 Listed::PerImage(image) => image,
@@ -45,7 +58,7 @@ pub(super) async fn read(
         Ok(Some((image, actual, snapshots))) => {
             // Only the grants of accounts the state manages are looked for:
             // what others granted on the key is theirs.
-            let accounts = grant_accounts(state);
+            let accounts = key_grant_accounts(state);
             let keys = key_grants::keys_of(&snapshots);
             let grants = match accounts.is_empty() {
                 true => Ok(BTreeSet::new()),
@@ -58,13 +71,12 @@ pub(super) async fn read(
     }
     .map_err(|err| aws_error(&summary, &err))?;
     let Some((image, actual, snapshots, grants)) = found else {
-        crate::log::warn(
-            "EC2 AMI not found, removing the share from state",
-            &[("image_id", &image_id)],
-        );
-        return Ok(None);
+        return gone(clients, state, &granted)
+            .await
+            .map(Some)
+            .map_err(|err| aws_error(&summary, &err));
     };
-    let mut next = observed_state(state, &image, &actual);
+    let mut next = observed_state(state, &image, &actual, &granted);
     fill_computed(&mut next, &image, &snapshots, &actual);
     // State written before `share_kms_keys` existed reads as its default,
     // so upgrading the provider plans no change.
@@ -73,6 +85,80 @@ pub(super) async fn read(
     }
     next.kms_grants = Field::Known(grants);
     Ok(Some(next))
+}
+
+/// The share of an image that is gone (deregistered outside Terraform).
+///
+/// Its snapshots can outlive it, still shared, and so do the KMS grants on
+/// their keys: dropping the share from state would leave those granted for
+/// good. So the share stays, with no account able to copy (`account_ids`
+/// empty) and what it still holds in `permissions` and `kms_grants`;
+/// destroy revokes that. It stays even when nothing is left: a destroy
+/// first plans with the configuration, and a share dropped from state would
+/// be planned anew, which fails for an image that does not exist, so the
+/// destroy could not run at all.
+async fn gone(
+    clients: &AwsClients,
+    state: &AmiShareModel,
+    granted: &BTreeSet<String>,
+) -> Result<AmiShareModel, AwsError> {
+    let image_id = state.image_id.known().cloned().unwrap_or_default();
+    let mut snapshot_ids: BTreeSet<String> =
+        state.snapshot_ids.known().cloned().unwrap_or_default();
+    if let Some(recorded) = state.permissions.known() {
+        snapshot_ids.extend(recorded::snapshots(recorded));
+    }
+    let mut volumes = Vec::new();
+    for snapshot in &snapshot_ids {
+        match read_volume_grants(clients, snapshot).await {
+            Ok(grants) => volumes.push((snapshot.clone(), grants)),
+            Err(err) if err.is_not_found() => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let actual = Actual {
+        volumes,
+        ..Actual::default()
+    };
+    let (mut accounts, mut keys) = recorded_grants(state);
+    accounts.extend(key_grant_accounts(state));
+    keys.extend(state.kms_key_ids.known().cloned().unwrap_or_default());
+    let grants = match accounts.is_empty() || keys.is_empty() {
+        true => BTreeSet::new(),
+        false => key_grants::held(clients, &image_id, &keys, &accounts).await?,
+    };
+    crate::log::warn(
+        "EC2 AMI not found; the share stays in state with what it still holds, for destroy to revoke",
+        &[
+            ("image_id", &image_id),
+            ("snapshot_ids", &snapshot_ids.iter().cloned().collect::<Vec<_>>().join(",")),
+            ("kms_grants", &grants.len().to_string()),
+        ],
+    );
+    let mut next = state.clone();
+    next.account_ids = set_like(&state.account_ids, &BTreeSet::new());
+    next.organization_arns = set_like(&state.organization_arns, &BTreeSet::new());
+    next.organizational_unit_arns = set_like(&state.organizational_unit_arns, &BTreeSet::new());
+    next.permissions = Field::Known(recorded::held(
+        granted,
+        &image_id,
+        &actual,
+        state.shares_snapshots().unwrap_or(true),
+    ));
+    next.kms_grants = Field::Known(grants);
+    next.public = Field::Known(false);
+    if next.share_kms_keys.is_null() {
+        next.share_kms_keys = Field::Known(false);
+    }
+    Ok(next)
+}
+
+/// The accounts whose KMS grants a refresh looks for: the share's accounts
+/// with `share_kms_keys`, and those on record.
+fn key_grant_accounts(state: &AmiShareModel) -> BTreeSet<String> {
+    let mut accounts = grant_accounts(state);
+    accounts.extend(recorded_grants(state).0);
+    accounts
 }
 
 /// Imports the share of AMI `id`: `account_ids` are the accounts that can
@@ -145,6 +231,7 @@ pub(super) async fn import_image(
             model.kms_grants = Field::Known(held);
         }
     }
+    model.permissions = Field::Known(recorded::held(&accounts, &image.id, &actual, true));
     // Read runs right after import and fills in the rest.
     fill_computed(&mut model, image, &snapshots, &actual);
     Ok(model)
