@@ -490,3 +490,50 @@ fn interrupted_fan_out_converges() {
         w.assert_empty(*place);
     }
 }
+
+/// A hundred target accounts in two Regions each: every role is assumed once per provider
+/// process. The SDK's shared identity cache held 64 credential providers and evicted beyond, so
+/// from 64 accounts on the roles' sessions evicted each other and were assumed again and again.
+#[test]
+fn a_hundred_accounts_assume_each_role_once() {
+    let accounts: Vec<String> = (0..100)
+        .map(|i| format!("{}", 500_000_000_000u64 + i))
+        .collect();
+    let standin = StandIn::start();
+    let source = standin.ec2(ACCOUNT_A).seed_ami_with_disks(SOURCE_TAGS, 2);
+    let mut targets = serde_json::Map::new();
+    for account in &accounts {
+        for region in [REGION, OTHER_REGION] {
+            create_key_in(&standin, account, region, "alias/ami");
+            targets.insert(
+                format!("{account}/{region}"),
+                json!({ "account_id": account, "region": region, "kms_key_id": "alias/ami" }),
+            );
+        }
+    }
+    let wd = workdir(&standin, ACCOUNT_A).with_timeout(Duration::from_secs(600));
+    wd.copy_tf_files(&workspace_root().join(EXAMPLE_DIR));
+    let mut allowed = accounts.clone();
+    allowed.push(ACCOUNT_A.to_owned());
+    let vars = json!({
+        "ami_id": source.image_id,
+        "bake_account_id": ACCOUNT_A,
+        "allowed_account_ids": allowed,
+        "targets": targets,
+        "tags": { "Stage": "PROD" },
+    });
+    wd.write("terraform.tfvars.json", &vars.to_string());
+    standin.clear_calls();
+    let plan = wd.plan();
+    assert!(
+        flat(&plan.stdout).contains("201 to add"),
+        "a share and 200 copies: {plan}"
+    );
+    let assumed = standin
+        .calls()
+        .get(ACCOUNT_A)
+        .and_then(|calls| calls.get("AssumeRole").copied())
+        .unwrap_or(0);
+    // A plan configures one provider process that plans every resource.
+    assert_eq!(assumed, 100, "each of the 100 roles once");
+}

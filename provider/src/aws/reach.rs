@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use aws_config::identity::IdentityCache;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sts::error::SdkError;
@@ -117,10 +118,16 @@ impl Reach {
             self.retry.clone(),
         )
         .await;
+        // A cache of its own for each session. The SDK's identity cache
+        // holds at most 64 credential providers and evicts beyond that; one
+        // shared by every session made a fan-out past 63 accounts evict and
+        // re-assume roles over and over (hundreds of AssumeRole calls where
+        // one per role is due). Each session's cache holds its one provider.
         let sdk_config = self
             .base
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
+            .identity_cache(IdentityCache::lazy().build())
             .build();
         let mut sts = aws_sdk_sts::config::Builder::from(&sdk_config);
         sts.set_endpoint_url(self.sts_endpoint.clone());
