@@ -274,6 +274,9 @@ async fn start_or_adopt(
                 continue;
             }
         }
+        // This account-region's turn to call CopyImage, kept until a
+        // refusal has been learnt from (see `copy_slots`).
+        let mut turn = None;
         let result = match found {
             Ok(Some(existing)) => match creator_gone(&existing, request, &mut watching) {
                 Ok(true) => {
@@ -294,20 +297,46 @@ async fn start_or_adopt(
                 }
                 Err(err) => return Err(NotStarted::Aws(err)),
             },
-            Ok(None) => copy_image(clients, request).await.map(|image_id| {
-                Some(Started {
-                    image_id,
-                    adopted: false,
-                    snapshots,
-                    _slots: held.take().expect("slots are held here"),
+            Ok(None) => {
+                // One CopyImage at a time into the account-region, and only
+                // by a copy that still fits the room EC2 has shown (see
+                // `copy_slots`): one that does not queues again.
+                let slots = held.as_ref().expect("slots are held here");
+                turn = Some(slots.turn_to_call().await);
+                if !slots.fits() {
+                    held = None;
+                    continue;
+                }
+                copy_image(clients, request).await.map(|image_id| {
+                    let mut slots = held.take().expect("slots are held here");
+                    slots.started();
+                    Some(Started {
+                        image_id,
+                        adopted: false,
+                        snapshots,
+                        _slots: slots,
+                    })
                 })
-            }),
+            }
             Err(err) => Err(err),
         };
         match result {
             Ok(started) => return Ok(started),
             // Same name taken between our lookup and the call: look again.
             Err(err) if err.code() == Some("InvalidAMIName.Duplicate") => {}
+            // The account's quota is full: when this process's own copies
+            // fill it, queue behind them (see `copy_slots`), at once.
+            Err(err) if err.code() == Some(COPY_QUOTA_CODE) && held.is_some() => {
+                held = held.take().and_then(|slots| clients.copy_refused(slots));
+                if held.is_none() {
+                    delay = FIRST_POLL_DELAY;
+                    continue;
+                }
+                log::warn(
+                    "EC2 refused the copy for now (its quota is taken by copies outside this run); waiting",
+                    &[("code", COPY_QUOTA_CODE)],
+                );
+            }
             Err(err)
                 if err
                     .code()
@@ -320,6 +349,7 @@ async fn start_or_adopt(
             }
             Err(err) => return Err(NotStarted::Aws(err)),
         }
+        drop(turn);
         let pause = delay.min(deadline.saturating_duration_since(Instant::now()));
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
@@ -406,6 +436,11 @@ async fn adopt(
             ("watched_seconds", &waited.to_string()),
         ],
     );
+    // A pending copy runs in EC2: its slots count as running there.
+    let mut slots = slots;
+    if existing.state == "pending" {
+        slots.started();
+    }
     if existing.tags.contains_key(TAG_CREATING) {
         let ours = mark::initial(&Tags::new());
         if let Some(value) = ours.get(TAG_CREATING) {

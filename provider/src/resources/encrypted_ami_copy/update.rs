@@ -51,7 +51,11 @@ pub(super) async fn update(
         let in_flight = prior.snapshot_ids.known().map_or(1, Vec::len);
         let _slots = clients
             .copy_slots(in_flight, deadline, &shared.stop_token())
-            .await;
+            .await
+            .map(|mut slots| {
+                slots.started();
+                slots
+            });
         let outcome =
             match wait_image_available(&clients, &id, None, deadline, &shared.stop_token()).await {
                 Ok(outcome) => outcome,
