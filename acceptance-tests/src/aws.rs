@@ -135,6 +135,16 @@ impl Ec2 {
         self.seed("seed-cmk-ami", tags, 1, Some(key_arn))
     }
 
+    /// [`Ec2::seed_encrypted_ami`] with `disks` snapshots, all encrypted with `key_arn`.
+    pub fn seed_encrypted_ami_with_disks(
+        &self,
+        tags: &[(&str, &str)],
+        key_arn: &str,
+        disks: usize,
+    ) -> SeededAmi {
+        self.seed("seed-cmk-ami", tags, disks, Some(key_arn))
+    }
+
     fn seed(
         &self,
         prefix: &str,

@@ -90,6 +90,35 @@ fn an_unshared_source_key_stops_the_copy_before_copyimage() {
     assert!(standin.ec2(ACCOUNT_B).owned_images().is_empty());
 }
 
+/// Three snapshots encrypted with one unusable key: one error for the key, naming them all.
+#[test]
+fn one_error_per_source_key_not_per_snapshot() {
+    let standin = StandIn::start();
+    let key = bake_key(&standin, &[]);
+    let source = standin
+        .ec2(ACCOUNT_A)
+        .seed_encrypted_ami_with_disks(SOURCE_TAGS, &key, 3);
+    share_ami(&standin, &source, &[ACCOUNT_B]);
+    let wd = copy_into_b(&standin, &source);
+    standin.clear_calls();
+    let apply = wd.try_apply();
+    assert!(!apply.success(), "{apply}");
+    let text = flat(&apply.stderr);
+    assert_eq!(
+        text.matches("Source KMS key not usable by this account")
+            .count(),
+        1,
+        "{apply}"
+    );
+    for snapshot in &source.snapshot_ids {
+        assert!(
+            text.contains(snapshot.as_str()),
+            "names {snapshot}: {apply}"
+        );
+    }
+    assert!(standin.mutating_calls(ACCOUNT_B).is_empty());
+}
+
 #[test]
 fn a_key_policy_statement_lets_the_copy_through() {
     let standin = StandIn::start();

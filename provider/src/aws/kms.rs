@@ -1,6 +1,11 @@
 //! KMS DescribeKey: turning any key form into the key's ARN and telling
 //! whether the key can encrypt a copy at all.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use tokio::sync::OnceCell;
+
 use super::clients::AwsClients;
 use super::errors::AwsError;
 
@@ -31,8 +36,39 @@ impl KeyFacts {
     }
 }
 
-/// Describes `key_id` (key id, key ARN, alias name or alias ARN).
+/// Keys described in this process: (caller, region, key as named) to what
+/// KMS said, looked up once even when many copies ask at the same moment.
+/// A key's ARN, manager and spec never change; its state rarely does, and a
+/// key disabled mid-command makes CopyImage fail with EC2's own error.
+/// Every copy into an account usually names the same key, and Terraform
+/// plans each copy again at apply: one DescribeKey per key and process
+/// instead of two per copy. A failure is not kept: the next caller asks.
+static DESCRIBED: LazyLock<Mutex<HashMap<CallerRegionKey, Arc<OnceCell<KeyFacts>>>>> =
+    LazyLock::new(Mutex::default);
+
+/// A caller's ARN, a region and a key as named.
+type CallerRegionKey = (String, String, String);
+
+/// Describes `key_id` (key id, key ARN, alias name or alias ARN), at most
+/// once per caller, region and key per process (see [`DESCRIBED`]).
 pub async fn describe_key(clients: &AwsClients, key_id: &str) -> Result<KeyFacts, AwsError> {
+    let key = (
+        clients.caller_arn.clone(),
+        clients.region.clone(),
+        key_id.to_owned(),
+    );
+    let cell = DESCRIBED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(key)
+        .or_default()
+        .clone();
+    cell.get_or_try_init(|| describe_key_now(clients, key_id))
+        .await
+        .cloned()
+}
+
+async fn describe_key_now(clients: &AwsClients, key_id: &str) -> Result<KeyFacts, AwsError> {
     let output = clients
         .kms
         .describe_key()

@@ -12,8 +12,11 @@
 //! before CopyImage after a bounded wait for the grant to become visible. An
 //! AWS-managed key is final: no share fixes it, so it fails the plan.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::Mutex as AsyncMutex;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -84,12 +87,62 @@ pub(super) async fn check_source_region(
     crate::resources::reach::check_region(clients, region, "source_region").await
 }
 
-/// Checks the source once. A source this account owns needs no share.
+/// How long a clean check of a source is taken as still true in this
+/// process. Terraform plans every resource again at apply, in the process
+/// that then applies it: the copy's own check before CopyImage, moments
+/// later, would repeat that plan's two or three calls for nothing. A share
+/// revoked in between makes CopyImage fail with EC2's own error.
+const CLEAN_CHECK_REUSE: Duration = Duration::from_secs(120);
+
+/// Sources checked in this process: (account, source region, AMI) to when
+/// a check found the source copyable, and its snapshot count. Checks of one
+/// source run one at a time, so copies asking at once make one check.
+static CLEAN_CHECKS: LazyLock<Mutex<HashMap<CheckedSource, CleanSlot>>> =
+    LazyLock::new(Mutex::default);
+
+/// One source's last clean check, locked while a check runs.
+type CleanSlot = Arc<AsyncMutex<Option<Clean>>>;
+
+/// An account, a source region and a source AMI.
+type CheckedSource = (String, String, String);
+/// When a check found the source copyable, and its snapshot count.
+type Clean = (Instant, usize);
+
+/// Checks the source, or reuses a clean check this process made within
+/// [`CLEAN_CHECK_REUSE`]. A source this account owns needs no share.
 pub(super) async fn check_source(
     clients: &AwsClients,
     source: &str,
     region: &str,
 ) -> SourceProblems {
+    let key = (
+        clients.account_id.clone(),
+        region.to_owned(),
+        source.to_owned(),
+    );
+    let slot = CLEAN_CHECKS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(key)
+        .or_default()
+        .clone();
+    let mut clean = slot.lock().await;
+    if let Some((at, snapshots)) = *clean {
+        if at.elapsed() < CLEAN_CHECK_REUSE {
+            return SourceProblems {
+                snapshots,
+                ..SourceProblems::default()
+            };
+        }
+    }
+    let problems = check_source_now(clients, source, region).await;
+    if problems.is_empty() {
+        *clean = Some((Instant::now(), problems.snapshots));
+    }
+    problems
+}
+
+async fn check_source_now(clients: &AwsClients, source: &str, region: &str) -> SourceProblems {
     let mut problems = SourceProblems::default();
     let account = &clients.account_id;
     // The source lives in its own region; keys are checked from ours, where
@@ -135,13 +188,21 @@ pub(super) async fn check_source(
             problems.unshared.push(unreadable(String::new()));
         }
         Ok(snapshots) => {
-            for (snapshot, key_id) in snapshots
-                .iter()
-                .filter(|s| s.encrypted)
-                .filter_map(|s| Some((s, s.kms_key_id.as_deref()?)))
-            {
+            // One check, and at most one problem, per key: an AMI's snapshots
+            // usually share one key, and four errors for it say no more.
+            let mut by_key: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for snapshot in snapshots.iter().filter(|s| s.encrypted) {
+                if let Some(key_id) = snapshot.kms_key_id.as_deref() {
+                    by_key.entry(key_id).or_default().push(&snapshot.id);
+                }
+            }
+            for (key_id, ids) in by_key {
+                let named = match ids.as_slice() {
+                    [one] => format!("Snapshot {one} of {source} is"),
+                    many => format!("Snapshots {} of {source} are", many.join(", ")),
+                };
                 if let Some(problem) =
-                    key_problem(&in_source_region, account, source, &snapshot.id, key_id).await
+                    key_problem(&in_source_region, account, source, &named, key_id).await
                 {
                     problem.file(&mut problems);
                 }
@@ -191,7 +252,7 @@ async fn key_problem(
     clients: &AwsClients,
     account: &str,
     source: &str,
-    snapshot: &str,
+    snapshots: &str,
     key_id: &str,
 ) -> Option<KeyProblem> {
     let key_account = key_id.split(':').nth(4).unwrap_or_default();
@@ -199,7 +260,7 @@ async fn key_problem(
         Ok(key) if key.aws_managed => Some(KeyProblem::Fatal(
             "Source encrypted with an AWS-managed key".to_owned(),
             format!(
-                "Snapshot {snapshot} of {source} is encrypted with the AWS-managed key {}, which AWS does not let \
+                "{snapshots} encrypted with the AWS-managed key {}, which AWS does not let \
                  other accounts use. Re-encrypt the source with a customer managed key and share that key.",
                 key.arn
             ),
@@ -209,7 +270,7 @@ async fn key_problem(
             Some(KeyProblem::Unshared(
                 "Source KMS key not usable by this account".to_owned(),
                 format!(
-                    "Snapshot {snapshot} of {source} is encrypted with KMS key {key_id} of account {key_account}, \
+                    "{snapshots} encrypted with KMS key {key_id} of account {key_account}, \
                      which account {account} may not use: KMS refused DescribeKey ({err}). A copy needs \
                      {SOURCE_KEY_PERMISSIONS} on that key. In account {key_account}, set share_kms_keys = true \
                      on the imagecopier_ami_share of {source} (it grants those operations to each of its \
