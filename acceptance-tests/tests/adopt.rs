@@ -441,3 +441,80 @@ fn state_from_terraform_1_11_gains_identity_on_upgrade() {
     assert_eq!(identity["account_id"], ACCOUNT_B);
     newer.assert_plan_empty();
 }
+
+/// A Lambda copier tagged the AMI `App = web, CopiedBy = lambda` and its snapshots only
+/// `CopiedBy`. Adopting it with `terraform query -generate-config-out` keeps every tag: the
+/// generated `tags` hold `App`, the apply removes nothing and brings the snapshots up to the
+/// AMI's tags, and the plan names the snapshots that lack `App` before it does.
+#[test]
+fn query_adoption_keeps_the_tags_only_the_ami_has() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let key_arn = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let copied = ec2
+        .block_on(
+            ec2.client()
+                .copy_image()
+                .source_image_id(&source.image_id)
+                .source_region(REGION)
+                .name("lambda-copy")
+                .encrypted(true)
+                .kms_key_id(&key_arn)
+                .tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::Image)
+                        .tags(Tag::builder().key("App").value("web").build())
+                        .tags(Tag::builder().key("CopiedBy").value("lambda").build())
+                        .build(),
+                )
+                .tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::Snapshot)
+                        .tags(Tag::builder().key("CopiedBy").value("lambda").build())
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("CopyImage");
+    let id = copied.image_id().expect("an image id").to_owned();
+    let (_, _) = wait_for_copy_state(&ec2, "available", Duration::from_secs(60)).expect("copied");
+
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main("provider \"imagecopier\" {}\n");
+    let (listed, generated) = query(
+        &wd,
+        "list \"imagecopier_encrypted_ami_copy\" \"found\" {\n  provider         = imagecopier\n  \
+         include_resource = true\n  config {\n    tags = { CopiedBy = \"lambda\" }\n  }\n}\n",
+    );
+    assert!(listed.contains(&id), "{listed}");
+    let flat_generated = flat(&generated);
+    assert!(
+        flat_generated.contains("App = \"web\"")
+            && flat_generated.contains("CopiedBy = \"lambda\""),
+        "{generated}"
+    );
+    let plan = wd.plan();
+    let text = flat(&plan.combined());
+    let image = ec2.describe_image(&id).expect("the copy");
+    for snapshot in acceptance_tests::snapshot_ids(&image) {
+        assert!(
+            text.contains(&format!("snapshot {snapshot} lacks \"App\"")),
+            "the plan names the snapshot: {plan}"
+        );
+    }
+    standin.clear_calls();
+    wd.apply();
+    let mutating = standin.mutating_calls(ACCOUNT_B);
+    assert_eq!(
+        mutating.keys().collect::<Vec<_>>(),
+        vec!["CreateTags"],
+        "adoption only adds tags: {mutating:?}"
+    );
+    let image = ec2.describe_image(&id).expect("the copy");
+    assert_eq!(acceptance_tests::image_tag(&image, "App"), Some("web"));
+    for snapshot in acceptance_tests::snapshot_ids(&image) {
+        assert_eq!(snapshot_tag(&ec2, &snapshot, "App").as_deref(), Some("web"));
+    }
+    wd.assert_plan_empty();
+}

@@ -13,7 +13,9 @@ use crate::shared::Shared;
 
 use super::aws_state::{key_arn, set_controls, set_facts};
 use super::model::{CopyModel, Tags};
-use super::rules::{found_tags, DEREGISTERED, TAG_COPIED_FROM, TAG_CREATING, TAG_ENCRYPTED};
+use super::rules::{
+    adopted_tags, found_tags, DEREGISTERED, TAG_COPIED_FROM, TAG_CREATING, TAG_ENCRYPTED,
+};
 use super::summary;
 
 /// Refreshes `state`; `None` when the copy is gone: its AMI and every
@@ -141,6 +143,15 @@ pub(super) async fn import(
     clients: &AwsClients,
     id: &str,
 ) -> Result<CopyModel, Diagnostics> {
+    if let Err(reason) = crate::validate::ami_id(id) {
+        return Err(Diagnostic::error(
+            "Invalid import ID",
+            format!(
+                "The import ID {reason}: imagecopier_encrypted_ami_copy is imported by AMI ID."
+            ),
+        )
+        .into());
+    }
     let facts = find_image_by_id(clients, id)
         .await
         .optional()
@@ -179,14 +190,10 @@ pub(super) async fn import_image(
                 err.to_string(),
             ))
         })?;
-    // What the AMI carries is what an import takes as intended; the next
-    // refresh compares each snapshot with it.
-    let tags_all = found_tags(
-        &facts.tags,
-        &facts.snapshot_ids,
-        &snapshots,
-        Some(&facts.tags),
-    );
+    // Every tag any object carries is taken as intended, so adopting a copy
+    // removes nothing; the refresh that follows compares each object with
+    // them, and the plan names the snapshots that lack one.
+    let tags_all = adopted_tags(&facts.tags, &facts.snapshot_ids, &snapshots);
     let source = Some(facts.source_image_id.clone())
         .filter(|s| !s.is_empty())
         .or_else(|| facts.tags.get(TAG_COPIED_FROM).cloned())

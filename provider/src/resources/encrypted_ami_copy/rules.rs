@@ -303,6 +303,24 @@ fn hash(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The tags an adoption (import, `terraform query`) takes as intended: every
+/// tag on the AMI or on any of its snapshots, the AMI's value first where
+/// they disagree. Nothing any object carries is dropped: the apply that
+/// follows only adds, bringing every snapshot up to the AMI's tags (which
+/// copiers such as `aws_ami_copy` or a Lambda often never put on them).
+pub(super) fn adopted_tags(
+    image: &Tags,
+    snapshot_ids: &[String],
+    snapshots: &BTreeMap<String, Tags>,
+) -> Tags {
+    let mut adopted = Tags::new();
+    for tags in snapshot_ids.iter().rev().filter_map(|id| snapshots.get(id)) {
+        adopted.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    adopted.extend(image.iter().map(|(k, v)| (k.clone(), v.clone())));
+    adopted
+}
+
 /// The tags found on the AMI and its snapshots, as one map that shows every
 /// difference from `expected` (the tags last applied, `tags_all` in state).
 ///

@@ -462,3 +462,30 @@ fn the_name_beside_a_holder_differs_from_the_default() {
         name_beside("ami-1", "eu-west-1", None, "ami-holder")
     );
 }
+
+#[test]
+fn adoption_keeps_every_tag_any_object_carries() {
+    let image = tags(&[("App", "web"), ("CopiedBy", "lambda"), ("team", "ami")]);
+    let ids = vec!["snap-1".to_owned(), "snap-2".to_owned()];
+    let snapshots = BTreeMap::from([
+        ("snap-1".to_owned(), tags(&[("CopiedBy", "lambda")])),
+        (
+            "snap-2".to_owned(),
+            tags(&[
+                ("CopiedBy", "lambda"),
+                ("Backup", "daily"),
+                ("team", "other"),
+            ]),
+        ),
+    ]);
+    assert_eq!(
+        adopted_tags(&image, &ids, &snapshots),
+        tags(&[
+            ("App", "web"),
+            ("Backup", "daily"),
+            ("CopiedBy", "lambda"),
+            ("team", "ami")
+        ]),
+        "the AMI's App kept, a snapshot's Backup kept, the AMI's value wins"
+    );
+}
