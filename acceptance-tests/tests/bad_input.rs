@@ -77,7 +77,10 @@ fn refuse_all(standin: &StandIn, workdir: impl Fn() -> Workdir, cases: Vec<Case>
             case.name
         );
         for account in [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C] {
-            let mutations = standin.mutating_calls(account);
+            let mut mutations = standin.mutating_calls(account);
+            // A provider block's own assume_role must be assumed to configure it at all; a
+            // session changes nothing in any account.
+            mutations.remove("AssumeRole");
             assert!(
                 mutations.is_empty(),
                 "{}: mutating calls in {account}: {mutations:?}",
@@ -225,6 +228,16 @@ fn lifecycle_inputs_are_refused_at_plan() {
             message: "15 to 2880 minutes",
         },
         Case {
+            name: "a cooldown on protection that is off",
+            hcl: copy(
+                bare,
+                src,
+                "  deregistration_protection {\n    enabled       = false\n    with_cooldown = true\n  }",
+            ),
+            attribute: "with_cooldown",
+            message: "has no effect while enabled = false",
+        },
+        Case {
             name: "a deprecation time that is not RFC 3339",
             hcl: copy(bare, src, &line("deprecation_time", "\"2027-06-30 00:00\"")),
             attribute: "deprecation_time",
@@ -299,6 +312,48 @@ fn fan_out_inputs_are_refused_at_plan() {
             ),
             attribute: "duration",
             message: "between 15m and 12h",
+        },
+        Case {
+            name: "a wildcard role ARN",
+            hcl: copy(
+                bare,
+                src,
+                &format!("  assume_role {{\n    role_arn = \"arn:aws:iam::{ACCOUNT_B}:role/*\"\n  }}"),
+            ),
+            attribute: "role_arn",
+            message: "no wildcard",
+        },
+        Case {
+            name: "an external id of one character",
+            hcl: copy(
+                bare,
+                src,
+                &format!("  assume_role {{\n    role_arn = \"{role}\"\n    external_id = \"x\"\n  }}"),
+            ),
+            attribute: "external_id",
+            message: "must be 2 to 1224 characters long",
+        },
+        Case {
+            name: "an external id with a space",
+            hcl: copy(
+                bare,
+                src,
+                &format!("  assume_role {{\n    role_arn = \"{role}\"\n    external_id = \"a b\"\n  }}"),
+            ),
+            attribute: "external_id",
+            message: "may hold only letters",
+        },
+        Case {
+            name: "a chained role session longer than an hour",
+            hcl: copy(
+                &format!(
+                    "provider \"imagecopier\" {{\n  assume_role {{\n    role_arn = \"arn:aws:iam::{ACCOUNT_A}:role/terraform\"\n  }}\n}}"
+                ),
+                src,
+                &format!("  assume_role {{\n    role_arn = \"{role}\"\n    duration = \"2h\"\n  }}"),
+            ),
+            attribute: "duration",
+            message: "role chaining, which AWS limits to 1h",
         },
         Case {
             name: "a role in a forbidden account",
@@ -442,5 +497,131 @@ fn a_role_that_cannot_be_assumed_is_named() {
         let mut mutations = standin.mutating_calls(account);
         mutations.remove("AssumeRole");
         assert!(mutations.is_empty(), "{account}: {mutations:?}");
+    }
+}
+
+/// `terraform query` list blocks check their `config` as the resources check their arguments:
+/// a misspelt, upper-case or empty region, a malformed AMI id, an empty tag key or name pattern
+/// are errors naming `config.<argument>`, never an empty list ("nothing to adopt") or a raw SDK
+/// error; and nothing is changed.
+#[test]
+fn list_configs_are_refused() {
+    let standin = StandIn::start();
+    let cases = [
+        (
+            "imagecopier_encrypted_ami_copy",
+            "region = \"eu-wst-1\"",
+            "config.region",
+            "not an AWS region",
+        ),
+        (
+            "imagecopier_encrypted_ami_copy",
+            "region = \"EU-WEST-1\"",
+            "config.region",
+            "must be an AWS region name",
+        ),
+        (
+            "imagecopier_encrypted_ami_copy",
+            "region = \"\"",
+            "config.region",
+            "must be an AWS region name",
+        ),
+        (
+            "imagecopier_encrypted_ami_copy",
+            "source_ami_id = \"ami-123\"",
+            "config.source_ami_id",
+            "must be an AMI ID",
+        ),
+        (
+            "imagecopier_encrypted_ami_copy",
+            "tags = { \"\" = \"x\" }",
+            "config.tags",
+            "empty key",
+        ),
+        (
+            "imagecopier_ami_share",
+            "name_pattern = \"\"",
+            "config.name_pattern",
+            "must not be empty",
+        ),
+        (
+            "imagecopier_ami_share",
+            "region = \"eu-wst-1\"",
+            "config.region",
+            "not an AWS region",
+        ),
+    ];
+    for (list, config, attribute, message) in cases {
+        let wd = workdir(&standin, ACCOUNT_B);
+        wd.write_main("provider \"imagecopier\" {}\n");
+        wd.write(
+            "search.tfquery.hcl",
+            &format!(
+                "list \"{list}\" \"found\" {{\n  provider = imagecopier\n  config {{\n    {config}\n  }}\n}}\n"
+            ),
+        );
+        standin.clear_calls();
+        let out = wd.run(&["query", "-no-color"]);
+        assert!(
+            !out.success(),
+            "{list} {config}: the query succeeded\n{out}"
+        );
+        let text = acceptance_tests::flat(&out.combined());
+        assert!(
+            text.contains(&format!("Invalid {attribute}")) && text.contains(message),
+            "{list} {config}: wanted {attribute} and {message:?}\n{out}"
+        );
+        for account in [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C] {
+            assert!(
+                standin.mutating_calls(account).is_empty(),
+                "{list} {config}"
+            );
+        }
+    }
+}
+
+/// Imports say what is wrong with what was given, rather than passing EC2's raw
+/// `InvalidAMIID.Malformed` through or reading a malformed account as another account.
+#[test]
+fn imports_name_what_is_wrong() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let resource = copy("provider \"imagecopier\" {}", &source.image_id, "");
+    let cases = [
+        (
+            vec!["import", "-no-color", "imagecopier_encrypted_ami_copy.app", "ami-123"],
+            String::new(),
+            "The import ID must be an AMI ID",
+        ),
+        (
+            vec!["import", "-no-color", "imagecopier_encrypted_ami_copy.app", "ami-0123456789abcdef0"],
+            String::new(),
+            "does not exist in account 222222222222",
+        ),
+        (
+            vec!["plan", "-no-color"],
+            "import {\n  to = imagecopier_encrypted_ami_copy.app\n  identity = {\n    account_id = \"abc\"\n    id         = \"ami-0123456789abcdef0\"\n  }\n}\n".to_owned(),
+            "The identity's account_id must be a 12-digit AWS account id",
+        ),
+    ];
+    for (args, extra, message) in cases {
+        let wd = workdir(&standin, ACCOUNT_B);
+        wd.write_main(&format!("{resource}\n{extra}"));
+        standin.clear_calls();
+        let out = wd.run(&args);
+        assert!(!out.success(), "{args:?}: succeeded\n{out}");
+        let text = acceptance_tests::flat(&out.combined());
+        assert!(
+            text.contains(message),
+            "{args:?}: wanted {message:?}\n{out}"
+        );
+        assert!(
+            !text.contains("InvalidAMIID"),
+            "{args:?}: EC2's raw error\n{out}"
+        );
+        for account in [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C] {
+            assert!(standin.mutating_calls(account).is_empty(), "{args:?}");
+        }
     }
 }

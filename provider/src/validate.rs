@@ -47,19 +47,57 @@ pub fn role_arn(value: &str) -> Result<(), String> {
     let fields: Vec<&str> = value.splitn(6, ':').collect();
     let ok = fields.len() == 6
         && fields[0] == "arn"
-        && fields[1].starts_with("aws")
+        && PARTITIONS.contains(&fields[1])
         && fields[2] == "iam"
         && fields[3].is_empty()
         && account_id(fields[4]).is_ok()
         && fields[5]
             .strip_prefix("role/")
-            .is_some_and(|name| !name.is_empty());
+            .is_some_and(role_path_and_name);
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "must be an IAM role ARN such as \"arn:aws:iam::111111111111:role/name\", got {value:?}"
+            "must be an IAM role ARN such as \"arn:aws:iam::111111111111:role/name\" (one role: no wildcard, a \
+             partition AWS has), got {value:?}"
         ))
+    }
+}
+
+/// The AWS partitions (the second field of an ARN).
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// A role's optional path and its name, as IAM allows them: a name of 1 to
+/// 64 characters from letters, digits and `+=,.@_-`, after a path of
+/// `/`-separated segments of the same characters. A wildcard names no role.
+fn role_path_and_name(text: &str) -> bool {
+    let name = text.rsplit('/').next().unwrap_or_default();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);
+    !name.is_empty() && name.len() <= 64 && text.len() <= 576 && text.chars().all(allowed)
+}
+
+/// An `assume_role.external_id`, as STS takes it: 2 to 1,224 characters from
+/// letters, digits and `+=,.@:/-_` (AssumeRole API reference, ExternalId).
+pub fn external_id(value: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c);
+    let length = value.chars().count();
+    if !(2..=1224).contains(&length) {
+        return Err(format!("must be 2 to 1224 characters long, got {length}"));
+    }
+    match value.chars().find(|c| !allowed(*c)) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "may hold only letters, digits and +=,.@:/-_ (STS refuses {c:?})"
+        )),
     }
 }
 
@@ -259,9 +297,30 @@ mod tests {
             ("arn:aws:iam::1111:role/x", false),
             ("arn:aws:iam::111111111111:role/", false),
             ("ami-publisher", false),
+            ("arn:aws:iam::111111111111:role/*", false),
+            ("arn:aws:iam::111111111111:role/ami-*", false),
+            ("arn:awsx:iam::111111111111:role/x", false),
+            ("arn:aws-us-gov:iam::111111111111:role/x", true),
+            ("arn:aws:iam::111111111111:role/has space", false),
         ];
         for (value, ok) in cases {
             assert_eq!(role_arn(value).is_ok(), ok, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn external_ids() {
+        let long = "x".repeat(1225);
+        for (value, ok) in [
+            ("ab", true),
+            ("a", false),
+            (" ", false),
+            ("tenant=42/prod@example.com", true),
+            ("has space", false),
+            (long.as_str(), false),
+            (&long[..1224], true),
+        ] {
+            assert_eq!(external_id(value).is_ok(), ok, "{value:?}");
         }
     }
 

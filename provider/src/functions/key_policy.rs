@@ -77,9 +77,25 @@ impl Function for KeyPolicyStatements {
         check(&organizations, 1, validate::organization_arn)?;
         check(&units, 2, validate::organizational_unit_arn)?;
         let text = statements(&accounts, &organizations, &units).to_string();
+        if text.len() > KEY_POLICY_MAX_BYTES {
+            return Err(CallError {
+                text: format!(
+                    "the statements for {} accounts are {} bytes, more than the {KEY_POLICY_MAX_BYTES} bytes a \
+                     whole KMS key policy may hold: name the accounts through their organization or OUs \
+                     (arguments 2 and 3) instead, or give them grants (imagecopier_ami_share.share_kms_keys)",
+                    accounts.len(),
+                    text.len()
+                ),
+                argument: Some(0),
+            });
+        }
         Ok(Value::String(text))
     }
 }
+
+/// The most a KMS key policy may hold (AWS KMS quotas: "Key policy document
+/// size", 32 KB), so statements past it could never be put in one.
+const KEY_POLICY_MAX_BYTES: usize = 32_768;
 
 /// Argument `index` as strings; null is empty.
 fn strings(arguments: &[Value], index: usize) -> Result<Vec<String>, CallError> {
@@ -277,5 +293,18 @@ mod tests {
         assert!(err.text.contains("element 0"), "{err:?}");
         let err = call(&[list(&["12"]), Value::Null, Value::Null]).expect_err("refused");
         assert_eq!(err.argument, Some(0));
+    }
+
+    #[test]
+    fn statements_that_no_key_policy_can_hold_are_refused() {
+        let many: Vec<String> = (0..1000)
+            .map(|i| format!("{}", 200_000_000_000u64 + i))
+            .collect();
+        let names: Vec<&str> = many.iter().map(String::as_str).collect();
+        let err = call(&[list(&names), Value::Null, Value::Null]).expect_err("refused");
+        assert_eq!(err.argument, Some(0));
+        assert!(err.text.contains("32768 bytes"), "{err:?}");
+        // A few hundred accounts still fit.
+        assert!(call(&[list(&names[..300]), Value::Null, Value::Null]).is_ok());
     }
 }

@@ -224,6 +224,7 @@ impl ProviderConfig {
                 at("session_name"),
                 validate::session_name,
             );
+            check(&role.external_id, at("external_id"), validate::external_id);
         }
         for (i, endpoints) in self.endpoints.known().into_iter().flatten().enumerate() {
             for (name, field) in [

@@ -66,6 +66,9 @@ pub(crate) async fn import_target(
     }
     let base = shared.clients()?;
     if let Some(account) = identity.account_id.known() {
+        if let Err(reason) = validate::account_id(account) {
+            return Err(invalid(format!("The identity's account_id {reason}.")));
+        }
         if *account != base.account_id {
             return Err(invalid(format!(
                 "The identity names account {account}, but this provider configuration acts in account {}. \

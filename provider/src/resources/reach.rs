@@ -88,6 +88,12 @@ pub(crate) fn validate(region: &Field<String>, role: &Field<RoleModel>) -> Diagn
             &role.session_name,
             validate::session_name,
         );
+        check(
+            at("external_id"),
+            "assume_role.external_id",
+            &role.external_id,
+            validate::external_id,
+        );
     }
     diags
 }
@@ -145,6 +151,33 @@ pub(crate) async fn clients_for(
     reach(&base, &target).await
 }
 
+/// The clients a list block (`terraform query`) lists with, in its
+/// `config.region` or the provider's: a region that is not one, or that the
+/// account cannot use, is an error naming the argument rather than an empty
+/// list ("nothing to adopt") or a raw endpoint error.
+pub(crate) async fn list_clients(
+    shared: &Shared,
+    region: &Field<String>,
+) -> Result<Arc<AwsClients>, Diagnostics> {
+    if let Some(value) = region.known() {
+        validate::region(value).map_err(|reason| invalid_list_config("region", &reason))?;
+        // Asked in the provider's own region: a misspelt one has no endpoint.
+        let base = shared.clients()?;
+        check_region(&base, value, "config.region").await?;
+    }
+    clients_for(shared, region, &Field::Null).await
+}
+
+/// A list block's `config.<attribute>` refused for `reason`.
+pub(crate) fn invalid_list_config(attribute: &str, reason: &str) -> Diagnostics {
+    Diagnostic::error(
+        format!("Invalid config.{attribute}"),
+        format!("config.{attribute} {reason}."),
+    )
+    .at(AttrPath::root("config").attr(attribute))
+    .into()
+}
+
 /// The clients a plan checks with: `None` before the provider is configured
 /// or while the target is unknown (the plan then checks nothing); an error,
 /// at `region` for a region the provider's account cannot use, or at
@@ -161,8 +194,54 @@ pub(crate) async fn plan_clients(
     if let Some(region) = &target.region {
         check_region(&base, region, "region").await?;
     }
+    if let Some(role) = &target.role {
+        check_role_for(&base, role)?;
+    }
     reach(&base, &target).await.map(Some)
 }
+
+/// Plan time: what STS would refuse about assuming `role` with the
+/// provider's credentials `base`. A role in another partition cannot be
+/// assumed from this one; and when the provider's credentials are a role
+/// session already, assuming another role is role chaining, which STS
+/// limits to one hour (IAM User Guide, "Roles terms and concepts").
+fn check_role_for(base: &AwsClients, role: &AssumeRole) -> Result<(), Diagnostics> {
+    let at = |name: &str| AttrPath::root("assume_role").attr(name);
+    let partition = role.role_arn.split(':').nth(1).unwrap_or_default();
+    if !partition.is_empty() && partition != base.partition {
+        return Err(Diagnostic::error(
+            "Invalid assume_role.role_arn",
+            format!(
+                "assume_role.role_arn {:?} is in partition {partition}, but the provider's credentials are in \
+                 partition {}: a role can only be assumed from its own partition.",
+                role.role_arn, base.partition
+            ),
+        )
+        .at(at("role_arn"))
+        .into());
+    }
+    let chained = base.caller_arn.contains(":assumed-role/");
+    if let (true, Some(duration)) = (chained, role.duration) {
+        if duration > CHAINED_SESSION_MAX {
+            return Err(Diagnostic::error(
+                "Invalid assume_role.duration",
+                format!(
+                    "assume_role.duration is {}s, but the provider's credentials are already a role session ({}), \
+                     so assuming {:?} is role chaining, which AWS limits to 1h. Set duration to 1h or less.",
+                    duration.as_secs(),
+                    base.caller_arn,
+                    role.role_arn
+                ),
+            )
+            .at(at("duration"))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The longest session STS gives a chained role.
+const CHAINED_SESSION_MAX: std::time::Duration = std::time::Duration::from_secs(3600);
 
 async fn reach(base: &AwsClients, target: &Target) -> Result<Arc<AwsClients>, Diagnostics> {
     base.reach(target).await.map(Arc::new).map_err(|err| {

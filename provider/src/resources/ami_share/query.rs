@@ -6,7 +6,7 @@ use crate::aws::image_search::{search_images, ImageQuery};
 use crate::protocol::declare::{model, Declared};
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::schema::Schema;
-use crate::protocol::typed::{Field, FromValue};
+use crate::protocol::typed::FromValue;
 use crate::protocol::value::Value;
 use crate::resources::reach;
 use crate::shared::Shared;
@@ -41,7 +41,13 @@ pub(super) async fn list(
     } else {
         ShareListModel::from_value(config, &AttrPath::default()).map_err(Diagnostics::from)?
     };
-    let clients = reach::clients_for(shared, &config.region, &Field::Null).await?;
+    if config.name_pattern.known().is_some_and(String::is_empty) {
+        return Err(reach::invalid_list_config(
+            "name_pattern",
+            "must not be empty (leave it out to list every shared AMI)",
+        ));
+    }
+    let clients = reach::list_clients(shared, &config.region).await?;
     let mut filters = vec![("state".to_owned(), vec!["available".to_owned()])];
     if let Some(pattern) = config.name_pattern.known() {
         filters.push(("name".to_owned(), vec![pattern.clone()]));

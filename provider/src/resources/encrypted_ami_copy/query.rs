@@ -46,7 +46,22 @@ pub(super) async fn list(
     } else {
         CopyListModel::from_value(config, &AttrPath::default()).map_err(Diagnostics::from)?
     };
-    let clients = reach::clients_for(shared, &config.region, &Field::Null).await?;
+    if let Some(source) = config.source_ami_id.known() {
+        crate::validate::ami_id(source)
+            .map_err(|reason| reach::invalid_list_config("source_ami_id", &reason))?;
+    }
+    // Any key may be filtered on (aws: keys too), but an empty one matches nothing.
+    if config
+        .tags
+        .known()
+        .is_some_and(|tags| tags.contains_key(""))
+    {
+        return Err(reach::invalid_list_config(
+            "tags",
+            "has an empty key, which no tag can have",
+        ));
+    }
+    let clients = reach::list_clients(shared, &config.region).await?;
     let mut filters = vec![(
         "block-device-mapping.encrypted".to_owned(),
         vec!["true".to_owned()],

@@ -55,6 +55,20 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
             );
         }
     }
+    // A cooldown belongs to protection that is on: with protection off it
+    // would silently do nothing, which is not what the line asks for.
+    if let Some(block) = config.deregistration_protection.known() {
+        if block.enabled.known() == Some(&false) && block.with_cooldown.known() == Some(&true) {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid deregistration_protection.with_cooldown",
+                    "deregistration_protection.with_cooldown = true has no effect while enabled = false: a cooldown \
+                     is a delay before protection comes off. Set enabled = true, or remove with_cooldown.",
+                )
+                .at(AttrPath::root("deregistration_protection").attr("with_cooldown")),
+            );
+        }
+    }
     if let Some(tags) = config.source_tags.known() {
         diags.extend(rules::validate_tags("source_tags", tags));
     }
