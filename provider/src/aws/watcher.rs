@@ -167,9 +167,12 @@ async fn run(poll_loop: Arc<Loop>, clients: AwsClients) {
             let due = look_started.duration_since(renewed) >= MARK_RENEWAL;
             (ids, due.then(|| state.marks.clone()))
         };
+        // Renewed beside the look, not before it: a slow CreateTags must not
+        // delay the look, and the looks stay a second apart.
         if let Some(marks) = marks {
             renewed = look_started;
-            renew(&clients, marks).await;
+            let clients = clients.clone();
+            tokio::spawn(async move { renew(&clients, marks).await });
         }
         let result = find_own_images_by_ids(&clients, &ids).await;
         let state = lock(&poll_loop.state);
