@@ -5,7 +5,8 @@
 //! would only agree with our own reading of its state. No registry is reachable here, so it comes
 //! from a filesystem mirror: the directory `IMAGECOPIER_ACC_AWS_PROVIDER_MIRROR` names, else one of
 //! the places a machine image or an operator puts one. Without it these tests skip with a printed
-//! reason, and `scripts/test` says so in its summary.
+//! reason, and `scripts/test` says before its first step, and again in its summary, whether it
+//! found the provider.
 
 use std::path::{Path, PathBuf};
 
@@ -41,7 +42,7 @@ fn binary_in(root: &Path) -> PathBuf {
 }
 
 /// The mirror, or `None` after printing why the calling test does not run (cargo shows it with
-/// the test's output; `scripts/test` counts these lines).
+/// the test's output).
 pub fn mirror_or_skip(test: &str) -> Option<PathBuf> {
     let found = mirror();
     if found.is_none() {
