@@ -118,7 +118,7 @@ class World:
         targets = {f"{a[:3]}/{r}": {"account_id": a, "region": r, "kms_key_id": "alias/ami"}
                    for a in TARGETS for r in REGIONS}
         with open(os.path.join(self.wd, "terraform.tfvars.json"), "w") as f:
-            json.dump({"ami_id": self.image_id, "bake_account_id": BAKE, "bake_region": BAKE_REGION,
+            json.dump({"ami_id": self.image_id, "bake_region": BAKE_REGION,
                        "allowed_account_ids": [BAKE] + TARGETS, "targets": targets,
                        "tags": {"ManagedBy": "terraform"}}, f)
         self.env = terraform_env(self.wd, standin.endpoint)

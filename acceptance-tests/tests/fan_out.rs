@@ -79,7 +79,6 @@ impl World {
             .collect();
         let vars = json!({
             "ami_id": self.source.image_id,
-            "bake_account_id": ACCOUNT_A,
             "targets": targets,
             "tags": { "Stage": "PROD" },
         });
@@ -517,7 +516,6 @@ fn a_hundred_accounts_assume_each_role_once() {
     allowed.push(ACCOUNT_A.to_owned());
     let vars = json!({
         "ami_id": source.image_id,
-        "bake_account_id": ACCOUNT_A,
         "allowed_account_ids": allowed,
         "targets": targets,
         "tags": { "Stage": "PROD" },

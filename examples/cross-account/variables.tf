@@ -25,7 +25,7 @@ variable "staging_account_id" {
 variable "target_role_name" {
   type        = string
   description = "The role assumed in each target account (it needs the policy in docs/resources/encrypted_ami_copy.md, and its trust policy must allow the bake credentials)."
-  default     = "ami-consumer"
+  default     = "ami-importer"
 }
 
 variable "source_ami_id" {

@@ -35,6 +35,12 @@ provider "imagecopier" {
 resource "imagecopier_ami_share" "app" {
   image_id    = var.ami_id
   account_ids = distinct([for t in values(var.targets) : t.account_id])
+
+  # A bake AMI encrypted with the bake account's own KMS key (the usual case)
+  # can only be copied by accounts allowed to use that key: a grant per
+  # account on it. For an AMI encrypted with no key, or whose key policy
+  # already names the accounts, it grants nothing and may be left out.
+  share_kms_keys = true
 }
 
 resource "imagecopier_encrypted_ami_copy" "app" {

@@ -3,12 +3,6 @@ variable "ami_id" {
   description = "The bake account's AMI to distribute."
 }
 
-variable "bake_account_id" {
-  type        = string
-  description = "The account that owns the AMI; Terraform's own credentials must act in it."
-  default     = "111111111111"
-}
-
 variable "allowed_account_ids" {
   type        = list(string)
   description = "Every account this configuration may act in: the bake account and every target account, old and new. Empty allows any account."
