@@ -6,8 +6,8 @@ Run: .venv/bin/python benchmarks/interrupt_census.py [--rounds 10] [--seed 26] [
 this is where the command is written down). Needs .venv (scripts/setup) and a built provider
 (target/debug, or --binary), which it copies first: a rebuild mid-run changes nothing.
 
-The example's files run as written against the AWS stand-in, with share_kms_keys = true added
-in an override file (the example does not set it, and no target can copy the bake AMI without
+The example's files run as written against the AWS stand-in (share_kms_keys = true is added
+in an override file should the example ever not set it: no target can copy the bake AMI without
 it): bake account 111111111111 shares a 2-snapshot AMI encrypted with its own customer managed
 key; 3 target accounts x 2 Regions (eu-west-1, us-east-1) each get an encrypted copy with their
 alias/ami. Each copy stays pending --copy-seconds, and each call that changes something waits

@@ -38,8 +38,8 @@ resource "imagecopier_ami_share" "app" {
 
   # A bake AMI encrypted with the bake account's own KMS key (the usual case)
   # can only be copied by accounts allowed to use that key: a grant per
-  # account on it. For an AMI encrypted with no key, or whose key policy
-  # already names the accounts, it grants nothing and may be left out.
+  # account on it. An AMI with no customer managed key gets no grant; one
+  # whose key policy already names the accounts does not need them.
   share_kms_keys = true
 }
 
