@@ -345,3 +345,17 @@ pub fn example(path: &str) -> String {
     let path = crate::workspace_root().join("examples").join(path);
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
+
+/// Applies, asserting that ACCOUNT_B saw no change but tags added: taking over a copy (a move,
+/// an import, an adoption by `terraform query`) never re-copies or alters it.
+#[track_caller]
+pub fn apply_adding_only_tags(standin: &StandIn, wd: &Workdir) {
+    standin.clear_calls();
+    wd.apply();
+    let mutating = standin.mutating_calls(ACCOUNT_B);
+    assert_eq!(
+        mutating.keys().collect::<Vec<_>>(),
+        vec!["CreateTags"],
+        "taking over may only add tags: {mutating:?}"
+    );
+}

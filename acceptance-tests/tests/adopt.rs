@@ -27,20 +27,6 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
     )
 }
 
-/// Applies, asserting that ACCOUNT_B saw no change but tags added: taking over a copy never
-/// re-copies or alters it.
-#[track_caller]
-fn apply_adding_only_tags(standin: &StandIn, wd: &Workdir) {
-    standin.clear_calls();
-    wd.apply();
-    let mutating = standin.mutating_calls(ACCOUNT_B);
-    assert_eq!(
-        mutating.keys().collect::<Vec<_>>(),
-        vec!["CreateTags"],
-        "taking over may only add the fact tags: {mutating:?}"
-    );
-}
-
 /// The identity Terraform keeps for `address` (`terraform show -json`), as JSON.
 fn state_identity(wd: &Workdir, address: &str) -> serde_json::Value {
     let shown = wd.show_json();
@@ -503,14 +489,7 @@ fn query_adoption_keeps_the_tags_only_the_ami_has() {
             "the plan names the snapshot: {plan}"
         );
     }
-    standin.clear_calls();
-    wd.apply();
-    let mutating = standin.mutating_calls(ACCOUNT_B);
-    assert_eq!(
-        mutating.keys().collect::<Vec<_>>(),
-        vec!["CreateTags"],
-        "adoption only adds tags: {mutating:?}"
-    );
+    apply_adding_only_tags(&standin, &wd);
     let image = ec2.describe_image(&id).expect("the copy");
     assert_eq!(acceptance_tests::image_tag(&image, "App"), Some("web"));
     for snapshot in acceptance_tests::snapshot_ids(&image) {

@@ -83,14 +83,7 @@ fn moved_from_a_real_v5_aws_ami_copy() {
             "the plan names the snapshot {snapshot} that lacks the tag: {plan}"
         );
     }
-    standin.clear_calls();
-    wd.apply();
-    let mutating = standin.mutating_calls(ACCOUNT_B);
-    assert_eq!(
-        mutating.keys().collect::<Vec<_>>(),
-        vec!["CreateTags"],
-        "taking over may only add tags: {mutating:?}"
-    );
+    apply_adding_only_tags(&standin, &wd);
     assert_eq!(
         wd.state_list(),
         vec!["imagecopier_encrypted_ami_copy.app".to_owned()]
@@ -145,14 +138,7 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
         !text.contains("to destroy") || text.contains("0 to destroy"),
         "{plan}"
     );
-    standin.clear_calls();
-    wd.apply();
-    let mutating = standin.mutating_calls(ACCOUNT_B);
-    assert_eq!(
-        mutating.keys().collect::<Vec<_>>(),
-        vec!["CreateTags"],
-        "an import may only add tags: {mutating:?}"
-    );
+    apply_adding_only_tags(&standin, &wd);
     assert_eq!(
         wd.state_list(),
         vec!["imagecopier_encrypted_ami_copy.app".to_owned()]
