@@ -436,3 +436,37 @@ resource "imagecopier_encrypted_ami_copy" "c" {{
     assert!(sts_calls >= 3, "the storm never reached STS: {calls:?}");
     wd.assert_plan_empty();
 }
+
+/// Another configuration's copy holds the default name, so this one is named beside it; an
+/// `apply -replace` of it under `create_before_destroy` then finds its own old copy holding that
+/// name too, and names the new copy beside that one, instead of failing with
+/// InvalidAMIName.Duplicate and the advice to leave `name` unset (which it was).
+#[test]
+fn replace_beside_another_configuration_s_copy() {
+    let (standin, other, source, _key, theirs) = applied_copy("");
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(
+        &source.image_id,
+        "alias/ami",
+        "lifecycle {\n    create_before_destroy = true\n  }",
+    ));
+    wd.apply();
+    let mut old = state_id(&wd);
+    assert_ne!(old, theirs);
+    for round in 0..2 {
+        let replaced = apply_replace(&wd);
+        let new = state_id(&wd);
+        assert_ne!(new, old, "round {round}: a new copy: {replaced}");
+        let ec2 = standin.ec2(ACCOUNT_B);
+        let owned: Vec<String> = ec2
+            .owned_images()
+            .iter()
+            .filter_map(|i| i.image_id().map(str::to_owned))
+            .collect();
+        assert_eq!(owned.len(), 2, "theirs and ours only: {owned:?}");
+        assert!(owned.contains(&theirs) && owned.contains(&new), "{owned:?}");
+        wd.assert_plan_empty();
+        old = new;
+    }
+    other.assert_plan_empty();
+}

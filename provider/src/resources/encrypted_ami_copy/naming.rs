@@ -85,7 +85,7 @@ pub(super) async fn settle_name(
     let wanted = default_name(source, region, key);
     let (name, warning) = match find_own_image_by_name(clients, &wanted).await? {
         Some(holder) if !adoptable(&holder, source) => {
-            let name = name_beside(source, region, key, &holder.id);
+            let name = free_name_beside(clients, source, region, key, &holder.id).await?;
             crate::log::info(
                 "the default name is held by another AMI; the new copy gets a name of its own",
                 &[("holder", &holder.id), ("name", &name)],
@@ -106,6 +106,40 @@ pub(super) async fn settle_name(
     };
     planned.name = Field::Known(name);
     Ok(warning)
+}
+
+/// How many names beside a holder a create tries before giving up: each is
+/// derived from the AMI holding the one before, so only a chain of copies
+/// each holding the next name (a replacement of a copy that was itself named
+/// beside another) takes more than one.
+const NAMES_BESIDE_TRIED: usize = 5;
+
+/// The name beside `holder_id` (see [`name_beside`]) that no AMI holds, or
+/// that a marked copy of `source` holds (which the create then considers
+/// taking over). When the name beside is held too, as it is by the copy a
+/// `create_before_destroy` replacement replaces when that copy was itself
+/// named beside the holder, the next name is derived from that AMI.
+async fn free_name_beside(
+    clients: &AwsClients,
+    source: &str,
+    region: &str,
+    key: Option<&str>,
+    holder_id: &str,
+) -> Result<String, AwsError> {
+    let mut name = name_beside(source, region, key, holder_id);
+    for _ in 0..NAMES_BESIDE_TRIED {
+        match find_own_image_by_name(clients, &name).await? {
+            Some(next) if !adoptable(&next, source) => {
+                crate::log::info(
+                    "the name beside the default name's holder is held too; deriving the next one",
+                    &[("name", &name), ("holder", &next.id)],
+                );
+                name = name_beside(source, region, key, &next.id);
+            }
+            _ => return Ok(name),
+        }
+    }
+    Ok(name)
 }
 
 /// Whether a create of `source` named `name` may take `existing`, found
