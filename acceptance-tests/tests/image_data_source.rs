@@ -218,3 +218,52 @@ fn example_follows_the_newest_shared_ami() {
     assert_eq!(owned, vec![second_copy], "the old copy is gone");
     wd.assert_plan_empty();
 }
+
+/// The account repository's sequence the accounts guide documents: the bake account stops
+/// sharing, then the account's configuration is destroyed. The data source finds nothing, so a
+/// plain `terraform destroy` (which plans with the configuration first) fails, saying so and
+/// naming the way out; `terraform destroy -refresh=false` then removes the copy and its
+/// snapshots without reading the data source.
+#[test]
+fn account_repo_destroys_after_the_share_is_revoked() {
+    let standin = StandIn::start();
+    let apps = shared_amis(&standin, "app", 1);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let example = workspace_root().join("examples/data-sources/imagecopier_image/data-source.tf");
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&std::fs::read_to_string(&example).expect("the example"));
+    wd.write(
+        "terraform.tfvars",
+        &format!("bake_account_id = \"{ACCOUNT_A}\"\n"),
+    );
+    wd.apply();
+    // The bake account stops sharing.
+    let bake = standin.ec2(ACCOUNT_A);
+    bake.change_launch_permission(&apps[0].image_id, ACCOUNT_B, false);
+    let refused = wd.try_destroy();
+    assert!(!refused.success(), "{refused}");
+    let text = flat(&refused.combined());
+    assert!(
+        text.contains("No AMI matches") && text.contains("terraform destroy -refresh=false"),
+        "the error names the way out: {refused}"
+    );
+    assert!(
+        wd.state_list()
+            .contains(&"imagecopier_encrypted_ami_copy.app".to_owned()),
+        "nothing was destroyed yet"
+    );
+    wd.run(&["destroy", "-auto-approve", "-refresh=false", "-no-color"])
+        .assert_success();
+    assert!(
+        !wd.state_list()
+            .contains(&"imagecopier_encrypted_ami_copy.app".to_owned()),
+        "{:?}",
+        wd.state_list()
+    );
+    let target = standin.ec2(ACCOUNT_B);
+    assert!(target.owned_images().is_empty(), "the copy is gone");
+    assert!(
+        acceptance_tests::copies::owned_snapshots(&target).is_empty(),
+        "its snapshots are gone"
+    );
+}

@@ -134,7 +134,10 @@ fn no_match(config: &ImageModel, region: &str) -> String {
     };
     format!(
         "No available AMI {criteria} is visible to this account.{deprecated} Another account's AMI is visible only \
-         once it is shared with this account (imagecopier_ami_share), and its tags never are."
+         once it is shared with this account (imagecopier_ami_share), and its tags never are. If the bake account \
+         has stopped sharing and this configuration is being destroyed, run terraform destroy -refresh=false: it \
+         destroys what state holds without reading this data source (copies never need their source to be \
+         destroyed)."
     )
 }
 
