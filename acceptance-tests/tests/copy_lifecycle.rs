@@ -470,3 +470,46 @@ fn replace_beside_another_configuration_s_copy() {
     }
     other.assert_plan_empty();
 }
+
+/// A long copy's provider log says what was asked and how far it is: the CopyImage call with
+/// its account, Region, source, key and ClientToken; every 30 s the account, Region, state and
+/// each snapshot's progress; and a failing RPC is named.
+#[test]
+fn logs_say_what_a_copy_is_doing() {
+    let (standin, mut wd, source, _key) = configured_copy("");
+    wd.set_env("TF_LOG_PROVIDER", "INFO");
+    standin.set_copy_duration(33.0);
+    let applied = wd.apply();
+    let log = flat(&applied.stderr);
+    for wanted in [
+        "calling EC2 CopyImage",
+        &format!("source_image_id={}", source.image_id),
+        "kms_key_id=alias/ami",
+        "client_token=",
+        "EC2 CopyImage started a copy",
+    ] {
+        assert!(
+            log.contains(wanted),
+            "no {wanted:?} in the log:\n{}",
+            applied.stderr
+        );
+    }
+    let progress = log
+        .split("waiting for EC2 AMI copy")
+        .skip(1)
+        .find(|line| line.contains("snapshot_progress="))
+        .unwrap_or_else(|| panic!("no progress line:\n{}", applied.stderr));
+    assert!(
+        progress.contains(&format!("account_id={ACCOUNT_B}")) && progress.contains("region="),
+        "the progress line says where: {progress}"
+    );
+    // A plan that fails names the RPC in the provider's log.
+    wd.write_main(&copy_config("ami-0123456789abcdef0", "alias/nope", ""));
+    let failed = wd.try_plan();
+    assert!(!failed.success(), "{failed}");
+    assert!(
+        flat(&failed.stderr).contains("rpc=PlanResourceChange"),
+        "{}",
+        failed.stderr
+    );
+}

@@ -123,6 +123,7 @@ impl AwsClients {
             crate::log::debug(
                 "listed for the refresh",
                 &[
+                    ("account_id", &self.account_id),
                     ("region", &self.region),
                     ("selection", &format!("{selection:?}")),
                     ("images", &listing.images.len().to_string()),

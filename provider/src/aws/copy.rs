@@ -76,10 +76,37 @@ pub async fn copy_image(clients: &AwsClients, request: &CopyRequest) -> Result<S
     if !tags.is_empty() {
         call = call.tag_specifications(spec(ResourceType::Snapshot, &tags));
     }
+    // What was asked, so a log shows every copy started and how: a user
+    // reading TF_LOG_PROVIDER=info can match it to CloudTrail by the token.
+    crate::log::info(
+        "calling EC2 CopyImage",
+        &[
+            ("account_id", &clients.account_id),
+            ("region", &clients.region),
+            ("source_image_id", &request.source_image_id),
+            ("source_region", &request.source_region),
+            ("name", &request.name),
+            (
+                "kms_key_id",
+                request.kms_key_id.as_deref().unwrap_or("(EBS default)"),
+            ),
+            ("client_token", &request.client_token),
+        ],
+    );
     let output = call
         .send()
         .await
         .map_err(|err| AwsError::from_sdk("calling EC2 CopyImage", err))?;
+    if let Some(id) = output.image_id() {
+        crate::log::info(
+            "EC2 CopyImage started a copy",
+            &[
+                ("account_id", &clients.account_id),
+                ("region", &clients.region),
+                ("image_id", id),
+            ],
+        );
+    }
     output.image_id().map(str::to_owned).ok_or_else(|| {
         failure(
             "calling EC2 CopyImage",

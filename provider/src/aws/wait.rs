@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::clients::AwsClients;
 use super::errors::AwsError;
 use super::image::Image;
+use super::snapshot::find_snapshots_by_ids;
 use super::watcher::{Mark, Seen};
 use crate::log;
 
@@ -101,21 +102,45 @@ pub async fn wait_image_available(
         }
         if Instant::now() >= next_log {
             next_log += PROGRESS_LOG_INTERVAL;
-            log::info(
-                "waiting for EC2 AMI copy",
-                &[
-                    ("image_id", image_id),
-                    (
-                        "state",
-                        last_seen
-                            .as_ref()
-                            .map_or("not visible yet", |i| i.state.as_str()),
-                    ),
-                    ("waited_seconds", &started.elapsed().as_secs().to_string()),
-                ],
-            );
+            log_progress(clients, image_id, last_seen.as_ref(), started.elapsed()).await;
         }
     }
+}
+
+/// The line a long wait writes every [`PROGRESS_LOG_INTERVAL`]: where the
+/// copy is (account and Region, so a fan-out's lines can be told apart),
+/// its state, and how far its snapshots are, which is all EC2 reports of a
+/// copy's progress (one DescribeSnapshots per copy per interval; without it
+/// the line says only that the copy is still pending).
+async fn log_progress(
+    clients: &AwsClients,
+    image_id: &str,
+    last_seen: Option<&Image>,
+    waited: Duration,
+) {
+    let snapshot_ids = last_seen.map_or(&[][..], |i| i.snapshot_ids.as_slice());
+    let progress = match find_snapshots_by_ids(clients, snapshot_ids).await {
+        Ok(snapshots) if !snapshots.is_empty() => snapshots
+            .iter()
+            .map(|s| format!("{} {}", s.id, s.progress.as_deref().unwrap_or("?")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "not reported yet".to_owned(),
+    };
+    log::info(
+        "waiting for EC2 AMI copy",
+        &[
+            ("account_id", &clients.account_id),
+            ("region", &clients.region),
+            ("image_id", image_id),
+            (
+                "state",
+                last_seen.map_or("not visible yet", |i| i.state.as_str()),
+            ),
+            ("snapshot_progress", &progress),
+            ("waited_seconds", &waited.as_secs().to_string()),
+        ],
+    );
 }
 
 #[cfg(test)]

@@ -137,6 +137,23 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Logs each error with the RPC and type it answers, so a provider log
+    /// (TF_LOG_PROVIDER) says which call failed, not only what Terraform
+    /// printed.
+    pub fn log_errors(&self, rpc: &str, type_name: &str) {
+        for diagnostic in self.0.iter().filter(|d| d.severity == Severity::Error) {
+            crate::log::warn(
+                "RPC answered with an error",
+                &[
+                    ("rpc", rpc),
+                    ("type", type_name),
+                    ("summary", &diagnostic.summary),
+                    ("detail", &diagnostic.detail),
+                ],
+            );
+        }
+    }
 }
 
 impl From<Diagnostic> for Diagnostics {

@@ -291,6 +291,9 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
             let entry = self.catalog.resource(&request.type_name)?;
             let state = decode(request.current_state.as_ref(), &entry.ty, "current state")?;
             let response = entry.resource.read(state, request.private).await;
+            response
+                .diagnostics
+                .log_errors("ReadResource", &request.type_name);
             let mut diagnostics = response.diagnostics;
             let new_state = encode_or_report(
                 &response.new_state,
@@ -336,6 +339,9 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 prior_identity: entry.identity_from(request.prior_identity.as_ref())?,
             };
             let response = entry.resource.plan(plan).await;
+            response
+                .diagnostics
+                .log_errors("PlanResourceChange", &request.type_name);
             let mut diagnostics = response.diagnostics;
             let planned_state = if diagnostics.has_errors() {
                 None
@@ -377,6 +383,9 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 planned_private: request.planned_private,
             };
             let response = entry.resource.apply(apply).await;
+            response
+                .diagnostics
+                .log_errors("ApplyResourceChange", &request.type_name);
             let mut diagnostics = response.diagnostics;
             // The new state is returned even alongside errors: it records
             // what already exists in AWS, so nothing is orphaned.
@@ -421,6 +430,9 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 ImportRequest::Identity(identity)
             };
             let response = entry.resource.import(named).await;
+            response
+                .diagnostics
+                .log_errors("ImportResourceState", &request.type_name);
             let mut diagnostics = response.diagnostics;
             let mut imported = Vec::new();
             for found in &response.found {
@@ -461,7 +473,9 @@ impl<P: ProviderService> pb::provider_server::Provider for Adapter<P> {
                 source_schema_version: request.source_schema_version,
                 source_state_json: request.source_state.map(|raw| raw.json).unwrap_or_default(),
             };
-            let found = entry.resource.move_from(moved).await?;
+            let found = entry.resource.move_from(moved).await.inspect_err(|diags| {
+                diags.log_errors("MoveResourceState", &request.target_type_name);
+            })?;
             Ok::<_, Diagnostics>(pb::move_resource_state::Response {
                 target_state: Some(encode(&found.state, &entry.ty, "moved state")?),
                 target_identity: entry.identity_to(&found.identity)?,
