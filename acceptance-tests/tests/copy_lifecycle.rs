@@ -504,7 +504,11 @@ fn logs_say_what_a_copy_is_doing() {
         "the progress line says where: {progress}"
     );
     // A plan that fails names the RPC in the provider's log.
-    wd.write_main(&copy_config("ami-0123456789abcdef0", "alias/nope", ""));
+    wd.write_main(&copy_config(
+        &source.image_id,
+        "alias/ami",
+        "deprecation_time = \"2000-01-01T00:00:00Z\"",
+    ));
     let failed = wd.try_plan();
     assert!(!failed.success(), "{failed}");
     assert!(

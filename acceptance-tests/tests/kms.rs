@@ -208,3 +208,32 @@ fn the_destination_key_must_be_symmetric_and_in_the_copy_region() {
         assert!(standin.mutating_calls(ACCOUNT_B).is_empty());
     }
 }
+
+/// A destination key that does not exist at plan may be made by this same apply (an
+/// aws_kms_alias with a configured name), so the plan leaves it to the apply; the apply checks
+/// it again and, when it still does not exist, stops at kms_key_id before copying anything.
+#[test]
+fn a_destination_key_missing_at_apply_stops_the_copy_before_copyimage() {
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let wd = workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&source.image_id, "alias/made-later", ""));
+    let plan = wd.plan();
+    assert!(flat(&plan.stdout).contains("1 to add"), "{plan}");
+    standin.clear_calls();
+    let apply = wd.try_apply();
+    assert!(!apply.success(), "{apply}");
+    let text = flat(&apply.stderr);
+    assert!(
+        text.contains("KMS key not usable")
+            && text.contains("kms_key_id")
+            && text.contains("Nothing was copied"),
+        "{apply}"
+    );
+    assert!(
+        standin.mutating_calls(ACCOUNT_B).is_empty(),
+        "{:?}",
+        standin.mutating_calls(ACCOUNT_B)
+    );
+    assert!(wd.state_list().is_empty());
+}

@@ -16,11 +16,12 @@ use crate::aws::backoff::{next_poll_delay, FIRST_POLL_DELAY};
 use crate::aws::copy::{copy_image, CopyRequest};
 use crate::aws::copy_slots::SlotsHeld;
 use crate::aws::image::{find_image_by_id, find_own_image_by_name, Image};
+use crate::aws::kms::describe_key;
 use crate::aws::tags::{set_tag_on, sync_tags};
 use crate::aws::wait::{wait_image_available, WaitOutcome};
 use crate::aws::{is_throttling, AwsClients, AwsError};
 use crate::log;
-use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
 use crate::resources::reach;
@@ -94,6 +95,37 @@ async fn copy(
         ));
     };
     let creating = summary("creating", &planned);
+    // A key the plan could not find (one this apply was to make) must exist
+    // now: say so at kms_key_id before anything is copied.
+    if let (Field::Unknown, Some(key)) = (&planned.kms_key_arn, planned.kms_key_id.known()) {
+        match describe_key(&clients, key).await {
+            Ok(facts) if facts.usable() && facts.symmetric() => {}
+            Ok(facts) => {
+                return Applied::failed(
+                    Diagnostic::error(
+                        "KMS key not usable",
+                        format!(
+                            "kms_key_id {key:?} ({}) is {} ({}); the copy would fail. Nothing was copied.",
+                            facts.arn, facts.state, facts.spec
+                        ),
+                    )
+                    .at(AttrPath::root("kms_key_id")),
+                )
+            }
+            Err(err) => {
+                return Applied::failed(
+                    Diagnostic::error(
+                        "KMS key not usable",
+                        format!(
+                            "kms_key_id {key:?} cannot be used by account {}: {err}. Nothing was copied.",
+                            clients.account_id
+                        ),
+                    )
+                    .at(AttrPath::root("kms_key_id")),
+                )
+            }
+        }
+    }
     let tags_all = planned.tags_all.known().cloned().unwrap_or_else(|| {
         let known = |f: &Field<Tags>| f.known().cloned().unwrap_or_default();
         merge_tags(

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::aws::kms::{describe_key, ebs_default_key_id};
 use crate::aws::AwsClients;
+use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
@@ -21,6 +22,9 @@ use super::rules::{
     default_name, merge_tags, over_tag_limit, same_key_locally, AVAILABLE, DEREGISTERED, DISABLED,
 };
 use super::source::{check_source, check_source_region};
+
+/// KMS's error code for a key or alias that does not exist.
+const KEY_NOT_FOUND_CODE: &str = "NotFoundException";
 
 /// Plans a create (`prior` is `None`) or an update.
 pub(super) async fn plan(
@@ -290,7 +294,21 @@ async fn resolve_key(
                     .into());
                 }
             }
-            let facts = describe_key(clients, key).await.map_err(|err| {
+            let facts = match describe_key(clients, key).await {
+                // A key or alias this same apply makes (an aws_kms_alias
+                // with a configured name) does not exist yet at plan: like
+                // an unshared source, it is left to the apply, which checks
+                // it again before copying anything.
+                Err(err) if err.code() == Some(KEY_NOT_FOUND_CODE) => {
+                    log::info(
+                        "kms_key_id not found at plan; a key or alias made in this apply may create it, and the apply checks it again before copying",
+                        &[("kms_key_id", key)],
+                    );
+                    return Ok(Field::Unknown);
+                }
+                other => other,
+            };
+            let facts = facts.map_err(|err| {
                 Diagnostics::from(
                     Diagnostic::error(
                         "KMS key not usable",
