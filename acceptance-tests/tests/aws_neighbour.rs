@@ -250,3 +250,56 @@ fn describe_volume_accounts(standin: &StandIn, snapshot: &str) -> Vec<String> {
         .filter_map(|p| p.user_id().map(str::to_owned))
         .collect()
 }
+
+/// `examples/aws-provider-interop`: the real aws provider makes what a copy needs and uses (the
+/// bake key whose policy holds `key_policy_statements`, the account's key for copies, the
+/// importer role with the documented copy policy, a launch template launching the copy) in one
+/// configuration with ours; it applies, plans empty and destroys to nothing.
+#[test]
+fn a_mixed_configuration_applies_plans_empty_and_destroys() {
+    let Some(mirror) = mirror_or_skip("a_mixed_configuration_applies_plans_empty_and_destroys")
+    else {
+        return;
+    };
+    let standin = StandIn::start();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let wd = workdir(&standin, ACCOUNT_B);
+    // The example's aws provider blocks, pointed at the stand-in (an override file, as a user
+    // would point them at a local endpoint).
+    wd.write(
+        "stand_in_override.tf",
+        &format!(
+            "{}{}",
+            provider_block(&standin, ACCOUNT_B, None),
+            provider_block(&standin, ACCOUNT_A, Some("bake"))
+        ),
+    );
+    wd.write(
+        "terraform.tfvars",
+        &format!(
+            "account_id      = \"{ACCOUNT_B}\"\nbake_account_id = \"{ACCOUNT_A}\"\nsource_ami_id   = \"{}\"\n",
+            source.image_id
+        ),
+    );
+    let wd = wd.with_aws_provider(&mirror, &example("aws-provider-interop/main.tf"));
+    wd.apply();
+    let copy = wd.resource_values("imagecopier_encrypted_ami_copy.app");
+    let id = copy["id"].as_str().expect("the copy").to_owned();
+    let template = wd.resource_values("aws_launch_template.app");
+    assert_eq!(template["image_id"], id.as_str(), "{template}");
+    let key = wd.resource_values("aws_kms_key.copies");
+    assert_eq!(
+        copy["kms_key_arn"], key["arn"],
+        "encrypted with the account's key"
+    );
+    let bake_key = wd.resource_values("aws_kms_key.bake");
+    let policy = bake_key["policy"].as_str().expect("the bake key's policy");
+    assert!(
+        policy.contains("ImageCopierAccountsUseKey")
+            && policy.contains(&format!("arn:aws:iam::{ACCOUNT_B}:root")),
+        "{policy}"
+    );
+    wd.assert_plan_empty();
+    wd.destroy();
+    assert_owns_nothing(&standin.ec2(ACCOUNT_B));
+}
