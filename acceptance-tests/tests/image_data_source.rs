@@ -167,21 +167,28 @@ fn no_match_fails_clearly_and_bad_owners_are_named() {
     );
 }
 
-#[test]
-fn example_follows_the_newest_shared_ami() {
-    // examples/data-sources/imagecopier_image: the copy follows the bake account's newest
-    // app AMI; a newer share replaces it, the new copy made before the old one goes.
-    let standin = StandIn::start();
-    let apps = shared_amis(&standin, "app", 2);
-    create_key(&standin, ACCOUNT_B, "alias/ami");
+/// examples/data-sources/imagecopier_image applied in ACCOUNT_B (with its key `alias/ami`),
+/// following ACCOUNT_A's app AMIs.
+fn applied_example(standin: &StandIn) -> acceptance_tests::Workdir {
+    create_key(standin, ACCOUNT_B, "alias/ami");
     let example = workspace_root().join("examples/data-sources/imagecopier_image/data-source.tf");
-    let wd = workdir(&standin, ACCOUNT_B);
+    let wd = workdir(standin, ACCOUNT_B);
     wd.write_main(&std::fs::read_to_string(&example).expect("the example"));
     wd.write(
         "terraform.tfvars",
         &format!("bake_account_id = \"{ACCOUNT_A}\"\n"),
     );
     wd.apply();
+    wd
+}
+
+#[test]
+fn example_follows_the_newest_shared_ami() {
+    // examples/data-sources/imagecopier_image: the copy follows the bake account's newest
+    // app AMI; a newer share replaces it, the new copy made before the old one goes.
+    let standin = StandIn::start();
+    let apps = shared_amis(&standin, "app", 2);
+    let wd = applied_example(&standin);
     let outputs = wd.output_json();
     assert_eq!(outputs["source_ami_id"]["value"], apps[1].image_id.as_str());
     let first_copy = outputs["copy_id"]["value"]
@@ -228,15 +235,7 @@ fn example_follows_the_newest_shared_ami() {
 fn account_repo_destroys_after_the_share_is_revoked() {
     let standin = StandIn::start();
     let apps = shared_amis(&standin, "app", 1);
-    create_key(&standin, ACCOUNT_B, "alias/ami");
-    let example = workspace_root().join("examples/data-sources/imagecopier_image/data-source.tf");
-    let wd = workdir(&standin, ACCOUNT_B);
-    wd.write_main(&std::fs::read_to_string(&example).expect("the example"));
-    wd.write(
-        "terraform.tfvars",
-        &format!("bake_account_id = \"{ACCOUNT_A}\"\n"),
-    );
-    wd.apply();
+    let wd = applied_example(&standin);
     // The bake account stops sharing.
     let bake = standin.ec2(ACCOUNT_A);
     bake.change_launch_permission(&apps[0].image_id, ACCOUNT_B, false);
