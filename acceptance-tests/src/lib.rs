@@ -20,6 +20,7 @@
 
 mod aws;
 pub mod aws_provider;
+mod backend;
 pub mod clock;
 mod commands;
 pub mod copies;
@@ -29,12 +30,14 @@ pub mod plan_json;
 mod process;
 mod provider;
 mod standin;
+pub mod strict;
 mod terraform;
 mod workdir;
 
 use std::path::PathBuf;
 
 pub use aws::{image_tag, snapshot_ids, Ec2, SeededAmi};
+pub use backend::{backend, is_strict, needs_admin, Admin, Backend, BACKEND_VARIABLE};
 pub use commands::{PLAN_HAS_CHANGES, PLAN_NO_CHANGES};
 pub use fault::Fault;
 pub use process::{RunOutput, RunningProcess};

@@ -7,13 +7,16 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use crate::backend::is_strict;
 use crate::process::signal_process;
+use crate::strict::StrictAccounts;
 use crate::{venv_python, workspace_root, Fault};
 
 /// How long the server may take to write its port file.
@@ -33,11 +36,14 @@ pub struct StandIn {
     endpoint: String,
     agent: ureq::Agent,
     dir: TempDir,
+    /// In strict mode, the roles and profiles the harness has made (see `strict.rs`).
+    strict: Option<Arc<StrictAccounts>>,
 }
 
 impl StandIn {
-    /// Starts a stand-in on 127.0.0.1 and waits until it listens. Panics with the server's output
-    /// if it exits or does not become ready within 30 seconds.
+    /// Starts a stand-in on 127.0.0.1 and waits until it listens, strict when the backend is
+    /// (`IMAGECOPIER_ACC_BACKEND`). Panics with the server's output if it exits or does not
+    /// become ready within 30 seconds.
     pub fn start() -> Self {
         let root = workspace_root();
         let dir = tempfile::Builder::new()
@@ -57,6 +63,7 @@ impl StandIn {
                 "--port-file",
             ])
             .arg(&port_file)
+            .args(is_strict().then_some("--strict"))
             .env("PYTHONPATH", root.join("acceptance-tests/standin"))
             .current_dir(dir.path())
             .stdin(Stdio::null())
@@ -83,15 +90,24 @@ impl StandIn {
             endpoint: String::new(),
             agent,
             dir,
+            strict: None,
         };
         let port = standin.wait_for_port(&port_file);
         standin.endpoint = format!("http://127.0.0.1:{port}");
+        if is_strict() {
+            standin.strict = Some(Arc::new(StrictAccounts::new(&standin.endpoint)));
+        }
         standin
     }
 
     /// The base URL for AWS clients, such as `http://127.0.0.1:40123`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// In strict mode, what the harness has made through IAM (roles, profiles); `None` otherwise.
+    pub fn strict(&self) -> Option<&Arc<StrictAccounts>> {
+        self.strict.as_ref()
     }
 
     /// Forgets all AWS resources, faults, configuration and call counts.
@@ -255,7 +271,16 @@ impl StandIn {
     }
 
     /// Sends an admin request and returns the body; panics unless the answer is 2xx.
+    ///
+    /// In strict mode there are no admin routes: a test reaching one fails here, loudly, unless
+    /// it declared what it needs with `needs_admin` (and so never ran in strict).
     pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> String {
+        assert!(
+            self.strict.is_none(),
+            "{method} {path}: this test reached a stand-in admin route in strict mode, where AWS \
+             has none; if it cannot do without, declare it at its start with \
+             `if needs_admin(&[Admin::...]) {{ return; }}`"
+        );
         let url = format!("{}{path}", self.endpoint);
         let result = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),

@@ -7,11 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tempfile::TempDir;
 
 use crate::process::{RunOutput, RunningProcess};
+use crate::strict::{self, StrictAccounts};
 use crate::{provider_dir, StandIn, Terraform, REGION};
 
 /// The default limit for one Terraform command. Generous, because CI's two cores may be busy
@@ -21,6 +23,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The `terraform` block a configuration needs to find this provider.
 const REQUIRED_PROVIDERS: &str =
     "terraform {\n  required_providers {\n    imagecopier = { source = \"imagecopier/imagecopier\" }\n  }\n}\n";
+
+/// The AWS config file holding the strict accounts' profiles, inside the workdir.
+const STRICT_AWS_CONFIG: &str = "aws-config-strict";
 
 /// Inherited variables with these prefixes are removed from every Terraform run.
 const SCRUBBED_PREFIXES: &[&str] = &["AWS_", "TF_CLI_ARGS", "TF_VAR_"];
@@ -73,6 +78,9 @@ pub struct Workdir {
     /// Whether configurations get `versions.tf` declaring this provider (see
     /// [`Workdir::write_main`]); not for workdirs of built-ins only.
     with_provider: bool,
+    /// In strict mode, the stand-in's accounts: what this workdir writes or runs is scanned for
+    /// the accounts and roles it needs, and each run acts through a profile.
+    strict: Option<Arc<StrictAccounts>>,
 }
 
 impl Workdir {
@@ -109,6 +117,7 @@ impl Workdir {
             env: BTreeMap::new(),
             timeout: DEFAULT_TIMEOUT,
             with_provider: false,
+            strict: None,
         };
         workdir.write("terraform.rc", cli_config);
         let path = workdir.path().to_path_buf();
@@ -133,10 +142,17 @@ impl Workdir {
     }
 
     /// Points the AWS SDK in the provider at `standin`, acting as `account`, in [`REGION`].
+    ///
+    /// In strict mode the run acts through profile `imagecopier-acc-<account>` (a role of the
+    /// account, assumed with the account's root key from a `credential_process`), so the SDK's
+    /// profile chain and AssumeRole are exercised on every run.
     pub fn with_standin(mut self, standin: &StandIn, account: &str) -> Self {
         self.set_env("AWS_ENDPOINT_URL", standin.endpoint());
         self.set_env("AWS_REGION", REGION);
-        self.set_env("AWS_SECRET_ACCESS_KEY", "test");
+        self.strict = standin.strict().cloned();
+        if self.strict.is_none() {
+            self.set_env("AWS_SECRET_ACCESS_KEY", "test");
+        }
         self.set_aws_account(account);
         self
     }
@@ -163,9 +179,25 @@ impl Workdir {
         self.env.remove(key);
     }
 
-    /// Switches the credentials to `account` (the stand-in treats a 12-digit key as the account).
+    /// Switches the credentials to `account` (the stand-in treats a 12-digit key as the account;
+    /// in strict mode, to the account's profile).
     pub fn set_aws_account(&mut self, account: &str) {
-        self.set_env("AWS_ACCESS_KEY_ID", account);
+        let Some(accounts) = self.strict.clone() else {
+            self.set_env("AWS_ACCESS_KEY_ID", account);
+            return;
+        };
+        accounts.prepare_account(account);
+        self.write_profiles();
+        self.set_env("AWS_PROFILE", &strict::profile(account));
+    }
+
+    /// Rewrites the AWS config file holding every strict account's profiles.
+    fn write_profiles(&mut self) {
+        let Some(accounts) = self.strict.clone() else {
+            return;
+        };
+        let path = self.write(STRICT_AWS_CONFIG, &accounts.profiles());
+        self.set_env("AWS_CONFIG_FILE", &path.to_string_lossy());
     }
 
     /// The directory's path.
@@ -178,8 +210,12 @@ impl Workdir {
         &self.terraform
     }
 
-    /// Writes `contents` to `name` inside the workdir, creating parent directories.
+    /// Writes `contents` to `name` inside the workdir, creating parent directories. In strict
+    /// mode, the accounts and roles it names are made first (see `strict.rs`).
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        if let (Some(accounts), false) = (&self.strict, name == STRICT_AWS_CONFIG) {
+            accounts.prepare_for(contents);
+        }
         let path = self.path().join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
@@ -237,6 +273,12 @@ impl Workdir {
     /// Starts Terraform with exactly `args` as the leader of a new process group, for tests that
     /// interrupt it.
     pub fn spawn(&self, args: &[&str]) -> RunningProcess {
+        if let Some(accounts) = &self.strict {
+            accounts.prepare_for(&args.join(" "));
+            // A new account seen in the arguments needs its profiles too.
+            std::fs::write(self.path().join(STRICT_AWS_CONFIG), accounts.profiles())
+                .unwrap_or_else(|err| panic!("writing {STRICT_AWS_CONFIG}: {err}"));
+        }
         let mut command = self.terraform.command();
         command.args(args).current_dir(self.path());
         for (key, _) in std::env::vars_os() {
