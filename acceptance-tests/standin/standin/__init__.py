@@ -21,7 +21,7 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import (deprecation, ec2_copy, ec2_describe, ec2_fixes, images, kms_api,
+    from . import (consistency, deprecation, ec2_copy, ec2_describe, ec2_fixes, images, kms_api,
                    launch_templates, lifecycle, protection, tag_lookup, time_based)
 
     images.install()
@@ -35,6 +35,7 @@ def install_patches() -> None:
     launch_templates.install()
     kms_api.install()
     tag_lookup.install()
+    consistency.install()  # last: it wraps the layer's own versions of some actions
     _installed = True
 
 
@@ -46,9 +47,11 @@ def build_app(options=None):
     )
 
     from . import options as startup
+    from . import state
     from .app import StandinApp
 
     startup.configure(options or startup.Options())
+    state.reset()  # the starting copy duration and the random draws' seed come from the options
     install_patches()
     if startup.CURRENT.strict:
         from . import strict

@@ -35,7 +35,8 @@ def _config(body: dict) -> dict:
             value = float(body["copy_duration_seconds"])
             if value < 0:
                 raise BadRequest("copy_duration_seconds must be >= 0")
-            state.STATE.copy_duration_seconds = value
+            # One value: every copy takes it (a --copy-duration range ends here).
+            state.STATE.copy_duration_seconds = state.STATE.copy_duration_max_seconds = value
         if "concurrent_snapshot_copies" in body:
             limit = body["concurrent_snapshot_copies"]
             if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
@@ -44,6 +45,8 @@ def _config(body: dict) -> dict:
             state.STATE.concurrent_snapshot_copies = limit or None
         return {
             "copy_duration_seconds": state.STATE.copy_duration_seconds,
+            # Read-only: the upper end of a --copy-duration range (else the same value).
+            "copy_duration_max_seconds": state.STATE.copy_duration_max_seconds,
             "concurrent_snapshot_copies": state.STATE.concurrent_snapshot_copies,
         }
 

@@ -8,18 +8,24 @@ never reach moto.
 In strict mode (options.py) there is no admin API, nor moto's own
 /moto-api/: both answer 404. Every AWS request passes strict mode's gate
 (strict/gate.py) before it reaches the layer and moto.
+
+With --ec2-token-buckets an EC2 request whose bucket is empty is answered
+RequestLimitExceeded here (throttling.py), before the gate and moto. A KMS
+request's GrantTokens are kept for the grant checks it leads to
+(kms_grants.REQUEST_TOKENS, for --consistency-lag).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import socket
 import struct
 import time
 from typing import Any
 
-from . import admin, kms_api, lifecycle, protocols, rbin, state
+from . import admin, kms_api, kms_grants, lifecycle, protocols, rbin, state, throttling
 from .accounts import access_key_of, account_of, is_account_id
 from .errors import (
     JSON_CONTENT_TYPE,
@@ -75,12 +81,40 @@ class StandinApp:
         with LOCK:
             state.STATE.count_call(account, request.action)
             fault = state.STATE.pick_fault(request.action, account, request.params)
-            state.STATE.log_call(_log_entry(account, request, fault))
+            # A call a fault answers never reached EC2, so it takes no token.
+            answered_by_fault = fault is not None and bool(fault.error_code or fault.drop_connection)
+            throttled = (not answered_by_fault and request.protocol == protocols.EC2 and throttling.enabled()
+                         and not throttling.admit(account, request.region, request.action, request.params))
+            state.STATE.log_call(_log_entry(account, request, fault, throttled))
         if fault is not None:
             answered = _apply_fault(fault, environ, start_response, request)
             if answered is not None:
                 return answered
+        if throttled:
+            return _respond_error(start_response, 503, "Service Unavailable",
+                                  ec2_error_body("RequestLimitExceeded", throttling.MESSAGE))
+        if request.protocol == protocols.JSON:
+            return self._with_grant_tokens(body, lambda: self._forward(environ, start_response, request,
+                                                                        account, body, gate))
+        return self._forward(environ, start_response, request, account, body, gate)
 
+    @staticmethod
+    def _with_grant_tokens(body: bytes, serve):
+        """Serve with the request's GrantTokens known to the grant checks."""
+        try:
+            document = json.loads(body) if body.strip() else {}
+            tokens = document.get("GrantTokens") if isinstance(document, dict) else None
+        except ValueError:
+            tokens = None
+        names = frozenset(t for t in tokens if isinstance(t, str)) if isinstance(tokens, list) else frozenset()
+        reset = kms_grants.REQUEST_TOKENS.set(names)
+        try:
+            return serve()
+        finally:
+            kms_grants.REQUEST_TOKENS.reset(reset)
+
+    def _forward(self, environ, start_response, request: protocols.Request, account: str, body: bytes, gate):
+        """The gate (strict mode), the layer's own answers, then moto."""
         with LOCK:
             lifecycle.tick()
             if gate is not None:
@@ -108,9 +142,11 @@ _LISTS = {
 }
 
 
-def _log_entry(account: str, request: protocols.Request, fault: Fault | None) -> dict[str, Any]:
+def _log_entry(account: str, request: protocols.Request, fault: Fault | None,
+               throttled: bool = False) -> dict[str, Any]:
     """One call for GET /_standin/call_log. `faulted`: a fault answered or dropped
-    it (a latency-only fault lets it through, so it is not faulted)."""
+    it (a latency-only fault lets it through, so it is not faulted); `throttled`:
+    --ec2-token-buckets answered it RequestLimitExceeded."""
     entry: dict[str, Any] = {
         "t": state.now(),
         "wall": state.epoch_now(),
@@ -119,6 +155,7 @@ def _log_entry(account: str, request: protocols.Request, fault: Fault | None) ->
         "service": request.service,
         "action": request.action,
         "faulted": fault is not None and bool(fault.error_code or fault.drop_connection),
+        "throttled": throttled,
     }
     lists = _LISTS.get(request.action or "")
     if lists is not None:
@@ -147,6 +184,11 @@ def _describe_size(params: dict[str, str], lists: dict[str, str]) -> dict[str, A
     counts["max_results"] = int(raw) if raw is not None and raw.isdigit() else raw
     counts["next_token"] = bool(params.get("NextToken"))
     return counts
+
+
+def _respond_error(start_response, status: int, reason: str, body: bytes) -> list[bytes]:
+    start_response(f"{status} {reason}", [("Content-Type", XML_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _read_body(environ) -> bytes:

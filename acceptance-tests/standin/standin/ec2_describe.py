@@ -36,7 +36,7 @@ from moto.ec2.models.amis import Ami
 from moto.ec2.responses import EC2Response
 from moto.ec2.utils import generic_filter
 
-from . import paging
+from . import consistency, paging
 from .deprecation import hidden_from
 from .errors import ec2_error
 from .sharing import explicitly_launchable, image_snapshot_ids, visible_images, visible_snapshots
@@ -52,23 +52,25 @@ def _selves(values: list[str], account: str) -> list[str]:
 def _executable_by(ami: Any, user: str, account: str) -> bool:
     """ExecutableUsers entry `user` (already `self`-resolved) selects `ami`."""
     if user == "all":
-        return bool(ami.is_public)
+        return consistency.is_public(ami)
     if user == account:
         # Shared with the caller by id, organization or OU; the caller's own
         # AMIs are not "shared with" it (User Guide, "Find shared AMIs").
         return ami.owner_id != account and explicitly_launchable(ami, user)
     # Another account: only an explicit grant to that id, and only on AMIs
     # whose launch permissions the caller can see (its own).
-    return ami.owner_id == account and any(p.get("UserId") == user for p in ami.launch_permissions)
+    return ami.owner_id == account and any(
+        p.get("UserId") == user for p in consistency.launch_permissions(ami))
 
 
 def _restorable_by(snapshot: Any, user: str, account: str) -> bool:
     """RestorableByUserIds entry `user` (already `self`-resolved) selects `snapshot`."""
+    users, groups = consistency.volume_permissions(snapshot)
     if user == "all":
-        return "all" in snapshot.create_volume_permission_groups
+        return "all" in groups
     if user == account:
-        return snapshot.owner_id == account or account in snapshot.create_volume_permission_userids
-    return snapshot.owner_id == account and user in snapshot.create_volume_permission_userids
+        return snapshot.owner_id == account or account in users
+    return snapshot.owner_id == account and user in users
 
 
 def describe_images(self: EC2Response) -> ActionResult:
@@ -80,7 +82,11 @@ def describe_images(self: EC2Response) -> ActionResult:
     include_deprecated = self._get_bool_param("IncludeDeprecated", False)
     include_disabled = self._get_bool_param("IncludeDisabled", False)
     size = paging.page_size(self._get_param("MaxResults"), "imagesSet" if ami_ids else None)
+    # A new AMI is not seen until its write is; a deregistered one still is
+    # until its deregistration is (consistency.py).
     images = visible_images(account, self.region, backend)
+    images += consistency.deregistered_images(account, self.region, backend)
+    images = [ami for ami in images if consistency.visible(ami)]
     if not include_disabled:
         images = [ami for ami in images if ami.state != "disabled"]
 
@@ -124,7 +130,8 @@ def describe_snapshots(self: EC2Response) -> ActionResult:
     owners = _selves(self._get_param("OwnerIds", []), account)
     restorable_by = _selves(self._get_param("RestorableByUserIds", []), account)
     size = paging.page_size(self._get_param("MaxResults"), "snapshotSet" if snapshot_ids else None)
-    snapshots: list[Any] = visible_snapshots(account, self.region, self.ec2_backend)
+    snapshots: list[Any] = [s for s in visible_snapshots(account, self.region, self.ec2_backend)
+                            if consistency.visible(s)]
 
     if snapshot_ids:
         snapshots = [s for s in snapshots if s.id in snapshot_ids]

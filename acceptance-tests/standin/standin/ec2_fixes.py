@@ -11,7 +11,7 @@ from moto.ec2.models.elastic_block_store import EBSBackend
 from moto.ec2.responses import EC2Response
 from moto.kms import kms_backends
 
-from . import images, protection, state, tag_rules
+from . import consistency, images, protection, state, tag_rules
 from .errors import ec2_error
 from .sharing import image_snapshot_ids
 
@@ -29,13 +29,15 @@ def get_snapshot(self: Any, snapshot_id: str) -> Any:
 
 
 def delete_snapshot(self: Any, snapshot_id: str) -> Any:
-    """DeleteSnapshot: InvalidSnapshot.InUse while any registered AMI uses it."""
+    """DeleteSnapshot: InvalidSnapshot.InUse while any registered AMI uses it,
+    or a deregistered one that is still listed (consistency.py)."""
     snapshot = get_snapshot(self, snapshot_id)
-    for ami in self.amis.values():
-        if snapshot_id in image_snapshot_ids(ami):
-            raise ec2_error(
-                "InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {ami.id}"
-            )
+    holder = next((ami.id for ami in self.amis.values() if snapshot_id in image_snapshot_ids(ami)),
+                  None) or consistency.deregistered_holder(self.account_id, self.region_name, snapshot_id)
+    if holder is not None:
+        raise ec2_error(
+            "InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {holder}"
+        )
     return self.snapshots.pop(snapshot_id)
 
 
@@ -49,11 +51,15 @@ def create_snapshot(self: Any, volume_id: str, description: str, *args: Any, **k
 
 
 def describe_image_attribute(self: Any, ami_id: str, attribute_name: str) -> Any:
-    """A missing AMI is InvalidAMIID.NotFound, not a KeyError (HTTP 500) as in moto."""
+    """A missing AMI is InvalidAMIID.NotFound, not a KeyError (HTTP 500) as in
+    moto; so is one not seen yet, whose launch permissions are as readers see
+    them (consistency.py)."""
     if not ami_id or not ami_id.startswith("ami-"):
         raise MalformedAMIIdError([ami_id])
-    if ami_id not in self.amis:
+    if ami_id not in self.amis or not consistency.visible(self.amis[ami_id]):
         raise InvalidAMIIdError(ami_id)
+    if attribute_name == "launch_permissions":
+        return consistency.launch_permissions(self.amis[ami_id])
     return getattr(self.amis[ami_id], attribute_name)
 
 
@@ -146,7 +152,8 @@ def _delete_outcome(backend: Any, snapshot_id: str) -> str:
     POST /_standin/snapshot_delete_result hook (missing-permissions,
     internal-error, client-error) when one is armed for it: the snapshot then
     stays, as AWS leaves a snapshot it failed to delete."""
-    in_use = any(snapshot_id in image_snapshot_ids(a) for a in backend.amis.values())
+    in_use = any(snapshot_id in image_snapshot_ids(a) for a in backend.amis.values()) or bool(
+        consistency.deregistered_holder(backend.account_id, backend.region_name, snapshot_id))
     if in_use or snapshot_id not in backend.snapshots:
         return "skipped"
     injected = state.STATE.take_snapshot_delete_result(snapshot_id)

@@ -106,7 +106,7 @@ def _decide(caller: str, key: Any, action: str, encryption_context: dict | None,
     if decision is not None:
         return decision
     operation = action.split(":", 1)[-1]
-    for grant in kms_grants.grants_on(key.arn):
+    for grant in kms_grants.effective_on(key.arn):
         if grant.grantee_principal != root_arn(caller) or operation not in grant.operations:
             continue
         if grant_covers is not None and not grant_covers(grant):

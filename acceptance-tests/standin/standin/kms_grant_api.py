@@ -79,7 +79,7 @@ def create_grant(caller: str, region: str, doc: dict) -> dict:
 def list_grants(caller: str, region: str, doc: dict) -> dict:
     key = _key(caller, region, doc)
     check(caller, key, "kms:ListGrants")
-    grants = [g for g in kms_grants.grants_on(key.arn)
+    grants = [g for g in kms_grants.effective_on(key.arn)
               if doc.get("GrantId") in (None, g.grant_id)
               and doc.get("GranteePrincipal") in (None, g.grantee_principal)]
     return _page(grants, doc)
@@ -87,7 +87,7 @@ def list_grants(caller: str, region: str, doc: dict) -> dict:
 
 def list_retirable_grants(caller: str, region: str, doc: dict) -> dict:
     retiring = _principal(doc, "RetiringPrincipal", required=True)
-    return _page([g for g in kms_grants.all_grants()
+    return _page([g for g in kms_grants.effective_on(None)
                   if g.region == region and g.retiring_principal == retiring], doc)
 
 

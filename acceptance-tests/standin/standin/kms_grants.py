@@ -4,16 +4,28 @@ moto's grants live on moto's per-account Key objects, answer only callers
 in the key's account and carry neither IssuingAccount nor CreationDate, so
 the layer keeps every grant itself, for all accounts and Regions, in
 creation order; reset forgets them with the rest of the layer state.
+
+With `--consistency-lag` (consistency.py) a grant takes effect, for use
+and for ListGrants / ListRetirableGrants (`effective_on`), only once its
+creation is seen, and a retired or revoked one keeps allowing and being
+listed until its removal is seen. A request carrying one of a grant's
+tokens (GrantTokens) may use a grant not seen yet ("Using a grant token").
+What the writer side sees (`grants_on`: a retry of CreateGrant, RetireGrant
+and RevokeGrant by id or token, the admin view) is the grants not removed.
 """
 
 from __future__ import annotations
 
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import state
+from . import consistency, state
 from .kms_keys import root_arn
+
+# The GrantTokens of the KMS request being served (app.py sets them).
+REQUEST_TOKENS: ContextVar[frozenset[str]] = ContextVar("standin_grant_tokens", default=frozenset())
 
 
 @dataclass
@@ -31,15 +43,37 @@ class Grant:
     creation_date: float  # seconds since the epoch, on the stand-in's clock
     seq: int  # creation order, which ListGrants pages by
     tokens: set[str] = field(default_factory=set)
+    # consistency.py: when the creation is seen (state.wall_now seconds), and the
+    # removal (None: not retired or revoked).
+    visible_at: float = 0.0
+    gone_at: float | None = None
 
 
 def grants_on(key_arn: str) -> list[Grant]:
-    """The grants on one key, oldest first."""
-    return [g for g in list(state.STATE.kms_grants.values()) if g.key_arn == key_arn]
+    """The grants on one key not retired or revoked, oldest first."""
+    return [g for g in all_grants() if g.key_arn == key_arn]
 
 
 def all_grants() -> list[Grant]:
-    return list(state.STATE.kms_grants.values())
+    return [g for g in list(state.STATE.kms_grants.values()) if g.gone_at is None]
+
+
+def effective_on(key_arn: str | None) -> list[Grant]:
+    """The grants in effect on one key (None: on every key), oldest first: a
+    grant whose creation is seen and whose removal is not, or one the request
+    names by a token. Removals that are seen are forgotten here."""
+    moment = consistency.now()
+    tokens = REQUEST_TOKENS.get()
+    effective = []
+    for grant in list(state.STATE.kms_grants.values()):
+        if grant.gone_at is not None and grant.gone_at <= moment:
+            state.STATE.kms_grants.pop(grant.grant_id, None)
+            continue
+        if key_arn is not None and grant.key_arn != key_arn:
+            continue
+        if grant.visible_at <= moment or (grant.gone_at is None and tokens & grant.tokens):
+            effective.append(grant)
+    return effective
 
 
 def add(key: Any, caller: str, grantee: str, operations: list[str], name: str,
@@ -51,6 +85,7 @@ def add(key: Any, caller: str, grantee: str, operations: list[str], name: str,
         region=key.region, grantee_principal=grantee, operations=list(operations), name=name,
         retiring_principal=retiring, issuing_account=caller, constraints=constraints,
         creation_date=state.wall_now().timestamp(), seq=state.STATE.kms_grant_seq,
+        visible_at=consistency.stamp() if consistency.enabled() else 0.0,
     )
     state.STATE.kms_grants[grant.grant_id] = grant
     return grant
@@ -66,11 +101,15 @@ def new_token(grant: Grant) -> str:
 
 
 def by_token(token: str) -> Grant | None:
+    """The grant (not retired or revoked) a token names."""
     return next((g for g in all_grants() if token in g.tokens), None)
 
 
 def remove(grant: Grant) -> None:
-    state.STATE.kms_grants.pop(grant.grant_id, None)
+    if consistency.enabled():
+        grant.gone_at = max(consistency.stamp(), grant.visible_at)
+    else:
+        state.STATE.kms_grants.pop(grant.grant_id, None)
 
 
 def list_entry(grant: Grant) -> dict[str, Any]:

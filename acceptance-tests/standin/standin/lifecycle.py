@@ -18,7 +18,7 @@ from typing import Any
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_block_store import Snapshot
 
-from . import state, time_based
+from . import state, time_based, timing
 from .errors import ec2_error
 from .state import CopyJob, now, quota_key
 
@@ -39,7 +39,8 @@ def start_copy(account: str, region: str, ami: Any, snapshots: list[Any],
         image_id=ami.id,
         snapshot_ids=[s.id for s in snapshots],
         started_at=started,
-        done_at=started + state.STATE.copy_duration_seconds,
+        done_at=started + timing.copy_seconds(state.STATE.copy_duration_seconds,
+                                              state.STATE.copy_duration_max_seconds),
         failure=state.STATE.fail_next_copy,
         completion_duration_minutes=completion_duration_minutes,
     )

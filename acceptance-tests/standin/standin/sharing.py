@@ -35,24 +35,28 @@ def _org_grants(perm: dict[str, str], account: str) -> bool:
 
 
 def explicitly_launchable(ami: Any, account: str) -> bool:
-    """Launch permission granted to `account` by id, organization or OU."""
+    """Launch permission granted to `account` by id, organization or OU (as
+    readers see the permissions: consistency.py)."""
+    from .consistency import launch_permissions
+
     return any(
         perm.get("UserId") == account or _org_grants(perm, account)
-        for perm in ami.launch_permissions
+        for perm in launch_permissions(ami)
     )
 
 
 def can_launch(ami: Any, account: str) -> bool:
-    return ami.owner_id == account or ami.is_public or explicitly_launchable(ami, account)
+    from .consistency import is_public
+
+    return ami.owner_id == account or is_public(ami) or explicitly_launchable(ami, account)
 
 
 def can_restore(snapshot: Any, account: str) -> bool:
     """createVolumePermission: the owner, an explicit grant, or group `all`."""
-    return (
-        snapshot.owner_id == account
-        or account in snapshot.create_volume_permission_userids
-        or "all" in snapshot.create_volume_permission_groups
-    )
+    from .consistency import volume_permissions
+
+    users, groups = volume_permissions(snapshot)
+    return snapshot.owner_id == account or account in users or "all" in groups
 
 
 def image_snapshot_ids(ami: Any) -> list[str]:

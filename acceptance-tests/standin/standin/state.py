@@ -5,7 +5,9 @@ test configuration, injected faults, call counts and the call log,
 organization membership, in-flight copies and the snapshot-copy quota's
 counters, CopyImage idempotency tokens, the clock offset, armed
 DeleteAssociatedSnapshots results, Recycle Bin retention rules (moto has
-no Recycle Bin) and KMS grants (kms_grants.py). `reset()` empties it all.
+no Recycle Bin), KMS grants (kms_grants.py), the consistency lag's pending
+writes (consistency.py) and the EC2 token buckets (throttling.py).
+`reset()` empties it all.
 """
 
 from __future__ import annotations
@@ -87,9 +89,20 @@ def quota_key(account: str, region: str) -> str:
     return f"{account}/{region}"
 
 
+def _start_copy_duration() -> tuple[float, float]:
+    """(min, max) seconds a copy stays pending at start-up and after a reset:
+    `--copy-duration` if given, else DEFAULT_COPY_DURATION_SECONDS."""
+    from . import options
+
+    return options.CURRENT.copy_duration_seconds or (DEFAULT_COPY_DURATION_SECONDS,) * 2
+
+
 @dataclass
 class State:
-    copy_duration_seconds: float = DEFAULT_COPY_DURATION_SECONDS
+    # How long a copy stays pending: a random time in [copy_duration_seconds,
+    # copy_duration_max_seconds] (the same value unless --copy-duration gave a range).
+    copy_duration_seconds: float = field(default_factory=lambda: _start_copy_duration()[0])
+    copy_duration_max_seconds: float = field(default_factory=lambda: _start_copy_duration()[1])
     # Snapshot copies one account may have in flight into one Region; None is unlimited.
     concurrent_snapshot_copies: int | None = DEFAULT_CONCURRENT_SNAPSHOT_COPIES
     faults: list[Fault] = field(default_factory=list)
@@ -123,6 +136,15 @@ class State:
     # grant id -> kms_grants.Grant, in creation order; the counter numbers them.
     kms_grants: dict[str, Any] = field(default_factory=dict)
     kms_grant_seq: int = 0
+    # consistency.py: (kind, account, region, resource id) -> [(visible at, value), ...],
+    # the writes readers do not see yet, oldest first, and deregistered AMIs still
+    # listed: (account, region) -> {image id: (Ami, listed until)}.
+    pending_views: dict[tuple[str, str, str, str], list[tuple[float, Any]]] = field(default_factory=dict)
+    deregistered: dict[tuple[str, str], dict[str, tuple[Any, float]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    # throttling.py: (account, region, bucket name) -> (tokens, monotonic time of that count).
+    token_buckets: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
 
     def count_call(self, account: str, action: str) -> None:
         self.calls[account][action] += 1
@@ -169,10 +191,14 @@ STATE = State()
 
 
 def reset() -> None:
-    """Forget all layer state (moto itself is reset by the caller)."""
+    """Forget all layer state (moto itself is reset by the caller) and start
+    the timing flags' random draws again from --seed."""
     global STATE
+    from . import timing
+
     with LOCK:
         STATE = State()
+        timing.reseed()
 
 
 def now() -> float:

@@ -23,6 +23,8 @@ from typing import Any
 from moto.ec2.models.tags import TagBackend
 from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
 
+from . import consistency
+
 _moto_describe_tags = TagBackend.describe_tags
 _WILDCARDS = frozenset("*?[")
 
@@ -42,7 +44,8 @@ def describe_tags(self: Any, filters: dict[str, list[str]] | None = None) -> lis
     if resource_id is None:
         return _moto_describe_tags(self, filters)
     # .get: the store is a defaultdict, and a lookup must not add an entry.
-    tags = self.tags.get(resource_id, {})
+    # Tag writes not seen yet are not seen here either (consistency.py).
+    tags = consistency.tags(self, resource_id, self.tags.get(resource_id, {}))
     resource_type = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
     return [
         {"resource_id": resource_id, "key": key, "value": value, "resource_type": resource_type}

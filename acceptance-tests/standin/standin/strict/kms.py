@@ -131,7 +131,7 @@ def _grant(principal: Principal, key: Any, action: str, covers: Callable[[Any], 
     its account's root, else None."""
     operation = action.split(":", 1)[-1]
     found = None
-    for grant in kms_grants.grants_on(key.arn):
+    for grant in kms_grants.effective_on(key.arn):
         if operation not in grant.operations or (covers is not None and not covers(grant)):
             continue
         if operation in CONTEXT_OPERATIONS and not constraint_met(grant.constraints, encryption_context):
