@@ -123,6 +123,15 @@ pub fn documented_actions(path: &Path) -> BTreeSet<String> {
 
 pub fn actions_in_markdown(markdown: &str, name: &str) -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
+    for policy in policies_in_markdown(markdown, name) {
+        collect_allowed(&policy, &mut actions);
+    }
+    actions
+}
+
+/// Every ```json block of a markdown file, parsed; panics on one that is not JSON.
+pub fn policies_in_markdown(markdown: &str, name: &str) -> Vec<Value> {
+    let mut policies = Vec::new();
     // The text of the ```json block being read, if inside one.
     let mut block: Option<String> = None;
     for line in markdown.lines() {
@@ -136,7 +145,7 @@ pub fn actions_in_markdown(markdown: &str, name: &str) -> BTreeSet<String> {
             Some(text) if fence == "```" => {
                 let policy: Value = serde_json::from_str(&text)
                     .unwrap_or_else(|err| panic!("{name}: a ```json block is not JSON: {err}"));
-                collect_allowed(&policy, &mut actions);
+                policies.push(policy);
             }
             Some(mut text) => {
                 text.push_str(line);
@@ -145,7 +154,7 @@ pub fn actions_in_markdown(markdown: &str, name: &str) -> BTreeSet<String> {
             }
         }
     }
-    actions
+    policies
 }
 
 fn collect_allowed(policy: &Value, actions: &mut BTreeSet<String>) {
