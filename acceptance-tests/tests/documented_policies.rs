@@ -134,6 +134,7 @@ struct Example {
     standin: StandIn,
     wd: Workdir,
     target_keys: [String; 2],
+    source_ami: String,
 }
 
 fn example_on(docs: &Documented) -> Example {
@@ -190,6 +191,7 @@ fn example_on(docs: &Documented) -> Example {
         standin,
         wd,
         target_keys,
+        source_ami: ami.image_id,
     }
 }
 
@@ -261,6 +263,19 @@ fn fails_without(edit: impl FnOnce(&mut Documented), action: &str) {
             "a refused apply left copies in {account}: {left:?}"
         );
     }
+    // Whatever the refused apply did make is in the state: destroy takes it all away.
+    example
+        .wd
+        .run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+        .assert_success();
+    let (accounts, _) = example
+        .standin
+        .ec2(ACCOUNT_A)
+        .launch_permissions(&example.source_ami);
+    assert!(
+        accounts.is_empty(),
+        "launch permissions left after destroy: {accounts:?}"
+    );
 }
 
 #[test]

@@ -15,6 +15,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use super::denied;
+
 /// How much of an unreadable answer's body an error shows: enough to
 /// recognise an HTML error page or a proxy's message, short enough to read.
 const UNREADABLE_BODY_PREFIX: usize = 200;
@@ -213,14 +215,19 @@ impl AwsError {
         context: impl Into<String>,
         err: &(impl ProvideErrorMetadata + StdError),
     ) -> Self {
+        let code = err.code().map(str::to_owned);
+        let message = match err.message() {
+            Some(message) => code
+                .as_deref()
+                .and_then(|code| denied::explain(code, message))
+                .unwrap_or_else(|| message.to_owned()),
+            None => DisplayErrorContext(err).to_string(),
+        };
         Self {
             kind,
             context: context.into(),
-            code: err.code().map(str::to_owned),
-            message: match err.message() {
-                Some(message) => message.to_owned(),
-                None => DisplayErrorContext(err).to_string(),
-            },
+            code,
+            message,
         }
     }
 

@@ -10,6 +10,7 @@ mod clients;
 mod config;
 pub mod copy;
 pub mod copy_slots;
+mod denied;
 pub mod deregister;
 mod errors;
 mod identity;
