@@ -331,6 +331,17 @@ impl Ec2 {
         .unwrap_or_else(|err| panic!("ModifyImageAttribute {image_id}: {}", describe(&err)));
     }
 
+    /// Turns off block public access for AMIs in this account and Region, as an owner must before
+    /// making an AMI public (EC2 User Guide, "Block public access to your AMIs": on by default in
+    /// new accounts). Only the strict stand-in models it, so elsewhere this does nothing.
+    pub fn allow_public_images(&self) {
+        if !crate::is_strict() {
+            return;
+        }
+        self.block_on(self.client.disable_image_block_public_access().send())
+            .unwrap_or_else(|err| panic!("DisableImageBlockPublicAccess: {}", describe(&err)));
+    }
+
     /// The AMIs this account owns.
     pub fn owned_images(&self) -> Vec<Image> {
         let result = self.block_on(self.client.describe_images().owners("self").send());

@@ -60,6 +60,9 @@ pub enum Admin {
     Organizations,
     /// Forgetting everything (`/_standin/reset`).
     Reset,
+    /// Reading the stand-in's own records, such as every KMS grant of every account
+    /// (`/_standin/kms_grants`).
+    Inspection,
 }
 
 impl Admin {
@@ -74,6 +77,7 @@ impl Admin {
             Admin::SnapshotDeleteResult => "choosing a snapshot's DeregisterImage result",
             Admin::Organizations => "placing a chosen account in an organization",
             Admin::Reset => "resetting the stand-in",
+            Admin::Inspection => "reading the stand-in's own records",
         }
     }
 }

@@ -29,6 +29,30 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// Action-name prefixes of calls that only read.
 const READ_ONLY_PREFIXES: &[&str] = &["Describe", "Get", "List"];
 
+/// The strict tier's start-up flags: `--strict`, and with `IMAGECOPIER_ACC_LAG=<seconds>` the
+/// consistency lag AWS documents for reads after writes (`--consistency-lag`), and with
+/// `IMAGECOPIER_ACC_COPY_DURATION=<min-max>` copies that take that long (`--copy-duration`).
+/// Nothing in the default tier.
+fn strict_timing_flags() -> Vec<String> {
+    if !is_strict() {
+        return Vec::new();
+    }
+    let mut flags = vec!["--strict".to_string()];
+    let from = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(lag) = from(LAG_VARIABLE) {
+        flags.extend(["--consistency-lag".to_string(), lag]);
+    }
+    if let Some(duration) = from(COPY_DURATION_VARIABLE) {
+        flags.extend(["--copy-duration".to_string(), duration]);
+    }
+    flags
+}
+
+/// Seconds of eventual-consistency lag for the strict tier.
+pub(crate) const LAG_VARIABLE: &str = "IMAGECOPIER_ACC_LAG";
+/// `MIN-MAX` seconds each copy takes in the strict tier.
+pub(crate) const COPY_DURATION_VARIABLE: &str = "IMAGECOPIER_ACC_COPY_DURATION";
+
 /// A running stand-in server on a free loopback port, stopped when dropped.
 #[derive(Debug)]
 pub struct StandIn {
@@ -63,7 +87,7 @@ impl StandIn {
                 "--port-file",
             ])
             .arg(&port_file)
-            .args(is_strict().then_some("--strict"))
+            .args(strict_timing_flags())
             .env("PYTHONPATH", root.join("acceptance-tests/standin"))
             .current_dir(dir.path())
             .stdin(Stdio::null())

@@ -101,17 +101,32 @@ impl StrictAccounts {
     }
 
     /// The AWS config file making profile `imagecopier-acc-<account>` act as [`TERRAFORM_ROLE`]
-    /// of each account, through a `source_profile` whose `credential_process` gives the account's
-    /// root key.
+    /// of each account, through `source_profile` + `role_arn` from the user's profile in
+    /// [`StrictAccounts::credentials`].
     pub fn profiles(&self) -> String {
+        let made = self.lock();
+        let mut text = String::new();
+        for account in made.keys.keys() {
+            text.push_str(&format!(
+                "[profile {name}]\nrole_arn = arn:aws:iam::{account}:role/{TERRAFORM_ROLE}\nsource_profile = {user}\nrole_session_name = imagecopier-acc\n\n",
+                name = profile(account),
+                user = user_profile(account),
+            ));
+        }
+        text
+    }
+
+    /// The shared credentials file holding each account's [`TERRAFORM_USER`] key. A file rather
+    /// than `credential_process`: the aws provider 5.100.0 (its SDK v1 session) cannot assume a
+    /// role from a source profile whose credentials come from a process ("source profile ... has
+    /// no shared credentials"), and tests run it beside ours.
+    pub fn credentials(&self) -> String {
         let made = self.lock();
         let mut text = String::new();
         for (account, (key, secret)) in &made.keys {
             text.push_str(&format!(
-                "[profile {root}]\ncredential_process = echo '{{\"Version\": 1, \"AccessKeyId\": \"{key}\", \"SecretAccessKey\": \"{secret}\"}}'\n\n\
-                 [profile {name}]\nrole_arn = arn:aws:iam::{account}:role/{TERRAFORM_ROLE}\nsource_profile = {root}\nrole_session_name = imagecopier-acc\n\n",
-                root = root_profile(account),
-                name = profile(account),
+                "[{user}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n\n",
+                user = user_profile(account),
             ));
         }
         text
@@ -179,7 +194,10 @@ impl StrictAccounts {
 
     /// [`TERRAFORM_USER`] in `account`, allowed only to assume roles, and its new access key.
     fn make_user(&self, account: &str) -> (String, String) {
-        self.iam(account, &[("Action", "CreateUser"), ("UserName", TERRAFORM_USER)]);
+        self.iam(
+            account,
+            &[("Action", "CreateUser"), ("UserName", TERRAFORM_USER)],
+        );
         self.iam(
             account,
             &[
@@ -248,15 +266,13 @@ pub fn profile(account: &str) -> String {
     format!("imagecopier-acc-{account}")
 }
 
-fn root_profile(account: &str) -> String {
-    format!("imagecopier-acc-root-{account}")
+fn user_profile(account: &str) -> String {
+    format!("imagecopier-acc-user-{account}")
 }
 
-const ALLOW_ASSUME_ROLE: &str =
-    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}"#;
+const ALLOW_ASSUME_ROLE: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}"#;
 
-const ALLOW_EVERYTHING: &str =
-    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+const ALLOW_EVERYTHING: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
 
 /// A trust policy letting any principal of `accounts` that its own policies allow assume the role
 /// (IAM User Guide, "Cross account resource access": the account root as principal delegates to

@@ -26,6 +26,8 @@ const REQUIRED_PROVIDERS: &str =
 
 /// The AWS config file holding the strict accounts' profiles, inside the workdir.
 const STRICT_AWS_CONFIG: &str = "aws-config-strict";
+/// The shared credentials file holding the strict accounts' IAM user keys.
+const STRICT_AWS_CREDENTIALS: &str = "aws-credentials-strict";
 
 /// Inherited variables with these prefixes are removed from every Terraform run.
 const SCRUBBED_PREFIXES: &[&str] = &["AWS_", "TF_CLI_ARGS", "TF_VAR_"];
@@ -144,8 +146,8 @@ impl Workdir {
     /// Points the AWS SDK in the provider at `standin`, acting as `account`, in [`REGION`].
     ///
     /// In strict mode the run acts through profile `imagecopier-acc-<account>` (a role of the
-    /// account, assumed with the account's root key from a `credential_process`), so the SDK's
-    /// profile chain and AssumeRole are exercised on every run.
+    /// account, assumed with an IAM user's key from the shared credentials file: STS refuses a
+    /// root key), so the SDK's profile chain and AssumeRole are exercised on every run.
     pub fn with_standin(mut self, standin: &StandIn, account: &str) -> Self {
         self.set_env("AWS_ENDPOINT_URL", standin.endpoint());
         self.set_env("AWS_REGION", REGION);
@@ -191,13 +193,18 @@ impl Workdir {
         self.set_env("AWS_PROFILE", &strict::profile(account));
     }
 
-    /// Rewrites the AWS config file holding every strict account's profiles.
+    /// Rewrites the AWS config and credentials files holding every strict account's profiles.
     fn write_profiles(&mut self) {
         let Some(accounts) = self.strict.clone() else {
             return;
         };
-        let path = self.write(STRICT_AWS_CONFIG, &accounts.profiles());
-        self.set_env("AWS_CONFIG_FILE", &path.to_string_lossy());
+        let config = self.write(STRICT_AWS_CONFIG, &accounts.profiles());
+        let credentials = self.write(STRICT_AWS_CREDENTIALS, &accounts.credentials());
+        self.set_env("AWS_CONFIG_FILE", &config.to_string_lossy());
+        self.set_env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            &credentials.to_string_lossy(),
+        );
     }
 
     /// The directory's path.
@@ -213,7 +220,8 @@ impl Workdir {
     /// Writes `contents` to `name` inside the workdir, creating parent directories. In strict
     /// mode, the accounts and roles it names are made first (see `strict.rs`).
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
-        if let (Some(accounts), false) = (&self.strict, name == STRICT_AWS_CONFIG) {
+        let profiles = [STRICT_AWS_CONFIG, STRICT_AWS_CREDENTIALS].contains(&name);
+        if let (Some(accounts), false) = (&self.strict, profiles) {
             accounts.prepare_for(contents);
         }
         let path = self.path().join(name);
@@ -276,8 +284,13 @@ impl Workdir {
         if let Some(accounts) = &self.strict {
             accounts.prepare_for(&args.join(" "));
             // A new account seen in the arguments needs its profiles too.
-            std::fs::write(self.path().join(STRICT_AWS_CONFIG), accounts.profiles())
-                .unwrap_or_else(|err| panic!("writing {STRICT_AWS_CONFIG}: {err}"));
+            for (name, text) in [
+                (STRICT_AWS_CONFIG, accounts.profiles()),
+                (STRICT_AWS_CREDENTIALS, accounts.credentials()),
+            ] {
+                std::fs::write(self.path().join(name), text)
+                    .unwrap_or_else(|err| panic!("writing {name}: {err}"));
+            }
         }
         let mut command = self.terraform.command();
         command.args(args).current_dir(self.path());

@@ -8,7 +8,7 @@ use acceptance_tests::copies::*;
 use acceptance_tests::iam::{documented_actions, merge_calls, missing_actions};
 use acceptance_tests::plan_json::resource_change;
 use acceptance_tests::{
-    flat, snapshot_ids, workspace_root, Ec2, Fault, StandIn, Workdir, ACCOUNT_B,
+    flat, needs_admin, snapshot_ids, workspace_root, Admin, Ec2, Fault, StandIn, Workdir, ACCOUNT_B,
 };
 use aws_sdk_ec2::types::{InstanceType, RequestLaunchTemplateData};
 use serde_json::{json, Value};
@@ -104,6 +104,9 @@ fn deregistration_protection_is_set_repaired_and_turned_off_by_destroy() {
 
 #[test]
 fn destroy_with_a_cooldown_fails_at_once_and_goes_through_after_it() {
+    if needs_admin(&[Admin::Clock]) {
+        return;
+    }
     let (standin, wd, _source, _key, id) = applied_copy(
         "deregistration_protection {\n    enabled       = true\n    with_cooldown = true\n  }",
     );
@@ -148,6 +151,9 @@ fn destroy_with_a_cooldown_fails_at_once_and_goes_through_after_it() {
 
 #[test]
 fn deprecation_is_set_rounded_without_a_diff_changed_and_repaired() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     // Seconds EC2 rounds away: the configured text stays, and the plan stays empty.
     let first = format!("{}:40Z", &rfc3339_from_now(2 * DAY)[..16]);
     let (standin, wd, source, _key, id) = applied_copy(&format!("deprecation_time = \"{first}\""));
@@ -211,6 +217,9 @@ fn deprecation_is_set_rounded_without_a_diff_changed_and_repaired() {
 
 #[test]
 fn a_time_based_copy_is_sent_and_a_later_change_copies_nothing() {
+    if needs_admin(&[Admin::CopyControl, Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, source, _key, id) = applied_copy("completion_duration_minutes = 30");
     let copies = standin.copies();
     let sent: Vec<&Value> = copies
@@ -272,6 +281,9 @@ fn a_copy_disabled_by_hand_shows_in_the_plan_and_can_stay_disabled() {
 
 #[test]
 fn skip_destroy_leaves_exactly_the_copy_and_its_snapshots() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, _source, _key, id) = applied_copy("skip_destroy = true");
     let ec2 = standin.ec2(ACCOUNT_B);
     let snapshots = snapshot_ids(&image(&ec2, &id));
@@ -439,6 +451,9 @@ fn force_destroy_destroys_a_copy_a_launch_template_launches() {
 
 #[test]
 fn a_control_that_fails_at_create_is_set_by_the_next_apply_without_copying_again() {
+    if needs_admin(&[Admin::Faults, Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, _source, _key) =
         configured_copy("deregistration_protection {\n    enabled = true\n  }");
     let ec2 = standin.ec2(ACCOUNT_B);
@@ -478,6 +493,9 @@ fn a_control_that_fails_at_create_is_set_by_the_next_apply_without_copying_again
 
 #[test]
 fn destroy_deletes_what_deregistration_left_behind() {
+    if needs_admin(&[Admin::SnapshotDeleteResult, Admin::CallCounts]) {
+        return;
+    }
     let standin = StandIn::start();
     let source = shared_source_with_disks(&standin, &[ACCOUNT_B], 2);
     create_key(&standin, ACCOUNT_B, "alias/ami");
@@ -559,6 +577,9 @@ fn destroy_reports_the_recycle_bin_rules_that_keep_the_copy() {
 /// IAM policy allows every call the provider made.
 #[test]
 fn the_lifecycle_example_applies_guards_its_copy_and_destroys() {
+    if needs_admin(&[Admin::CallCounts, Admin::CopyControl]) {
+        return;
+    }
     let root = workspace_root();
     let standin = StandIn::start();
     let source = shared_source(&standin, &[ACCOUNT_B]);

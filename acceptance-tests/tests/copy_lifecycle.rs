@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::copies::*;
 use acceptance_tests::{
-    flat, image_tag, snapshot_ids, Ec2, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
-    PLAN_HAS_CHANGES,
+    flat, image_tag, needs_admin, snapshot_ids, Admin, Ec2, Fault, StandIn, Workdir, ACCOUNT_A,
+    ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
 };
 use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice};
 
@@ -31,6 +31,9 @@ fn state_id(wd: &Workdir) -> String {
 
 #[test]
 fn replace_many_times() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     // Each re-creation of the same copy makes exactly one new copy with one CopyImage call: an
     // earlier attempt's ClientToken is never replayed (EC2 would answer with the old, long
     // deregistered AMI and the create would first wait for it to vanish).
@@ -96,6 +99,9 @@ fn interrupted_replace(
 
 #[test]
 fn interrupted_replace_sigint() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, _source, _key, old) = applied_copy("");
     standin.clear_calls();
     let (mut apply, new) = interrupted_replace(&standin, &wd, &old);
@@ -120,6 +126,9 @@ fn interrupted_replace_sigint() {
 
 #[test]
 fn interrupted_replace_sigkill() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, _source, _key, old) = applied_copy("");
     standin.clear_calls();
     let (mut apply, new) = interrupted_replace(&standin, &wd, &old);
@@ -162,6 +171,9 @@ fn interrupted_replace_sigkill() {
 /// apply takes it over: no second copy, no orphan, and the mark is gone.
 #[test]
 fn interrupted_sigkill_copy_finished_before_the_rerun() {
+    if needs_admin(&[Admin::CopyControl, Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, _source, _key) = configured_copy("");
     standin.set_copy_duration(8.0);
     let mut apply = wd.spawn_apply();
@@ -349,6 +361,9 @@ fn snapshot_tag_drift() {
 
 #[test]
 fn api_storm() {
+    if needs_admin(&[Admin::CopyControl, Admin::CallCounts, Admin::Faults]) {
+        return;
+    }
     // STS throttles 30% of calls, EC2 30%, and 5% of every call fails with HTTP 500: the bake
     // account's share and two copies made through assumed roles converge in one apply.
     let (standin, wd, source, _, _) = bake_and_two_targets();
@@ -476,6 +491,9 @@ fn replace_beside_another_configuration_s_copy() {
 /// each snapshot's progress; and a failing RPC is named.
 #[test]
 fn logs_say_what_a_copy_is_doing() {
+    if needs_admin(&[Admin::CopyControl]) {
+        return;
+    }
     let (standin, mut wd, source, _key) = configured_copy("");
     wd.set_env("TF_LOG_PROVIDER", "INFO");
     standin.set_copy_duration(33.0);

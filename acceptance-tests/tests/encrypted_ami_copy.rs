@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::copies::*;
 use acceptance_tests::{
-    image_tag, snapshot_ids, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
-    PLAN_HAS_CHANGES, REGION,
+    image_tag, needs_admin, snapshot_ids, Admin, Fault, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B,
+    ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
 };
 
 #[test]
@@ -86,6 +86,9 @@ resource "imagecopier_encrypted_ami_copy" "c" {{
 /// attribute, after waiting a bounded time for a share to appear.
 #[test]
 fn unshared_source() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let standin = StandIn::start();
     let source = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
     create_key(&standin, ACCOUNT_B, "alias/ami");
@@ -111,6 +114,9 @@ fn unshared_source() {
 
 #[test]
 fn tags() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, source, key_arn, id) = applied_copy("");
     // The bake account retags its AMI; the new value reaches the copy through source_tags.
     wd.write_main(
@@ -170,6 +176,9 @@ fn disappears() {
 
 #[test]
 fn import() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let (standin, wd, source, key_arn, id) = applied_copy(r#"description = "app copy""#);
     let values = wd.resource_values(ADDRESS);
     let name = values["name"].as_str().expect("name").to_string();
@@ -214,6 +223,9 @@ resource "imagecopier_encrypted_ami_copy" "app" {{
 
 #[test]
 fn deprecated_source() {
+    if needs_admin(&[Admin::Clock]) {
+        return;
+    }
     // The bake account deprecated the AMI it shares: EC2 leaves it out of the target's listings
     // (DescribeImages without ids), yet it is still the source, and the copy is made.
     let (standin, wd, source, key_arn) = configured_copy("");
@@ -272,6 +284,9 @@ fn destroy() {
 
 #[test]
 fn pending() {
+    if needs_admin(&[Admin::CopyControl]) {
+        return;
+    }
     let (standin, wd, _, _) = configured_copy("");
     standin.set_copy_duration(20.0);
     let ec2 = standin.ec2(ACCOUNT_B);
@@ -342,6 +357,9 @@ fn assert_converges(standin: &StandIn, wd: &Workdir, first_id: &str) {
 
 #[test]
 fn interrupted() {
+    if needs_admin(&[Admin::CopyControl]) {
+        return;
+    }
     let (standin, wd, _, _) = configured_copy("");
 
     // Ctrl-C to the whole process group: Terraform stops the provider, which records the copy.
@@ -368,6 +386,9 @@ fn interrupted() {
 
 #[test]
 fn interrupted_sigkill() {
+    if needs_admin(&[Admin::CopyControl]) {
+        return;
+    }
     let (standin, wd, _, _) = configured_copy("");
 
     // SIGKILL to Terraform alone: no state is saved, and the provider is orphaned.
@@ -381,6 +402,9 @@ fn interrupted_sigkill() {
 
 #[test]
 fn throttled() {
+    if needs_admin(&[Admin::CopyControl, Admin::CallCounts, Admin::Faults]) {
+        return;
+    }
     let (standin, wd, _, _) = configured_copy("");
     standin.set_copy_duration(3.0);
     // The copy quota refuses the first attempts; EC2 throttles a share of every other call.

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::copies::{create_key_in, describe_snapshot, owned_snapshots, workdir};
 use acceptance_tests::{
-    flat, image_tag, snapshot_ids, workspace_root, Fault, SeededAmi, StandIn, Workdir, ACCOUNT_A,
-    ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
+    flat, image_tag, needs_admin, snapshot_ids, workspace_root, Admin, Fault, SeededAmi, StandIn,
+    Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
 };
 use serde_json::{json, Value};
 
@@ -203,6 +203,9 @@ fn changed_resources(plan: &Value) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn fan_out_example_three_accounts_two_regions() {
+    if needs_admin(&[Admin::CopyControl, Admin::CallCounts]) {
+        return;
+    }
     let six: Vec<Place> = [ACCOUNT_B, ACCOUNT_C, ACCOUNT_D]
         .into_iter()
         .flat_map(|account| [(account, REGION), (account, OTHER_REGION)])
@@ -330,6 +333,9 @@ fn assert_twenty_five_available(standin: &StandIn) {
 /// in its own slots, so EC2 never refuses one and the user sees no error.
 #[test]
 fn twenty_five_copies_wait_for_copy_slots() {
+    if needs_admin(&[Admin::CopyQuota, Admin::CallCounts]) {
+        return;
+    }
     let place = (ACCOUNT_B, REGION);
     let w = world(&[place], 8.0, false);
     w.wd.write_main(&twenty_five_copies(&w.source.image_id, ""));
@@ -392,6 +398,9 @@ fn twenty_five_copies_wait_for_copy_slots() {
 /// every copy made and no error.
 #[test]
 fn copies_refused_for_the_quota_are_waited_out() {
+    if needs_admin(&[Admin::CopyQuota]) {
+        return;
+    }
     let place = (ACCOUNT_B, REGION);
     let w = world(&[place], 8.0, false);
     w.wd.write_main(&twenty_five_copies(
@@ -412,6 +421,9 @@ fn copies_refused_for_the_quota_are_waited_out() {
 
 #[test]
 fn a_role_that_cannot_be_assumed_fails_the_plan() {
+    if needs_admin(&[Admin::CopyControl, Admin::CallCounts, Admin::Faults]) {
+        return;
+    }
     let places = [(ACCOUNT_B, REGION), (ACCOUNT_C, OTHER_REGION)];
     let w = world(&places, 0.5, true);
     w.target(&places);
@@ -448,6 +460,9 @@ fn a_role_that_cannot_be_assumed_fails_the_plan() {
 /// the next apply converges with exactly one copy in each, and destroy leaves nothing anywhere.
 #[test]
 fn interrupted_fan_out_converges() {
+    if needs_admin(&[Admin::CopyControl]) {
+        return;
+    }
     let places = [
         (ACCOUNT_B, REGION),
         (ACCOUNT_B, OTHER_REGION),
@@ -495,6 +510,9 @@ fn interrupted_fan_out_converges() {
 /// from 64 accounts on the roles' sessions evicted each other and were assumed again and again.
 #[test]
 fn a_hundred_accounts_assume_each_role_once() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let accounts: Vec<String> = (0..100)
         .map(|i| format!("{}", 500_000_000_000u64 + i))
         .collect();

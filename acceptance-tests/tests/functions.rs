@@ -3,7 +3,9 @@
 //! called by real Terraform, and put to work in a key policy against the stand-in's KMS.
 
 use acceptance_tests::copies::*;
-use acceptance_tests::{flat, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B};
+use acceptance_tests::{
+    flat, needs_admin, Admin, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
+};
 use aws_sdk_ec2::types::{
     CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
     LaunchPermissionModifications,
@@ -99,6 +101,9 @@ fn key_policy_statements_terraform_1_11() {
 
 #[test]
 fn an_org_member_copies_once_the_statements_are_in_the_key_policy() {
+    if needs_admin(&[Admin::Organizations]) {
+        return;
+    }
     // The bake account shares the AMI with its organization and its key through the function's
     // statements; ACCOUNT_B is a member. Snapshots cannot be shared with an organization, so
     // they go to the account, as AWS requires for a copy.

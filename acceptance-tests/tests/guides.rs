@@ -14,8 +14,8 @@ use std::time::Duration;
 use acceptance_tests::copies::{applied_copy, copy_config, workdir, ADDRESS};
 use acceptance_tests::copies::{create_key, kms};
 use acceptance_tests::{
-    flat, image_tag, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
-    PLAN_NO_CHANGES,
+    flat, image_tag, needs_admin, workspace_root, Admin, StandIn, Terraform, Workdir, ACCOUNT_A,
+    ACCOUNT_B, ACCOUNT_C, PLAN_NO_CHANGES,
 };
 use aws_sdk_ec2::types::Tag;
 
@@ -152,6 +152,9 @@ fn key_grantees(standin: &StandIn, key: &str, image_id: &str) -> Vec<String> {
 
 #[test]
 fn accounts_guide_adds_and_removes_an_account() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let text = guide("accounts.md");
     let blocks = fenced(&text, "terraform");
     let diffs = fenced(&text, "diff");
@@ -312,6 +315,9 @@ fn accounts_guide_adds_and_removes_an_account() {
 
 #[test]
 fn scan_gating_guide_refuses_an_unscanned_ami() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let text = guide("scan-gating.md");
     let config = fenced(&text, "terraform")
         .into_iter()
@@ -358,6 +364,9 @@ fn scan_gating_guide_refuses_an_unscanned_ami() {
 
 #[test]
 fn a_copy_is_handed_to_another_configuration() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let page = doc("resources/encrypted_ami_copy.md");
     let blocks = fenced(&page, "terraform");
     let removed = block_with(&blocks, "removed {", "the page's removed block");

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use acceptance_tests::{
-    image_tag, Fault, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, PLAN_HAS_CHANGES,
-    PLAN_NO_CHANGES,
+    image_tag, needs_admin, Admin, Fault, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
+    PLAN_HAS_CHANGES, PLAN_NO_CHANGES,
 };
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 
@@ -47,6 +47,9 @@ fn standin_seed_ami_is_visible_with_snapshots() {
 
 #[test]
 fn standin_reset_forgets_resources() {
+    if needs_admin(&[Admin::Reset, Admin::CallCounts]) {
+        return;
+    }
     let standin = StandIn::start();
     let ami = standin.seed_ami(ACCOUNT_A, &[]);
     let ec2 = standin.ec2(ACCOUNT_A);
@@ -61,6 +64,9 @@ fn standin_reset_forgets_resources() {
 
 #[test]
 fn standin_counts_calls_per_account() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let standin = StandIn::start();
     let (a, b) = (standin.ec2(ACCOUNT_A), standin.ec2(ACCOUNT_B));
     a.owned_images();
@@ -96,6 +102,9 @@ fn standin_counts_calls_per_account() {
 
 #[test]
 fn standin_injected_fault_reaches_the_sdk_once() {
+    if needs_admin(&[Admin::Faults]) {
+        return;
+    }
     let standin = StandIn::start();
     let fault = Fault::error("DescribeImages", "UnauthorizedOperation", 403)
         .account(ACCOUNT_A)
@@ -210,4 +219,25 @@ fn sigint_to_the_process_group_interrupts_apply() {
     assert!(!output.timed_out, "Terraform ignored SIGINT: {output}");
     assert!(!output.success(), "{output}");
     assert!(output.combined().contains("Interrupt received"), "{output}");
+}
+
+/// In strict mode AWS has no admin routes, and neither has the stand-in: a test that reaches one
+/// without declaring it with `needs_admin` fails with a message saying what to do, rather than
+/// quietly leaning on a convenience a real account lacks.
+#[test]
+fn an_undeclared_admin_route_fails_loudly_in_strict() {
+    if !acceptance_tests::is_strict() {
+        println!("only the strict stand-in refuses admin routes (IMAGECOPIER_ACC_BACKEND=strict)");
+        return;
+    }
+    let standin = StandIn::start();
+    let reached = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| standin.calls()));
+    let message = reached
+        .err()
+        .and_then(|panic| panic.downcast_ref::<String>().cloned())
+        .expect("GET /_standin/calls panics in strict mode");
+    assert!(
+        message.contains("GET /_standin/calls") && message.contains("needs_admin"),
+        "{message}"
+    );
 }

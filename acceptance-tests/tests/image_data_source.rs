@@ -6,7 +6,9 @@ use std::thread;
 use std::time::Duration;
 
 use acceptance_tests::copies::{create_key, share_ami, workdir};
-use acceptance_tests::{flat, workspace_root, SeededAmi, StandIn, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C};
+use acceptance_tests::{
+    flat, needs_admin, workspace_root, Admin, SeededAmi, StandIn, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+};
 
 /// Seeds `prefix`-named AMIs in ACCOUNT_A one after the other, shared with ACCOUNT_B. EC2 dates
 /// AMIs to the second, so they are a second apart to have distinct creation dates.
@@ -96,6 +98,9 @@ fn newest_shared_ami_by_owner_and_name_pattern() {
 
 #[test]
 fn deprecated_amis_only_when_asked() {
+    if needs_admin(&[Admin::Clock]) {
+        return;
+    }
     let standin = StandIn::start();
     let apps = shared_amis(&standin, "app", 2);
     let bake = standin.ec2(ACCOUNT_A);
@@ -128,6 +133,9 @@ fn deprecated_amis_only_when_asked() {
 
 #[test]
 fn no_match_fails_clearly_and_bad_owners_are_named() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let standin = StandIn::start();
     shared_amis(&standin, "app", 1);
     let wd = workdir(&standin, ACCOUNT_B);

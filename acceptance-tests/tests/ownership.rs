@@ -8,7 +8,9 @@ use std::thread;
 use std::time::Duration;
 
 use acceptance_tests::copies::*;
-use acceptance_tests::{flat, Fault, SeededAmi, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C};
+use acceptance_tests::{
+    flat, needs_admin, Admin, Fault, SeededAmi, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+};
 use serde_json::{json, Value};
 
 /// The copy ids a workdir's state holds.
@@ -69,11 +71,17 @@ fn two_states(stagger: Duration) {
 
 #[test]
 fn two_states_applied_together_never_own_one_copy() {
+    if needs_admin(&[Admin::CopyControl]) {
+        return;
+    }
     two_states(Duration::ZERO);
 }
 
 #[test]
 fn two_states_applied_apart_never_own_one_copy() {
+    if needs_admin(&[Admin::CopyControl]) {
+        return;
+    }
     two_states(Duration::from_millis(2500));
 }
 
@@ -194,6 +202,9 @@ fn deregister(standin: &StandIn, ami: &SeededAmi, delete: bool) {
 
 #[test]
 fn destroy_after_the_source_is_deregistered_snapshots_kept() {
+    if needs_admin(&[Admin::Inspection]) {
+        return;
+    }
     let standin = StandIn::start();
     let (wd, ami, key) = cmk_share(&standin);
     deregister(&standin, &ami, false);
@@ -228,6 +239,9 @@ fn destroy_after_the_source_is_deregistered_snapshots_kept() {
 
 #[test]
 fn destroy_after_the_source_is_deregistered_snapshots_deleted() {
+    if needs_admin(&[Admin::Inspection]) {
+        return;
+    }
     let standin = StandIn::start();
     let (wd, ami, key) = cmk_share(&standin);
     deregister(&standin, &ami, true);
@@ -240,6 +254,9 @@ fn destroy_after_the_source_is_deregistered_snapshots_deleted() {
 /// second destroy: it exits 0 only having revoked everything, KMS grants included.
 #[test]
 fn destroy_killed_half_way_then_destroy_revokes_everything() {
+    if needs_admin(&[Admin::Faults]) {
+        return;
+    }
     let standin = StandIn::start();
     let (wd, ami, key) = cmk_share(&standin);
     standin.inject_fault(&Fault::latency("ModifySnapshotAttribute", 60.0).account(ACCOUNT_A));
@@ -274,6 +291,9 @@ fn destroy_killed_half_way_then_destroy_revokes_everything() {
 /// deregistered by hand (snapshots kept). Nothing it made outlives the next apply and a destroy.
 #[test]
 fn interrupted_pending_copy_deregistered_by_hand_leaves_no_snapshot() {
+    if needs_admin(&[Admin::CopyControl, Admin::Faults]) {
+        return;
+    }
     let standin = StandIn::start();
     let source = shared_source_with_disks(&standin, &[ACCOUNT_B], 2);
     create_key(&standin, ACCOUNT_B, "alias/ami");
