@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{CopyModel, Tags, Timeouts};
+use super::model::{CopyModel, Tags};
 use super::rules::*;
+use super::tag_rules::*;
+use super::timeouts::Timeouts;
 use crate::protocol::diagnostics::AttrPath;
 use crate::protocol::typed::Field;
 

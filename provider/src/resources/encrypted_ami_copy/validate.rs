@@ -1,12 +1,11 @@
 //! Static checks of the configuration, each naming its attribute; unknown
 //! values are skipped (they are checked again once Terraform knows them).
 
-use crate::duration::parse_duration;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
 use super::model::CopyModel;
-use super::{controls, rules};
+use super::{controls, rules, tag_rules, timeouts};
 
 /// Static checks of the configuration; unknown values are skipped.
 pub(super) fn validate(config: &CopyModel) -> Diagnostics {
@@ -70,26 +69,11 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
         }
     }
     if let Some(tags) = config.source_tags.known() {
-        diags.extend(rules::validate_tags("source_tags", tags));
+        diags.extend(tag_rules::validate_tags("source_tags", tags));
     }
     if let Some(tags) = config.tags.known() {
-        diags.extend(rules::validate_tags("tags", tags));
+        diags.extend(tag_rules::validate_tags("tags", tags));
     }
-    if let Some(timeouts) = config.timeouts.known() {
-        for (name, value) in [("create", &timeouts.create), ("delete", &timeouts.delete)] {
-            if let Some(text) = value.known() {
-                if parse_duration(text).is_none() {
-                    let path = AttrPath::root("timeouts").attr(name);
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid timeout",
-                            format!("timeouts.{name} must be a duration such as \"60m\" or \"1h30m\", got {text:?}."),
-                        )
-                        .at(path),
-                    );
-                }
-            }
-        }
-    }
+    diags.extend(timeouts::check(&config.timeouts));
     diags
 }
