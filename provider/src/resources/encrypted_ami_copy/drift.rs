@@ -94,14 +94,8 @@ fn differences(objects: &[(String, Tags)], wanted: &Tags) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::tags;
     use super::*;
-
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     #[test]
     fn names_each_object_that_disagrees() {

@@ -31,8 +31,6 @@ mod rules;
 mod source;
 mod start;
 mod tag_rules;
-#[cfg(test)]
-mod tests;
 mod timeouts;
 mod update;
 mod validate;

@@ -11,6 +11,13 @@ use super::timeouts::Timeouts;
 /// Tag maps as the model holds them.
 pub(super) type Tags = BTreeMap<String, String>;
 
+/// A tag map written as pairs, for the tables of the unit tests.
+#[cfg(test)]
+pub(super) fn tags(pairs: &[(&str, &str)]) -> Tags {
+    let owned = |(k, v): &(&str, &str)| ((*k).to_owned(), (*v).to_owned());
+    pairs.iter().map(owned).collect()
+}
+
 model! {
     /// `imagecopier_encrypted_ami_copy` as Terraform sees it.
     pub(crate) struct CopyModel(
@@ -107,5 +114,18 @@ model! {
         with_cooldown: bool [optional]
             "Whether EC2 keeps protecting the copy for 24 hours after protection is turned off (EC2's \
              `WithCooldown`). Default `false`.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attribute_is_described() {
+        assert_eq!(
+            <CopyModel as crate::protocol::declare::Declared>::block().missing_descriptions(),
+            Vec::<String>::new()
+        );
     }
 }

@@ -241,3 +241,116 @@ fn hash(parts: &[&str]) -> String {
     }
     hex::encode(hasher.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    const KEY_ARN: &str =
+        "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const ALIAS_ARN: &str = "arn:aws:kms:eu-west-1:222222222222:alias/ami";
+
+    #[test]
+    fn descriptions_have_at_most_255_characters() {
+        assert!(description(&"é".repeat(255)).is_ok());
+        assert!(description(&"d".repeat(256)).is_err());
+        assert!(description("").is_ok());
+    }
+
+    #[test]
+    fn key_forms_parse() {
+        let cases = [
+            (KEY_ID, true),
+            (KEY_ARN, true),
+            ("alias/ami", true),
+            (ALIAS_ARN, true),
+            ("mrk-1234567890abcdef1234567890abcdef", true),
+            ("alias/", false),
+            ("arn:aws:kms:eu-west-1:2222:key/x", false),
+            ("arn:aws:s3:::bucket", false),
+            ("ami", false),
+        ];
+        for (value, ok) in cases {
+            assert_eq!(key_form(value).is_ok(), ok, "{value}");
+        }
+    }
+
+    #[test]
+    fn key_forms_compare_without_aws_where_they_can() {
+        let cases = [
+            (KEY_ID, KEY_ID, Some(true)),
+            (KEY_ID, KEY_ARN, Some(true)),
+            ("alias/ami", ALIAS_ARN, Some(true)),
+            ("alias/ami", "alias/other", Some(false)),
+            (
+                KEY_ARN,
+                "arn:aws:kms:eu-west-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                Some(false),
+            ),
+            ("alias/ami", KEY_ARN, None),
+            (KEY_ID, "alias/ami", None),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(same_key_locally(a, b), want, "{a} vs {b}");
+            assert_eq!(same_key_locally(b, a), want, "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn names_and_tokens_are_deterministic_and_distinct() {
+        let name = default_name("ami-0123456789abcdef0", "eu-west-1", Some("alias/ami"));
+        assert_eq!(
+            name,
+            default_name("ami-0123456789abcdef0", "eu-west-1", Some("alias/ami"))
+        );
+        assert!(
+            name.starts_with("ami-0123456789abcdef0-encrypted-"),
+            "{name}"
+        );
+        assert!(ami_name(&name).is_ok(), "{name}");
+        let others = [
+            default_name("ami-0123456789abcdef0", "eu-west-2", Some("alias/ami")),
+            default_name("ami-0123456789abcdef0", "eu-west-1", None),
+            default_name("ami-0123456789abcdef1", "eu-west-1", Some("alias/ami")),
+        ];
+        assert!(others.iter().all(|o| *o != name), "{others:?}");
+
+        let token = |account: &str, attempt: &str| {
+            client_token(
+                account,
+                "eu-west-1",
+                "ami-1",
+                "eu-west-1",
+                &name,
+                None,
+                attempt,
+            )
+        };
+        let (first, second) = (new_attempt(), new_attempt());
+        assert_ne!(first, second, "each copy attempt gets its own value");
+        assert_eq!(token("222222222222", &first), token("222222222222", &first));
+        assert_eq!(token("222222222222", &first).len(), 64);
+        assert!(token("222222222222", &first).is_ascii());
+        assert_ne!(token("222222222222", &first), token("333333333333", &first));
+        // A re-creation of the same copy never replays an earlier attempt's token.
+        assert_ne!(
+            token("222222222222", &first),
+            token("222222222222", &second)
+        );
+    }
+
+    #[test]
+    fn the_name_beside_a_holder_differs_from_the_default() {
+        let default = default_name("ami-1", "eu-west-1", None);
+        let beside = name_beside("ami-1", "eu-west-1", None, "ami-holder");
+        assert_ne!(default, beside);
+        assert!(beside.starts_with("ami-1-encrypted-"), "{beside}");
+        assert!(ami_name(&beside).is_ok());
+        assert_ne!(beside, name_beside("ami-1", "eu-west-1", None, "ami-other"));
+        assert_eq!(
+            beside,
+            name_beside("ami-1", "eu-west-1", None, "ami-holder")
+        );
+    }
+}

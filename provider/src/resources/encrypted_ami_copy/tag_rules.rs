@@ -138,3 +138,223 @@ pub(super) fn found_tags(
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::tags;
+    use super::*;
+    use crate::protocol::diagnostics::AttrPath;
+
+    #[test]
+    fn tags_all_layers_default_source_tags_then_facts() {
+        let cases = [
+            (
+                tags(&[]),
+                tags(&[]),
+                tags(&[]),
+                tags(&[("Encrypted", "true"), ("CopiedFromAMI", "ami-1")]),
+            ),
+            (
+                tags(&[("Owner", "platform"), ("Team", "a")]),
+                tags(&[("Team", "b"), ("App", "web")]),
+                tags(&[("App", "api")]),
+                tags(&[
+                    ("Owner", "platform"),
+                    ("Team", "b"),
+                    ("App", "api"),
+                    ("Encrypted", "true"),
+                    ("CopiedFromAMI", "ami-1"),
+                ]),
+            ),
+            // The facts win over anything a source carried (a copy of a copy).
+            (
+                tags(&[]),
+                tags(&[
+                    ("Encrypted", "false"),
+                    ("CopiedFromAMI", "ami-0"),
+                    ("aws:x", "1"),
+                ]),
+                tags(&[]),
+                tags(&[("Encrypted", "true"), ("CopiedFromAMI", "ami-1")]),
+            ),
+        ];
+        for (default_tags, source_tags, extra, want) in cases {
+            assert_eq!(
+                merge_tags(&default_tags, &source_tags, &extra, "ami-1"),
+                want,
+                "{source_tags:?} {extra:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tag_validation_names_the_attribute_and_key() {
+        let long = "v".repeat(257);
+        let cases: [(&str, Tags, Option<AttrPath>); 7] = [
+            ("tags", tags(&[("Stage", "PROD")]), None),
+            ("tags", tags(&[("Note", &long[..256])]), None),
+            (
+                "tags",
+                tags(&[("Note", &long)]),
+                Some(AttrPath::root("tags").key("Note")),
+            ),
+            (
+                "tags",
+                tags(&[("aws:cloudformation", "x")]),
+                Some(AttrPath::root("tags").key("aws:cloudformation")),
+            ),
+            (
+                "tags",
+                tags(&[("Encrypted", "false")]),
+                Some(AttrPath::root("tags").key("Encrypted")),
+            ),
+            (
+                "tags",
+                tags(&[("CopiedFromAMI", "x")]),
+                Some(AttrPath::root("tags").key("CopiedFromAMI")),
+            ),
+            (
+                "source_tags",
+                tags(&[("AWS:x", "1")]),
+                Some(AttrPath::root("source_tags").key("AWS:x")),
+            ),
+        ];
+        for (attribute, map, want) in cases {
+            let diags = validate_tags(attribute, &map);
+            assert_eq!(
+                diags.0.first().and_then(|d| d.path.clone()),
+                want,
+                "{attribute} {map:?}"
+            );
+        }
+        // In source_tags the facts are data, not an error.
+        assert!(validate_tags("source_tags", &tags(&[("Encrypted", "true")])).is_empty());
+    }
+
+    #[test]
+    fn the_tag_limit_names_the_attribute_that_crosses_it() {
+        let numbered = |prefix: &str, n: usize| -> Tags {
+            (0..n)
+                .map(|i| (format!("{prefix}{i}"), "x".to_owned()))
+                .collect()
+        };
+        let none = Tags::new();
+        // 48 keys plus the two facts is exactly the limit.
+        let cases = [
+            (numbered("d", 48), none.clone(), none.clone(), None),
+            (
+                numbered("d", 40),
+                numbered("s", 9),
+                none.clone(),
+                Some(("source_tags", 51)),
+            ),
+            (numbered("d", 40), numbered("s", 7), numbered("t", 1), None),
+            (
+                numbered("d", 40),
+                numbered("s", 7),
+                numbered("t", 2),
+                Some(("tags", 51)),
+            ),
+            // Keys tags and source_tags share count once, aws: keys and the facts not again.
+            (numbered("d", 40), numbered("s", 8), numbered("s", 8), None),
+            (
+                none.clone(),
+                numbered("s", 48),
+                tags(&[("aws:x", "1"), ("Encrypted", "true")]),
+                None,
+            ),
+        ];
+        for (default_tags, source_tags, extra, want) in cases {
+            assert_eq!(
+                over_tag_limit(&default_tags, &source_tags, &extra),
+                want,
+                "{} {} {}",
+                default_tags.len(),
+                source_tags.len(),
+                extra.len()
+            );
+        }
+    }
+
+    #[test]
+    fn found_tags_show_every_difference_from_what_was_applied() {
+        let applied = tags(&[("App", "web"), ("Encrypted", "true")]);
+        let ids = vec!["snap-1".to_owned(), "snap-2".to_owned()];
+        // (AMI, second snapshot, what the state shows); the first snapshot is as applied.
+        let cases = [
+            (applied.clone(), applied.clone(), applied.clone()),
+            // Edited on one snapshot: the value found, so the plan shows "api" -> "web".
+            (
+                applied.clone(),
+                tags(&[("App", "api"), ("Encrypted", "true")]),
+                tags(&[("App", "api"), ("Encrypted", "true")]),
+            ),
+            // Missing from one snapshot: absent, so the plan adds it.
+            (
+                applied.clone(),
+                tags(&[("Encrypted", "true")]),
+                tags(&[("Encrypted", "true")]),
+            ),
+            // Extra on one snapshot only: present, so the plan removes it.
+            (
+                applied.clone(),
+                tags(&[("App", "web"), ("Encrypted", "true"), ("Extra", "x")]),
+                tags(&[("App", "web"), ("Encrypted", "true"), ("Extra", "x")]),
+            ),
+            // Edited on the AMI only.
+            (
+                tags(&[("App", "edited"), ("Encrypted", "true")]),
+                applied.clone(),
+                tags(&[("App", "edited"), ("Encrypted", "true")]),
+            ),
+            // Edited everywhere alike.
+            (
+                tags(&[("App", "edited"), ("Encrypted", "true")]),
+                tags(&[("App", "edited"), ("Encrypted", "true")]),
+                tags(&[("App", "edited"), ("Encrypted", "true")]),
+            ),
+        ];
+        for (image, second, want) in cases {
+            let snapshots: BTreeMap<String, Tags> = [
+                ("snap-1".to_owned(), applied.clone()),
+                ("snap-2".to_owned(), second.clone()),
+            ]
+            .into();
+            assert_eq!(
+                found_tags(&image, &ids, &snapshots, Some(&applied)),
+                want,
+                "AMI {image:?}, snapshot {second:?}"
+            );
+        }
+        // A snapshot that no longer exists does not count.
+        let one: BTreeMap<String, Tags> = [("snap-1".to_owned(), applied.clone())].into();
+        assert_eq!(found_tags(&applied, &ids, &one, Some(&applied)), applied);
+    }
+
+    #[test]
+    fn adoption_keeps_every_tag_any_object_carries() {
+        let image = tags(&[("App", "web"), ("CopiedBy", "lambda"), ("team", "ami")]);
+        let ids = vec!["snap-1".to_owned(), "snap-2".to_owned()];
+        let snapshots = BTreeMap::from([
+            ("snap-1".to_owned(), tags(&[("CopiedBy", "lambda")])),
+            (
+                "snap-2".to_owned(),
+                tags(&[
+                    ("CopiedBy", "lambda"),
+                    ("Backup", "daily"),
+                    ("team", "other"),
+                ]),
+            ),
+        ]);
+        assert_eq!(
+            adopted_tags(&image, &ids, &snapshots),
+            tags(&[
+                ("App", "web"),
+                ("Backup", "daily"),
+                ("CopiedBy", "lambda"),
+                ("team", "ami")
+            ]),
+            "the AMI's App kept, a snapshot's Backup kept, the AMI's value wins"
+        );
+    }
+}

@@ -77,3 +77,81 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
     diags.extend(timeouts::check(&config.timeouts));
     diags
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::timeouts::Timeouts;
+    use super::*;
+    use crate::protocol::typed::Field;
+
+    #[test]
+    fn resource_validation_catches_bad_forms() {
+        let base = CopyModel {
+            source_ami_id: Field::Known("ami-0123456789abcdef0".into()),
+            ..CopyModel::default()
+        };
+        let cases: [(CopyModel, Option<AttrPath>); 8] = [
+            (base.clone(), None),
+            (
+                CopyModel {
+                    description: Field::Known("d".repeat(256)),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("description")),
+            ),
+            (
+                CopyModel {
+                    source_ami_id: Field::Known("ami-xyz".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("source_ami_id")),
+            ),
+            (
+                CopyModel {
+                    source_ami_id: Field::Unknown,
+                    ..base.clone()
+                },
+                None,
+            ),
+            (
+                CopyModel {
+                    source_region: Field::Known("eu_west_1".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("source_region")),
+            ),
+            (
+                CopyModel {
+                    kms_key_id: Field::Known("my-key".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("kms_key_id")),
+            ),
+            (
+                CopyModel {
+                    name: Field::Known("a".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("name")),
+            ),
+            (
+                CopyModel {
+                    timeouts: Field::Known(Timeouts {
+                        create: Field::Known("soon".into()),
+                        delete: Field::Null,
+                    }),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("timeouts").attr("create")),
+            ),
+        ];
+        for (model, want) in cases {
+            let diags = validate(&model);
+            assert_eq!(
+                diags.0.first().and_then(|d| d.path.clone()),
+                want,
+                "{model:?}"
+            );
+        }
+    }
+}
