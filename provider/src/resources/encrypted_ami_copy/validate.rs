@@ -12,18 +12,7 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
     let mut diags = crate::resources::reach::validate(&config.region, &config.assume_role);
     let mut check =
         |attribute: &str, field: &Field<String>, rule: fn(&str) -> Result<(), String>| {
-            if let Some(value) = field.known() {
-                if let Err(reason) = rule(value) {
-                    let path = AttrPath::root(attribute);
-                    diags.push(
-                        Diagnostic::error(
-                            format!("Invalid {attribute}"),
-                            format!("{attribute} {reason}."),
-                        )
-                        .at(path),
-                    );
-                }
-            }
+            diags.extend(field.check(AttrPath::root(attribute), |value| rule(value)));
         };
     check(
         "source_ami_id",
@@ -43,17 +32,13 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
     check("deprecation_time", &config.deprecation_time, |v| {
         controls::parse_time(v).map(|_| ())
     });
-    if let Some(minutes) = config.completion_duration_minutes.known() {
-        if let Err(reason) = controls::completion_duration(*minutes) {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid completion_duration_minutes",
-                    format!("completion_duration_minutes {reason}."),
-                )
-                .at(AttrPath::root("completion_duration_minutes")),
-            );
-        }
-    }
+    diags.extend(
+        config
+            .completion_duration_minutes
+            .check(AttrPath::root("completion_duration_minutes"), |minutes| {
+                controls::completion_duration(*minutes)
+            }),
+    );
     // A cooldown belongs to protection that is on: with protection off it
     // would silently do nothing, which is not what the line asks for.
     if let Some(block) = config.deregistration_protection.known() {
