@@ -4,10 +4,12 @@
 use tfplugin_proto::tfplugin6 as pb;
 use tonic::{Request, Response, Status};
 
+use crate::protocol::catalog::ResourceEntry;
 use crate::protocol::convert::{decode, diagnostics_to_proto, encode, path_to_proto};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::listing;
 use crate::protocol::resource::{ApplyRequest, PlanRequest, ProviderService};
+use crate::protocol::value::Value;
 
 use super::{encode_or_report, respond, split, Adapter};
 
@@ -100,20 +102,13 @@ impl<P: ProviderService> Adapter<P> {
                 .diagnostics
                 .log_errors("ReadResource", &request.type_name);
             let mut diagnostics = response.diagnostics;
-            let new_state = encode_or_report(
+            let (new_state, new_identity) = new_state_and_identity(
+                entry,
                 &response.new_state,
-                &entry.ty,
+                &response.identity,
                 "refreshed state",
                 &mut diagnostics,
             );
-            // Like the state: a failure is reported beside the new state,
-            // never instead of it.
-            let new_identity = entry
-                .identity_to(&response.identity)
-                .unwrap_or_else(|diags| {
-                    diagnostics.extend(diags);
-                    None
-                });
             Ok::<_, Diagnostics>(pb::read_resource::Response {
                 new_state,
                 diagnostics: diagnostics_to_proto(&diagnostics),
@@ -194,20 +189,13 @@ impl<P: ProviderService> Adapter<P> {
             let mut diagnostics = response.diagnostics;
             // The new state is returned even alongside errors: it records
             // what already exists in AWS, so nothing is orphaned.
-            let new_state = encode_or_report(
+            let (new_state, new_identity) = new_state_and_identity(
+                entry,
                 &response.new_state,
-                &entry.ty,
+                &response.identity,
                 "new state",
                 &mut diagnostics,
             );
-            // Like the state: a failure is reported beside the new state,
-            // never instead of it.
-            let new_identity = entry
-                .identity_to(&response.identity)
-                .unwrap_or_else(|diags| {
-                    diagnostics.extend(diags);
-                    None
-                });
             Ok::<_, Diagnostics>(pb::apply_resource_change::Response {
                 new_state,
                 private: response.private,
@@ -218,4 +206,22 @@ impl<P: ProviderService> Adapter<P> {
         .await;
         respond(result)
     }
+}
+
+/// A read's or an apply's new state and identity, encoded for Terraform.
+/// A failure to encode either is added to `diagnostics` and reported beside
+/// the other, never instead of it.
+fn new_state_and_identity(
+    entry: &ResourceEntry,
+    state: &Value,
+    identity: &Value,
+    what: &str,
+    diagnostics: &mut Diagnostics,
+) -> (Option<pb::DynamicValue>, Option<pb::ResourceIdentityData>) {
+    let new_state = encode_or_report(state, &entry.ty, what, diagnostics);
+    let new_identity = entry.identity_to(identity).unwrap_or_else(|diags| {
+        diagnostics.extend(diags);
+        None
+    });
+    (new_state, new_identity)
 }
