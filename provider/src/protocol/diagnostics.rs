@@ -101,6 +101,12 @@ impl Diagnostic {
         }
     }
 
+    /// The error for a value an attribute refuses, worded alike for every
+    /// attribute: `Invalid <path>`, and `<path> <reason>.` at `path`.
+    pub fn invalid(path: AttrPath, reason: &str) -> Self {
+        Self::error(format!("Invalid {path}"), format!("{path} {reason}.")).at(path)
+    }
+
     /// The same diagnostic, pointing at `path`.
     pub fn at(mut self, path: AttrPath) -> Self {
         self.path = Some(path);

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::diagnostics::{AttrPath, Diagnostic};
+use super::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use super::value::Value;
 
 /// An attribute value as Terraform sees it at plan time.
@@ -39,6 +39,20 @@ impl<T> Field<T> {
     /// True for [`Field::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Field::Null)
+    }
+
+    /// The check of a known value: [`Diagnostic::invalid`] at `path` when
+    /// `rule` refuses it. Unknown and null values pass; Terraform
+    /// validates again once it knows them.
+    pub fn check(
+        &self,
+        path: AttrPath,
+        rule: impl FnOnce(&T) -> Result<(), String>,
+    ) -> Diagnostics {
+        match self.known().map(rule) {
+            Some(Err(reason)) => Diagnostic::invalid(path, &reason).into(),
+            _ => Diagnostics::new(),
+        }
     }
 
     /// The value, or `fallback` when null; `None` when unknown.
@@ -361,5 +375,30 @@ mod tests {
             .get::<Field<BTreeMap<String, String>>>("tags")
             .expect_err("a bool is not a string");
         assert_eq!(err.path, Some(AttrPath::root("tags").key("Name")));
+    }
+
+    /// The one wording of a refused value, and only a known value is checked.
+    #[test]
+    fn check_refuses_a_known_value_by_its_path() {
+        let rule = |v: &String| match v.as_str() {
+            "bad" => Err("must not be bad".to_owned()),
+            _ => Ok(()),
+        };
+        let path = AttrPath::root("assume_role").attr("role_arn");
+        let refused = Field::Known("bad".to_owned()).check(path.clone(), rule);
+        assert_eq!(
+            refused.0,
+            vec![Diagnostic::error(
+                "Invalid assume_role.role_arn",
+                "assume_role.role_arn must not be bad."
+            )
+            .at(path)]
+        );
+        for passes in [Field::Known("good".to_owned()), Field::Null, Field::Unknown] {
+            assert!(
+                passes.check(AttrPath::root("x"), rule).is_empty(),
+                "{passes:?}"
+            );
+        }
     }
 }

@@ -54,46 +54,21 @@ model! {
 /// Static checks of `region` and `assume_role`, naming the attribute.
 pub(crate) fn validate(region: &Field<String>, role: &Field<RoleModel>) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let mut check = |path: AttrPath,
-                     shown: &str,
-                     field: &Field<String>,
-                     rule: fn(&str) -> Result<(), String>| {
-        if let Some(value) = field.known() {
-            if let Err(reason) = rule(value) {
-                diags.push(
-                    Diagnostic::error(format!("Invalid {shown}"), format!("{shown} {reason}."))
-                        .at(path),
-                );
-            }
-        }
-    };
-    check(AttrPath::root("region"), "region", region, validate::region);
+    let mut check =
+        |path: AttrPath, field: &Field<String>, rule: fn(&str) -> Result<(), String>| {
+            diags.extend(field.check(path, |value| rule(value)));
+        };
+    check(AttrPath::root("region"), region, validate::region);
     if let Some(role) = role.known() {
         let at = |name: &str| AttrPath::root("assume_role").attr(name);
-        check(
-            at("role_arn"),
-            "assume_role.role_arn",
-            &role.role_arn,
-            validate::role_arn,
-        );
-        check(
-            at("duration"),
-            "assume_role.duration",
-            &role.duration,
-            validate::session_duration,
-        );
+        check(at("role_arn"), &role.role_arn, validate::role_arn);
+        check(at("duration"), &role.duration, validate::session_duration);
         check(
             at("session_name"),
-            "assume_role.session_name",
             &role.session_name,
             validate::session_name,
         );
-        check(
-            at("external_id"),
-            "assume_role.external_id",
-            &role.external_id,
-            validate::external_id,
-        );
+        check(at("external_id"), &role.external_id, validate::external_id);
     }
     diags
 }
@@ -170,12 +145,7 @@ pub(crate) async fn list_clients(
 
 /// A list block's `config.<attribute>` refused for `reason`.
 pub(crate) fn invalid_list_config(attribute: &str, reason: &str) -> Diagnostics {
-    Diagnostic::error(
-        format!("Invalid config.{attribute}"),
-        format!("config.{attribute} {reason}."),
-    )
-    .at(AttrPath::root("config").attr(attribute))
-    .into()
+    Diagnostic::invalid(AttrPath::root("config").attr(attribute), reason).into()
 }
 
 /// The clients a plan checks with: `None` before the provider is configured

@@ -15,11 +15,11 @@ type FormatCheck = fn(&str) -> Result<(), String>;
 /// Every static problem with `config`, each naming its attribute.
 pub(super) fn validate(config: &AmiShareModel) -> Diagnostics {
     let mut diags = crate::resources::reach::validate(&config.region, &config.assume_role);
-    if let Some(id) = config.image_id.known() {
-        if let Err(reason) = ami_id(id) {
-            diags.push(invalid("image_id", &reason));
-        }
-    }
+    diags.extend(
+        config
+            .image_id
+            .check(AttrPath::root("image_id"), |id| ami_id(id)),
+    );
     let checks: [(&str, &Field<StringSet>, FormatCheck); 3] = [
         ("account_ids", &config.account_ids, account_id),
         (
@@ -40,7 +40,7 @@ pub(super) fn validate(config: &AmiShareModel) -> Diagnostics {
                 all_empty &= values.is_empty();
                 for value in &values {
                     if let Err(reason) = check(value) {
-                        diags.push(invalid(name, &reason));
+                        diags.push(Diagnostic::invalid(AttrPath::root(name), &reason));
                     }
                 }
             }
@@ -58,14 +58,6 @@ pub(super) fn validate(config: &AmiShareModel) -> Diagnostics {
         );
     }
     diags
-}
-
-fn invalid(attribute: &str, reason: &str) -> Diagnostic {
-    Diagnostic::error(
-        format!("Invalid {attribute}"),
-        format!("{attribute} {reason}."),
-    )
-    .at(AttrPath::root(attribute))
 }
 
 /// A 12-digit account id.

@@ -11,17 +11,19 @@ use crate::aws::snapshot::snapshot_tags;
 use crate::aws::tags::sync_tags;
 use crate::aws::{AwsClients, AwsError};
 use crate::log;
-use crate::protocol::diagnostics::Diagnostic;
+use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
+use crate::shared::Shared;
 
 use super::controls::{
     deprecation_field, deprecation_in_place, protection_field, protection_in_place,
     wanted_deprecation, wanted_protection,
 };
 use super::model::{CopyModel, Tags};
-use super::rules::{AVAILABLE, DISABLED};
-use super::{summary, timeout};
+use super::rules::{summary, AVAILABLE, DISABLED, TAG_COPIED_FROM, TAG_CREATING, TAG_ENCRYPTED};
+use super::tag_rules::adopted_tags;
+use super::timeouts;
 
 /// Copies what AWS decides into the model.
 pub(super) fn set_facts(model: &mut CopyModel, facts: &Image) {
@@ -147,7 +149,7 @@ pub(super) async fn failed_copy(
         clients,
         &facts.id,
         &facts.snapshot_ids,
-        Instant::now() + timeout(planned, false),
+        Instant::now() + timeouts::delete(&planned.timeouts),
     )
     .await
     {
@@ -227,4 +229,78 @@ pub(super) async fn sync_all_tags(
         sync_tags(clients, snapshot_id, current, tags_all).await?;
     }
     Ok(())
+}
+
+/// The copy whose AMI is `facts` (one of the caller's own), as an import
+/// (or a full `terraform query` listing) takes it over.
+pub(super) async fn import_image(
+    shared: &Shared,
+    clients: &AwsClients,
+    facts: &Image,
+) -> Result<CopyModel, Diagnostics> {
+    let id = facts.id.as_str();
+    let path = AttrPath::root("id");
+    let snapshots = snapshot_tags(clients, &facts.snapshot_ids)
+        .await
+        .map_err(|err| {
+            Diagnostics::from(Diagnostic::error(
+                format!("importing EC2 AMI copy ({id})"),
+                err.to_string(),
+            ))
+        })?;
+    // Every tag any object carries is taken as intended, so adopting a copy
+    // removes nothing; the refresh that follows compares each object with
+    // them, and the plan names the snapshots that lack one.
+    let tags_all = adopted_tags(&facts.tags, &facts.snapshot_ids, &snapshots);
+    let source = Some(facts.source_image_id.clone())
+        .filter(|s| !s.is_empty())
+        .or_else(|| facts.tags.get(TAG_COPIED_FROM).cloned())
+        .ok_or_else(|| {
+            Diagnostics::from(
+                Diagnostic::error(
+                    "Not a copy",
+                    format!("EC2 AMI {id} has neither a SourceImageId nor a {TAG_COPIED_FROM} tag, so its source is unknown."),
+                )
+                .at(path),
+            )
+        })?;
+    let region = Some(facts.source_image_region.clone())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| clients.region.clone());
+    let default_tags = shared.default_tags();
+    let tags: Tags = tags_all
+        .iter()
+        .filter(|(k, v)| {
+            *k != TAG_ENCRYPTED
+                && *k != TAG_COPIED_FROM
+                && *k != TAG_CREATING
+                && default_tags.get(*k) != Some(*v)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let key_arn = key_arn(clients, facts).await;
+    let mut model = CopyModel {
+        region: Field::Known(clients.region.clone()),
+        source_ami_id: Field::Known(source),
+        source_region: Field::Known(region),
+        name: Field::Known(facts.name.clone()),
+        description: Some(facts.description.clone())
+            .filter(|d| !d.is_empty())
+            .into(),
+        kms_key_id: key_arn.clone(),
+        kms_key_arn: key_arn,
+        tags: if tags.is_empty() {
+            Field::Null
+        } else {
+            Field::Known(tags)
+        },
+        tags_all: Field::Known(tags_all),
+        ..CopyModel::default()
+    };
+    if model.kms_key_id.is_unknown() {
+        model.kms_key_id = Field::Null;
+    }
+    set_facts(&mut model, facts);
+    set_controls(&mut model, facts);
+    Ok(model)
 }

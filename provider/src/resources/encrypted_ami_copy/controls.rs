@@ -3,8 +3,6 @@
 //! what EC2 reports maps back onto the model without a false diff. No AWS
 //! here, so all of it is unit-tested.
 
-use std::time::Duration;
-
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -19,9 +17,6 @@ pub(super) const COMPLETION_STEP_MINUTES: i64 = 15;
 pub(super) const COMPLETION_MAX_MINUTES: i64 = 2880;
 /// How far ahead EC2 lets a deprecation be scheduled, in years.
 const DEPRECATION_MAX_YEARS: i32 = 10;
-/// What a time-based copy's default create timeout adds to its duration:
-/// EC2 aims to finish within the duration, and the wait polls once a second.
-const COMPLETION_MARGIN: Duration = Duration::from_secs(30 * 60);
 
 /// `completion_duration_minutes` as EC2 allows it: 15 to 2880 in steps of 15.
 pub(super) fn completion_duration(minutes: i64) -> Result<(), String> {
@@ -34,15 +29,6 @@ pub(super) fn completion_duration(minutes: i64) -> Result<(), String> {
         "must be {COMPLETION_STEP_MINUTES} to {COMPLETION_MAX_MINUTES} minutes in steps of {COMPLETION_STEP_MINUTES} \
          (as EC2's SnapshotCopyCompletionDurationMinutes), got {minutes}"
     ))
-}
-
-/// The default `timeouts.create` for a copy: `usual`, or the time-based
-/// copy's duration plus a margin when that is longer.
-pub(super) fn create_timeout_default(usual: Duration, completion_minutes: Option<i64>) -> Duration {
-    let Some(minutes) = completion_minutes.and_then(|m| u64::try_from(m).ok()) else {
-        return usual;
-    };
-    usual.max(Duration::from_secs(minutes * 60) + COMPLETION_MARGIN)
 }
 
 /// An RFC 3339 time, as `deprecation_time` holds it.
@@ -187,17 +173,6 @@ mod tests {
         for bad in [0, 14, 20, 2881, 2895, -15] {
             assert!(completion_duration(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn a_time_based_copy_waits_at_least_its_duration() {
-        let usual = Duration::from_secs(3600);
-        assert_eq!(create_timeout_default(usual, None), usual);
-        assert_eq!(create_timeout_default(usual, Some(15)), usual);
-        assert_eq!(
-            create_timeout_default(usual, Some(2880)),
-            Duration::from_secs((2880 + 30) * 60)
-        );
     }
 
     #[test]

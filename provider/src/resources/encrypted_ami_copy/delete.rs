@@ -13,7 +13,8 @@ use crate::shared::Shared;
 use super::aws_state::{remove_copy, SNAPSHOTS_REMAIN};
 use super::guard::{instances_warning, refuse_in_use, retention_warning, unprotect};
 use super::model::CopyModel;
-use super::{summary, timeout};
+use super::rules::summary;
+use super::timeouts;
 
 /// Deregisters the copy and deletes every snapshot it had (those in state
 /// and those AWS still lists), failing with the names of any left. `Ok`
@@ -48,7 +49,7 @@ pub(super) async fn delete(shared: &Shared, prior: CopyModel) -> Result<Diagnost
         warnings.extend(instances_warning(&clients, &id).await);
         unprotect(&clients, facts, &deleting).await?;
     }
-    let deadline = Instant::now() + timeout(&prior, false);
+    let deadline = Instant::now() + timeouts::delete(&prior.timeouts);
     remove_copy(&clients, &id, &snapshot_ids, deadline)
         .await
         .map_err(|err| {

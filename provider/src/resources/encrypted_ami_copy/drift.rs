@@ -1,7 +1,7 @@
 //! Tag drift, told object by object at plan.
 //!
 //! `tags_all` is one map for the AMI and its snapshots together (see
-//! `rules::found_tags`), so a tag missing from one snapshot shows as a tag
+//! `tag_rules::found_tags`), so a tag missing from one snapshot shows as a tag
 //! to add although the AMI has it. When the refreshed `tags_all` differs
 //! from the plan's, the plan reads the AMI's and snapshots' tags once more
 //! and names, in a warning, which object lacks or differs in which tag. A
@@ -94,14 +94,8 @@ fn differences(objects: &[(String, Tags)], wanted: &Tags) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::tags;
     use super::*;
-
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     #[test]
     fn names_each_object_that_disagrees() {

@@ -4,17 +4,21 @@
 //!
 //! Layout, the same for every resource: `model.rs` declares the attributes;
 //! `validate.rs` holds the static checks, `plan.rs` the plan-time ones;
-//! `rules.rs` is the pure logic (tags, names, tokens, key forms);
-//! `create.rs`, `read.rs` (and import), `update.rs` and `delete.rs` are the
-//! operations, and `aws_state.rs` holds what they share for reading and
-//! changing a copy through `crate::aws`. `source.rs` answers the one
-//! question only a copy asks: can this account copy the source?
+//! `rules.rs` and `tag_rules.rs` are the pure logic (names, tokens, key
+//! forms; tag maps), `timeouts.rs` the `timeouts` block as `Duration`s;
+//! `create.rs` (with `start.rs` and `finish.rs`), `read.rs` (and import),
+//! `update.rs` and `delete.rs` are the operations, and `aws_state.rs` holds
+//! what they share for reading and changing a copy through `crate::aws`, so
+//! that none of them imports another. `source.rs` answers the one question
+//! only a copy asks: can this account copy the source? This file only
+//! delegates; the order of the files is ARCHITECTURE.md's.
 
 mod aws_state;
 mod controls;
 mod create;
 mod delete;
 mod drift;
+mod finish;
 mod guard;
 mod mark;
 mod model;
@@ -25,17 +29,16 @@ mod query;
 mod read;
 mod rules;
 mod source;
-#[cfg(test)]
-mod tests;
+mod start;
+mod tag_rules;
+mod timeouts;
 mod update;
 mod validate;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::duration::parse_duration;
 use crate::protocol::declare::Declared;
 use crate::protocol::diagnostics::Diagnostics;
 use crate::protocol::managed::{Applied, ManagedResource, Planned};
@@ -149,43 +152,4 @@ impl ManagedResource for EncryptedAmiCopy {
     async fn move_from(&self, request: &MoveRequest) -> Option<Result<CopyModel, Diagnostics>> {
         moved::accepts(request).then(|| moved::from_aws_ami_copy(request))
     }
-}
-
-/// A diagnostic's summary, worded as the aws provider words them: what was
-/// being done, to which copy, named by its AMI id or, before it has one, by
-/// its name.
-fn summary(verb: &str, model: &CopyModel) -> String {
-    match model.id.known().or(model.name.known()) {
-        Some(id) => format!("{verb} EC2 AMI copy ({id})"),
-        None => format!("{verb} EC2 AMI copy"),
-    }
-}
-
-/// The `timeouts.create` or `timeouts.delete` duration, or its default.
-fn timeout(model: &CopyModel, create: bool) -> Duration {
-    let configured = model
-        .timeouts
-        .known()
-        .and_then(|t| {
-            if create {
-                t.create.known()
-            } else {
-                t.delete.known()
-            }
-        })
-        .and_then(|text| parse_duration(text));
-    let default = if create {
-        model::DEFAULT_CREATE_TIMEOUT
-    } else {
-        model::DEFAULT_DELETE_TIMEOUT
-    };
-    let default = parse_duration(default).unwrap_or(Duration::from_secs(3600));
-    configured.unwrap_or_else(|| {
-        if create {
-            let minutes = model.completion_duration_minutes.known().copied();
-            controls::create_timeout_default(default, minutes)
-        } else {
-            default
-        }
-    })
 }

@@ -6,14 +6,17 @@ use std::collections::BTreeMap;
 use crate::protocol::declare::model;
 use crate::resources::reach::{RoleModel, ASSUME_ROLE_DESCRIPTION, REGION_DESCRIPTION};
 
+use super::timeouts::Timeouts;
+
 /// Tag maps as the model holds them.
 pub(super) type Tags = BTreeMap<String, String>;
 
-/// Default `timeouts.create`: longer than the aws provider's 40m, because
-/// large cross-region copies exceed it; a timeout no longer taints anyway.
-pub(super) const DEFAULT_CREATE_TIMEOUT: &str = "60m";
-/// Default `timeouts.delete`.
-pub(super) const DEFAULT_DELETE_TIMEOUT: &str = "30m";
+/// A tag map written as pairs, for the tables of the unit tests.
+#[cfg(test)]
+pub(super) fn tags(pairs: &[(&str, &str)]) -> Tags {
+    let owned = |(k, v): &(&str, &str)| ((*k).to_owned(), (*v).to_owned());
+    pairs.iter().map(owned).collect()
+}
 
 model! {
     /// `imagecopier_encrypted_ami_copy` as Terraform sees it.
@@ -114,17 +117,15 @@ model! {
     }
 }
 
-model! {
-    /// The `timeouts` block.
-    pub(crate) struct Timeouts("How long operations may take.") {
-        create: String [optional] format!(
-            "How long create (and an apply that finishes an interrupted copy) waits for the copy to become \
-             available. Default `{DEFAULT_CREATE_TIMEOUT}`, or `completion_duration_minutes` plus 30 minutes when \
-             that is longer. When it passes, the copy is kept in state as \
-             `pending` with a warning, and the next apply waits for it."
-        ),
-        delete: String [optional] format!(
-            "How long destroy waits for the copy's snapshots to be deleted. Default `{DEFAULT_DELETE_TIMEOUT}`."
-        ),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attribute_is_described() {
+        assert_eq!(
+            <CopyModel as crate::protocol::declare::Declared>::block().missing_descriptions(),
+            Vec::<String>::new()
+        );
     }
 }

@@ -176,3 +176,48 @@ fn copy_of(image: &Image, source: &str) -> bool {
     image.source_image_id == source
         || image.tags.get(TAG_COPIED_FROM).map(String::as_str) == Some(source)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_an_interrupted_create_left_is_taken_over() {
+        let image = |state: &str, source: &str, tagged: Option<&str>| Image {
+            id: "ami-1".into(),
+            state: state.into(),
+            source_image_id: source.into(),
+            tags: tagged
+                .map(|s| [("CopiedFromAMI".to_owned(), s.to_owned())].into())
+                .unwrap_or_default(),
+            ..Image::default()
+        };
+        let cases = [
+            // Unmarked, even while pending: a copy recorded in some state (an
+            // interrupted apply records its pending copy and unmarks it), which
+            // may be another state's.
+            (image("pending", "ami-src", None), false),
+            (image("pending", "", Some("ami-src")), false),
+            // What a finished copy holds may be the copy being replaced.
+            (image("available", "ami-src", None), false),
+            (image("failed", "ami-src", None), false),
+            (image("pending", "ami-other", None), false),
+        ];
+        for (holder, want) in cases {
+            assert_eq!(adoptable(&holder, "ami-src"), want, "{holder:?}");
+        }
+        // Finished, but still marked by the create that started it: that create never recorded it.
+        let marked = |state: &str, source: &str| {
+            let mut holder = image(state, source, None);
+            holder.tags.insert(TAG_CREATING.to_owned(), "0f".into());
+            holder
+        };
+        assert!(adoptable(&marked("available", "ami-src"), "ami-src"));
+        assert!(adoptable(&marked("pending", "ami-src"), "ami-src"));
+        assert!(!adoptable(&marked("available", "ami-other"), "ami-src"));
+        assert!(
+            !adoptable(&marked("failed", "ami-src"), "ami-src"),
+            "a failed copy is not the copy wanted"
+        );
+    }
+}

@@ -18,10 +18,9 @@ use crate::shared::Shared;
 use super::controls;
 use super::model::{CopyModel, Tags};
 use super::naming::check_default_name;
-use super::rules::{
-    default_name, merge_tags, over_tag_limit, same_key_locally, AVAILABLE, DEREGISTERED, DISABLED,
-};
+use super::rules::{default_name, same_key_locally, AVAILABLE, DEREGISTERED, DISABLED};
 use super::source::{check_source, check_source_region};
+use super::tag_rules::{merge_tags, over_tag_limit};
 
 /// KMS's error code for a key or alias that does not exist.
 const KEY_NOT_FOUND_CODE: &str = "NotFoundException";
@@ -53,63 +52,19 @@ pub(super) async fn plan(
             .map(|prior| prior.kms_key_arn.clone())
             .unwrap_or(Field::Unknown)
     };
-
-    let mut requires_replace = Vec::new();
-    if let Some(prior) = prior {
-        // source_ami_id, source_region and a configured name; a default
-        // name is decided below, once it is known whether this replaces.
-        requires_replace = p.replaced_attributes(prior);
-        requires_replace.extend(reach::moved(
-            &prior.region,
-            &p.region,
-            &prior.owner_id,
-            &account,
-        ));
-        if key_changed && !same_key(prior, &config.kms_key_id, &key_arn) {
-            requires_replace.push(AttrPath::root("kms_key_id"));
-        }
-        // A copy that failed is useless, and one whose AMI is gone with
-        // snapshots left can only be made anew; the replacement's delete
-        // removes what remains of the old one.
-        if prior
-            .state
-            .known()
-            .is_some_and(|s| s == "failed" || s == DEREGISTERED)
-        {
-            requires_replace.push(AttrPath::root("state"));
-        }
-    }
+    let mut requires_replace = match prior {
+        Some(prior) => replaced(prior, &p, config, key_changed, &key_arn, &account),
+        None => Vec::new(),
+    };
     let replacing = !requires_replace.is_empty();
     if config.name.is_null() {
-        p.name = match prior {
-            Some(prior) if !replacing => prior.name.clone(),
-            // A new copy: its default name, unless another AMI holds it.
-            _ => match (planned_default_name(&p, config), &clients) {
-                (Field::Known(name), Some(clients)) => {
-                    let source = p.source_ami_id.known().cloned().unwrap_or_default();
-                    check_default_name(clients, name, &source).await
-                }
-                (name, _) => name,
-            },
-        };
+        p.name = planned_name(prior, replacing, &p, config, clients.as_deref()).await;
     }
     let name = AttrPath::root("name");
     if prior.is_some_and(|prior| p.name != prior.name) && !requires_replace.contains(&name) {
         requires_replace.push(name);
     }
-    if config.enabled.is_null() {
-        p.enabled = Field::Known(true);
-    }
-    check_deprecation(prior, config)?;
-    p.tags_all = planned_tags_all(shared, &p);
-    check_tag_limit(shared, &p)?;
-    // Not configured: what EC2 gives the copy, known only after the create.
-    if config.description.is_null() {
-        p.description = match prior {
-            Some(prior) if !replacing => prior.description.clone(),
-            _ => Field::Unknown,
-        };
-    }
+    plan_settings(shared, prior, &mut p, config, replacing)?;
 
     let mut warnings = Diagnostics::new();
     if let (Some(prior), Some(clients), true) = (prior, &clients, replacing) {
@@ -117,35 +72,13 @@ pub(super) async fn plan(
     }
     match prior {
         Some(prior) if requires_replace.is_empty() => {
-            // A key changed to another form of the same key keeps its ARN.
-            p.keep_prior_values(prior);
-            // An interrupted apply left the copy pending: this update waits
-            // for it, and the plan shows that it will.
-            if prior.state.known().is_some_and(|s| !settled(s)) {
-                p.forget_aws_values();
-                p.id = prior.id.clone();
-                p.kms_key_arn = Field::Unknown;
-            }
-            if let Some(clients) = &clients {
-                warnings.extend(super::drift::warning(clients, prior, &p).await);
-            }
-            // `enabled` decides between the two settled states.
-            p.state = match p.enabled.known() {
-                Some(true) => Field::Known(AVAILABLE.to_owned()),
-                Some(false) => Field::Known(DISABLED.to_owned()),
-                None => Field::Unknown,
-            };
+            warnings.extend(plan_in_place(prior, &mut p, clients.as_deref()).await);
         }
         _ => {
             p.forget_aws_values();
             p.owner_id = account;
             p.kms_key_arn = key_arn;
-            if let (Some(clients), Some(source), Some(region)) =
-                (&clients, p.source_ami_id.known(), p.source_region.known())
-            {
-                check_source_region(clients, region).await?;
-                warnings.extend(check_source(clients, source, region).await.for_plan(source));
-            }
+            warnings.extend(check_new_source(&p, clients.as_deref()).await?);
         }
     }
     if warnings.has_errors() {
@@ -156,6 +89,132 @@ pub(super) async fn plan(
         requires_replace,
         warnings,
     })
+}
+
+/// What an update replaces, beside a changed name: source_ami_id,
+/// source_region and a configured name; a move to another region or
+/// account; another key; a copy that failed or lost its AMI. (A default
+/// name is decided after this, once it is known whether this replaces.)
+fn replaced(
+    prior: &CopyModel,
+    p: &CopyModel,
+    config: &CopyModel,
+    key_changed: bool,
+    key_arn: &Field<String>,
+    account: &Field<String>,
+) -> Vec<AttrPath> {
+    let mut requires_replace = p.replaced_attributes(prior);
+    requires_replace.extend(reach::moved(
+        &prior.region,
+        &p.region,
+        &prior.owner_id,
+        account,
+    ));
+    if key_changed && !same_key(prior, &config.kms_key_id, key_arn) {
+        requires_replace.push(AttrPath::root("kms_key_id"));
+    }
+    // A copy that failed is useless, and one whose AMI is gone with
+    // snapshots left can only be made anew; the replacement's delete
+    // removes what remains of the old one.
+    if prior
+        .state
+        .known()
+        .is_some_and(|s| s == "failed" || s == DEREGISTERED)
+    {
+        requires_replace.push(AttrPath::root("state"));
+    }
+    requires_replace
+}
+
+/// The name when none is configured: the prior one unless this replaces;
+/// for a new copy its default name, unless another AMI holds it.
+async fn planned_name(
+    prior: Option<&CopyModel>,
+    replacing: bool,
+    p: &CopyModel,
+    config: &CopyModel,
+    clients: Option<&AwsClients>,
+) -> Field<String> {
+    match prior {
+        Some(prior) if !replacing => prior.name.clone(),
+        _ => match (planned_default_name(p, config), clients) {
+            (Field::Known(name), Some(clients)) => {
+                let source = p.source_ami_id.known().cloned().unwrap_or_default();
+                check_default_name(clients, name, &source).await
+            }
+            (name, _) => name,
+        },
+    }
+}
+
+/// The settings planned from configuration alone (`enabled`, `tags_all`,
+/// `description`), and the checks of `deprecation_time` and the tag limit.
+fn plan_settings(
+    shared: &Shared,
+    prior: Option<&CopyModel>,
+    p: &mut CopyModel,
+    config: &CopyModel,
+    replacing: bool,
+) -> Result<(), Diagnostics> {
+    if config.enabled.is_null() {
+        p.enabled = Field::Known(true);
+    }
+    check_deprecation(prior, config)?;
+    p.tags_all = planned_tags_all(shared, p);
+    check_tag_limit(shared, p)?;
+    // Not configured: what EC2 gives the copy, known only after the create.
+    if config.description.is_null() {
+        p.description = match prior {
+            Some(prior) if !replacing => prior.description.clone(),
+            _ => Field::Unknown,
+        };
+    }
+    Ok(())
+}
+
+/// An update in place: prior values kept, a pending copy's facts left to
+/// the apply that waits for it, and the tag drift warning.
+async fn plan_in_place(
+    prior: &CopyModel,
+    p: &mut CopyModel,
+    clients: Option<&AwsClients>,
+) -> Diagnostics {
+    // A key changed to another form of the same key keeps its ARN.
+    p.keep_prior_values(prior);
+    // An interrupted apply left the copy pending: this update waits
+    // for it, and the plan shows that it will.
+    if prior.state.known().is_some_and(|s| !settled(s)) {
+        p.forget_aws_values();
+        p.id = prior.id.clone();
+        p.kms_key_arn = Field::Unknown;
+    }
+    let mut warnings = Diagnostics::new();
+    if let Some(clients) = clients {
+        warnings.extend(super::drift::warning(clients, prior, p).await);
+    }
+    // `enabled` decides between the two settled states.
+    p.state = match p.enabled.known() {
+        Some(true) => Field::Known(AVAILABLE.to_owned()),
+        Some(false) => Field::Known(DISABLED.to_owned()),
+        None => Field::Unknown,
+    };
+    warnings
+}
+
+/// A new copy's source: its region must be one this account can copy from
+/// (an error), and an unshared source is only logged (a share in this
+/// apply may fix it).
+async fn check_new_source(
+    p: &CopyModel,
+    clients: Option<&AwsClients>,
+) -> Result<Diagnostics, Diagnostics> {
+    let (Some(clients), Some(source), Some(region)) =
+        (clients, p.source_ami_id.known(), p.source_region.known())
+    else {
+        return Ok(Diagnostics::new());
+    };
+    check_source_region(clients, region).await?;
+    Ok(check_source(clients, source, region).await.for_plan(source))
 }
 
 /// Whether a copy in state `state` is done: available, or disabled on purpose.
@@ -276,72 +335,9 @@ async fn resolve_key(
     };
     match configured {
         Field::Unknown => Ok(Field::Unknown),
-        Field::Known(key) => {
-            let path = AttrPath::root("kms_key_id");
-            // A key ARN (or alias ARN) names its region; EBS encrypts a copy
-            // only with a key in the copy's own region.
-            if let Some(region) = key.strip_prefix("arn:").and_then(|r| r.split(':').nth(2)) {
-                if !region.is_empty() && region != clients.region {
-                    return Err(Diagnostic::error(
-                        "KMS key in another region",
-                        format!(
-                            "kms_key_id {key:?} is in region {region}, but this copy is made in {}: EBS encrypts \
-                             with a key in the copy's own region. Use a key (or a multi-Region replica) in {}.",
-                            clients.region, clients.region
-                        ),
-                    )
-                    .at(path)
-                    .into());
-                }
-            }
-            let facts = match describe_key(clients, key).await {
-                // A key or alias this same apply makes (an aws_kms_alias
-                // with a configured name) does not exist yet at plan: like
-                // an unshared source, it is left to the apply, which checks
-                // it again before copying anything.
-                Err(err) if err.code() == Some(KEY_NOT_FOUND_CODE) => {
-                    log::info(
-                        "kms_key_id not found at plan; a key or alias made in this apply may create it, and the apply checks it again before copying",
-                        &[("kms_key_id", key)],
-                    );
-                    return Ok(Field::Unknown);
-                }
-                other => other,
-            };
-            let facts = facts.map_err(|err| {
-                Diagnostics::from(
-                    Diagnostic::error(
-                        "KMS key not usable",
-                        format!(
-                            "kms_key_id {key:?} cannot be used by account {}: {err}",
-                            clients.account_id
-                        ),
-                    )
-                    .at(path.clone()),
-                )
-            })?;
-            if !facts.usable() {
-                return Err(Diagnostic::error(
-                    "KMS key not usable",
-                    format!("kms_key_id {key:?} ({}) is {}; the copy would fail. Enable the key or choose another.", facts.arn, facts.state),
-                )
-                .at(path)
-                .into());
-            }
-            if !facts.symmetric() {
-                return Err(Diagnostic::error(
-                    "KMS key not usable",
-                    format!(
-                        "kms_key_id {key:?} ({}) is a {} key; EBS encrypts only with symmetric encryption keys \
-                         (SYMMETRIC_DEFAULT). Choose a symmetric key.",
-                        facts.arn, facts.spec
-                    ),
-                )
-                .at(path)
-                .into());
-            }
-            Ok(Field::Known(facts.arn))
-        }
+        Field::Known(key) => named_key_arn(clients, key)
+            .await
+            .map_err(|diagnostic| diagnostic.at(AttrPath::root("kms_key_id")).into()),
         Field::Null => {
             let default_key = match ebs_default_key_id(clients).await {
                 Ok(key) => key,
@@ -353,4 +349,62 @@ async fn resolve_key(
                 .unwrap_or(Field::Unknown))
         }
     }
+}
+
+/// The ARN of the configured key `key`, or why a copy could not use it.
+async fn named_key_arn(clients: &AwsClients, key: &str) -> Result<Field<String>, Diagnostic> {
+    // A key ARN (or alias ARN) names its region; EBS encrypts a copy
+    // only with a key in the copy's own region.
+    if let Some(region) = key.strip_prefix("arn:").and_then(|r| r.split(':').nth(2)) {
+        if !region.is_empty() && region != clients.region {
+            return Err(Diagnostic::error(
+                "KMS key in another region",
+                format!(
+                    "kms_key_id {key:?} is in region {region}, but this copy is made in {}: EBS encrypts \
+                     with a key in the copy's own region. Use a key (or a multi-Region replica) in {}.",
+                    clients.region, clients.region
+                ),
+            ));
+        }
+    }
+    let facts = match describe_key(clients, key).await {
+        // A key or alias this same apply makes (an aws_kms_alias
+        // with a configured name) does not exist yet at plan: like
+        // an unshared source, it is left to the apply, which checks
+        // it again before copying anything.
+        Err(err) if err.code() == Some(KEY_NOT_FOUND_CODE) => {
+            log::info(
+                "kms_key_id not found at plan; a key or alias made in this apply may create it, and the apply checks it again before copying",
+                &[("kms_key_id", key)],
+            );
+            return Ok(Field::Unknown);
+        }
+        other => other,
+    };
+    let facts = facts.map_err(|err| {
+        Diagnostic::error(
+            "KMS key not usable",
+            format!(
+                "kms_key_id {key:?} cannot be used by account {}: {err}",
+                clients.account_id
+            ),
+        )
+    })?;
+    if !facts.usable() {
+        return Err(Diagnostic::error(
+            "KMS key not usable",
+            format!("kms_key_id {key:?} ({}) is {}; the copy would fail. Enable the key or choose another.", facts.arn, facts.state),
+        ));
+    }
+    if !facts.symmetric() {
+        return Err(Diagnostic::error(
+            "KMS key not usable",
+            format!(
+                "kms_key_id {key:?} ({}) is a {} key; EBS encrypts only with symmetric encryption keys \
+                 (SYMMETRIC_DEFAULT). Choose a symmetric key.",
+                facts.arn, facts.spec
+            ),
+        ));
+    }
+    Ok(Field::Known(facts.arn))
 }

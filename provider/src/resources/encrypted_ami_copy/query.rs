@@ -13,8 +13,8 @@ use crate::protocol::value::Value;
 use crate::resources::reach;
 use crate::shared::Shared;
 
+use super::aws_state::import_image;
 use super::model::{CopyModel, Tags};
-use super::read::import_image;
 use super::rules::TAG_COPIED_FROM;
 
 model! {

@@ -1,13 +1,12 @@
-//! The resource's pure rules: tag merging, validation, deterministic names
-//! and idempotency tokens, and telling whether two key forms name the same
-//! KMS key. No AWS here, so all of it is unit-tested table by table.
-
-use std::collections::{BTreeMap, BTreeSet};
+//! The resource's pure rules: its states and tag keys, diagnostic
+//! summaries, description and name checks, deterministic names and
+//! idempotency tokens, and telling whether two key forms name the same KMS
+//! key (tag maps are `tag_rules.rs`). No AWS here, so all of it is
+//! unit-tested table by table.
 
 use sha2::{Digest, Sha256};
 
-use super::model::Tags;
-use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use super::model::CopyModel;
 
 /// The tag saying the copy is encrypted; always `"true"`.
 pub(super) const TAG_ENCRYPTED: &str = "Encrypted";
@@ -29,74 +28,14 @@ pub(super) const DISABLED: &str = "disabled";
 /// replacement (or destroy) can follow.
 pub(super) const DEREGISTERED: &str = "deregistered";
 
-/// `tags_all`: default tags, then source tags, then tags, then the two facts.
-pub(super) fn merge_tags(
-    default_tags: &Tags,
-    source_tags: &Tags,
-    tags: &Tags,
-    source_ami_id: &str,
-) -> Tags {
-    let mut all = default_tags.clone();
-    all.extend(source_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    all.retain(|k, _| !k.starts_with("aws:"));
-    all.insert(TAG_ENCRYPTED.to_owned(), "true".to_owned());
-    all.insert(TAG_COPIED_FROM.to_owned(), source_ami_id.to_owned());
-    all
-}
-
-/// Problems with tag map `attribute`: keys and values EC2 refuses (see
-/// [`crate::validate::tag_key`]), and in `tags` the two fact keys, which
-/// this resource reserves (in `source_tags` they are data from the source,
-/// and the facts win).
-pub(super) fn validate_tags(attribute: &str, tags: &Tags) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for (key, value) in tags {
-        let path = AttrPath::root(attribute).key(key);
-        let problem = if attribute == "tags" && (key == TAG_ENCRYPTED || key == TAG_COPIED_FROM) {
-            Some((
-                "Reserved tag key",
-                format!("{path}: this resource sets {key} itself, so the copy always tells the truth about it."),
-            ))
-        } else if let Err(reason) = crate::validate::tag_key(key) {
-            Some(("Invalid tag key", format!("{path}: {reason}.")))
-        } else if let Err(reason) = crate::validate::tag_value(value) {
-            Some(("Invalid tag value", format!("{path}: {reason}.")))
-        } else {
-            None
-        };
-        if let Some((summary, detail)) = problem {
-            diags.push(Diagnostic::error(summary, detail).at(path));
-        }
+/// A diagnostic's summary, worded as the aws provider words them: what was
+/// being done, to which copy, named by its AMI id or, before it has one, by
+/// its name.
+pub(super) fn summary(verb: &str, model: &CopyModel) -> String {
+    match model.id.known().or(model.name.known()) {
+        Some(id) => format!("{verb} EC2 AMI copy ({id})"),
+        None => format!("{verb} EC2 AMI copy"),
     }
-    diags
-}
-
-/// The attribute whose tags take the copy over EC2's tag limit, and the
-/// total it reaches. Tags are counted as `merge_tags` merges them (default
-/// tags, source tags, tags, then the two facts), so the attribute named is
-/// the one whose keys, added to what comes before it, cross the limit.
-/// Default tags alone cannot: the provider refuses more than leave room for
-/// the facts.
-pub(super) fn over_tag_limit<'a>(
-    default_tags: &'a Tags,
-    source_tags: &'a Tags,
-    tags: &'a Tags,
-) -> Option<(&'static str, usize)> {
-    let mut keys: BTreeSet<&str> = [TAG_ENCRYPTED, TAG_COPIED_FROM].into();
-    let mut add = |map: &'a Tags| {
-        keys.extend(
-            map.keys()
-                .map(String::as_str)
-                .filter(|k| !k.starts_with("aws:")),
-        );
-        keys.len()
-    };
-    add(default_tags);
-    [("source_tags", source_tags), ("tags", tags)]
-        .into_iter()
-        .map(|(attribute, map)| (attribute, add(map)))
-        .find(|(_, total)| *total > crate::validate::MAX_TAGS_PER_RESOURCE)
 }
 
 /// The most characters EC2 takes in an AMI description.
@@ -303,61 +242,115 @@ fn hash(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The tags an adoption (import, `terraform query`) takes as intended: every
-/// tag on the AMI or on any of its snapshots, the AMI's value first where
-/// they disagree. Nothing any object carries is dropped: the apply that
-/// follows only adds, bringing every snapshot up to the AMI's tags (which
-/// copiers such as `aws_ami_copy` or a Lambda often never put on them).
-pub(super) fn adopted_tags(
-    image: &Tags,
-    snapshot_ids: &[String],
-    snapshots: &BTreeMap<String, Tags>,
-) -> Tags {
-    let mut adopted = Tags::new();
-    for tags in snapshot_ids.iter().rev().filter_map(|id| snapshots.get(id)) {
-        adopted.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    adopted.extend(image.iter().map(|(k, v)| (k.clone(), v.clone())));
-    adopted
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The tags found on the AMI and its snapshots, as one map that shows every
-/// difference from `expected` (the tags last applied, `tags_all` in state).
-///
-/// A key on which the AMI and every snapshot agree has that value. A key on
-/// which they disagree takes the first value (AMI first, then snapshots in
-/// mapping order) that differs from the expected one, absent included. So
-/// an edited tag shows the value found (`"edited" -> "platform"`), an extra
-/// tag on a single snapshot shows as one to remove, a tag missing from one
-/// snapshot as one to add, and apply brings every object back. Snapshots
-/// that no longer exist are left out (destroy deals with them).
-pub(super) fn found_tags(
-    image: &Tags,
-    snapshot_ids: &[String],
-    snapshots: &BTreeMap<String, Tags>,
-    expected: Option<&Tags>,
-) -> Tags {
-    let objects: Vec<&Tags> = std::iter::once(image)
-        .chain(snapshot_ids.iter().filter_map(|id| snapshots.get(id)))
-        .collect();
-    let keys: BTreeSet<&String> = objects.iter().flat_map(|tags| tags.keys()).collect();
-    let mut found = Tags::new();
-    for key in keys {
-        let values: Vec<Option<&String>> = objects.iter().map(|tags| tags.get(key)).collect();
-        let agreed = values.iter().all(|v| *v == values[0]);
-        let wanted = expected.and_then(|e| e.get(key));
-        let value = if agreed {
-            values[0]
-        } else {
-            values
-                .iter()
-                .copied()
-                .find(|v| *v != wanted)
-                .unwrap_or(values[0])
-        };
-        if let Some(value) = value {
-            found.insert(key.clone(), value.clone());
+    const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    const KEY_ARN: &str =
+        "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const ALIAS_ARN: &str = "arn:aws:kms:eu-west-1:222222222222:alias/ami";
+
+    #[test]
+    fn descriptions_have_at_most_255_characters() {
+        assert!(description(&"é".repeat(255)).is_ok());
+        assert!(description(&"d".repeat(256)).is_err());
+        assert!(description("").is_ok());
+    }
+
+    #[test]
+    fn key_forms_parse() {
+        let cases = [
+            (KEY_ID, true),
+            (KEY_ARN, true),
+            ("alias/ami", true),
+            (ALIAS_ARN, true),
+            ("mrk-1234567890abcdef1234567890abcdef", true),
+            ("alias/", false),
+            ("arn:aws:kms:eu-west-1:2222:key/x", false),
+            ("arn:aws:s3:::bucket", false),
+            ("ami", false),
+        ];
+        for (value, ok) in cases {
+            assert_eq!(key_form(value).is_ok(), ok, "{value}");
         }
     }
-    found
+
+    #[test]
+    fn key_forms_compare_without_aws_where_they_can() {
+        let cases = [
+            (KEY_ID, KEY_ID, Some(true)),
+            (KEY_ID, KEY_ARN, Some(true)),
+            ("alias/ami", ALIAS_ARN, Some(true)),
+            ("alias/ami", "alias/other", Some(false)),
+            (
+                KEY_ARN,
+                "arn:aws:kms:eu-west-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                Some(false),
+            ),
+            ("alias/ami", KEY_ARN, None),
+            (KEY_ID, "alias/ami", None),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(same_key_locally(a, b), want, "{a} vs {b}");
+            assert_eq!(same_key_locally(b, a), want, "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn names_and_tokens_are_deterministic_and_distinct() {
+        let name = default_name("ami-0123456789abcdef0", "eu-west-1", Some("alias/ami"));
+        assert_eq!(
+            name,
+            default_name("ami-0123456789abcdef0", "eu-west-1", Some("alias/ami"))
+        );
+        assert!(
+            name.starts_with("ami-0123456789abcdef0-encrypted-"),
+            "{name}"
+        );
+        assert!(ami_name(&name).is_ok(), "{name}");
+        let others = [
+            default_name("ami-0123456789abcdef0", "eu-west-2", Some("alias/ami")),
+            default_name("ami-0123456789abcdef0", "eu-west-1", None),
+            default_name("ami-0123456789abcdef1", "eu-west-1", Some("alias/ami")),
+        ];
+        assert!(others.iter().all(|o| *o != name), "{others:?}");
+
+        let token = |account: &str, attempt: &str| {
+            client_token(
+                account,
+                "eu-west-1",
+                "ami-1",
+                "eu-west-1",
+                &name,
+                None,
+                attempt,
+            )
+        };
+        let (first, second) = (new_attempt(), new_attempt());
+        assert_ne!(first, second, "each copy attempt gets its own value");
+        assert_eq!(token("222222222222", &first), token("222222222222", &first));
+        assert_eq!(token("222222222222", &first).len(), 64);
+        assert!(token("222222222222", &first).is_ascii());
+        assert_ne!(token("222222222222", &first), token("333333333333", &first));
+        // A re-creation of the same copy never replays an earlier attempt's token.
+        assert_ne!(
+            token("222222222222", &first),
+            token("222222222222", &second)
+        );
+    }
+
+    #[test]
+    fn the_name_beside_a_holder_differs_from_the_default() {
+        let default = default_name("ami-1", "eu-west-1", None);
+        let beside = name_beside("ami-1", "eu-west-1", None, "ami-holder");
+        assert_ne!(default, beside);
+        assert!(beside.starts_with("ami-1-encrypted-"), "{beside}");
+        assert!(ami_name(&beside).is_ok());
+        assert_ne!(beside, name_beside("ami-1", "eu-west-1", None, "ami-other"));
+        assert_eq!(
+            beside,
+            name_beside("ami-1", "eu-west-1", None, "ami-holder")
+        );
+    }
 }

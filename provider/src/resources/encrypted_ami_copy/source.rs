@@ -325,3 +325,38 @@ pub(super) async fn wait_source_copyable(
         delay = next_poll_delay(delay);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unshared_source_is_quiet_at_plan_and_fails_at_apply() {
+        use crate::protocol::diagnostics::Severity;
+        let problems = || SourceProblems {
+            unshared: vec![("Source AMI not visible".into(), "not shared".into())],
+            fatal: vec![(
+                "Source encrypted with an AWS-managed key".into(),
+                "aws/ebs".into(),
+            )],
+            snapshots: 1,
+        };
+        let plan = problems().for_plan("ami-12345678");
+        let severities: Vec<_> = plan
+            .0
+            .iter()
+            .map(|d| (d.summary.as_str(), d.severity))
+            .collect();
+        assert_eq!(
+            severities,
+            [("Source encrypted with an AWS-managed key", Severity::Error)]
+        );
+        let apply = problems().for_apply();
+        assert!(apply.0.iter().all(|d| d.severity == Severity::Error));
+        assert_eq!(apply.0.len(), 2);
+        for d in plan.0.iter().chain(&apply.0) {
+            assert_eq!(d.path, Some(AttrPath::root("source_ami_id")));
+        }
+        assert!(SourceProblems::default().is_empty());
+    }
+}

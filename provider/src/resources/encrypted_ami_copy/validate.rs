@@ -1,30 +1,18 @@
 //! Static checks of the configuration, each naming its attribute; unknown
 //! values are skipped (they are checked again once Terraform knows them).
 
-use crate::duration::parse_duration;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
 use super::model::CopyModel;
-use super::{controls, rules};
+use super::{controls, rules, tag_rules, timeouts};
 
 /// Static checks of the configuration; unknown values are skipped.
 pub(super) fn validate(config: &CopyModel) -> Diagnostics {
     let mut diags = crate::resources::reach::validate(&config.region, &config.assume_role);
     let mut check =
         |attribute: &str, field: &Field<String>, rule: fn(&str) -> Result<(), String>| {
-            if let Some(value) = field.known() {
-                if let Err(reason) = rule(value) {
-                    let path = AttrPath::root(attribute);
-                    diags.push(
-                        Diagnostic::error(
-                            format!("Invalid {attribute}"),
-                            format!("{attribute} {reason}."),
-                        )
-                        .at(path),
-                    );
-                }
-            }
+            diags.extend(field.check(AttrPath::root(attribute), |value| rule(value)));
         };
     check(
         "source_ami_id",
@@ -44,17 +32,13 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
     check("deprecation_time", &config.deprecation_time, |v| {
         controls::parse_time(v).map(|_| ())
     });
-    if let Some(minutes) = config.completion_duration_minutes.known() {
-        if let Err(reason) = controls::completion_duration(*minutes) {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid completion_duration_minutes",
-                    format!("completion_duration_minutes {reason}."),
-                )
-                .at(AttrPath::root("completion_duration_minutes")),
-            );
-        }
-    }
+    diags.extend(
+        config
+            .completion_duration_minutes
+            .check(AttrPath::root("completion_duration_minutes"), |minutes| {
+                controls::completion_duration(*minutes)
+            }),
+    );
     // A cooldown belongs to protection that is on: with protection off it
     // would silently do nothing, which is not what the line asks for.
     if let Some(block) = config.deregistration_protection.known() {
@@ -70,26 +54,89 @@ pub(super) fn validate(config: &CopyModel) -> Diagnostics {
         }
     }
     if let Some(tags) = config.source_tags.known() {
-        diags.extend(rules::validate_tags("source_tags", tags));
+        diags.extend(tag_rules::validate_tags("source_tags", tags));
     }
     if let Some(tags) = config.tags.known() {
-        diags.extend(rules::validate_tags("tags", tags));
+        diags.extend(tag_rules::validate_tags("tags", tags));
     }
-    if let Some(timeouts) = config.timeouts.known() {
-        for (name, value) in [("create", &timeouts.create), ("delete", &timeouts.delete)] {
-            if let Some(text) = value.known() {
-                if parse_duration(text).is_none() {
-                    let path = AttrPath::root("timeouts").attr(name);
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid timeout",
-                            format!("timeouts.{name} must be a duration such as \"60m\" or \"1h30m\", got {text:?}."),
-                        )
-                        .at(path),
-                    );
-                }
-            }
+    diags.extend(timeouts::check(&config.timeouts));
+    diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::timeouts::Timeouts;
+    use super::*;
+    use crate::protocol::typed::Field;
+
+    #[test]
+    fn resource_validation_catches_bad_forms() {
+        let base = CopyModel {
+            source_ami_id: Field::Known("ami-0123456789abcdef0".into()),
+            ..CopyModel::default()
+        };
+        let cases: [(CopyModel, Option<AttrPath>); 8] = [
+            (base.clone(), None),
+            (
+                CopyModel {
+                    description: Field::Known("d".repeat(256)),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("description")),
+            ),
+            (
+                CopyModel {
+                    source_ami_id: Field::Known("ami-xyz".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("source_ami_id")),
+            ),
+            (
+                CopyModel {
+                    source_ami_id: Field::Unknown,
+                    ..base.clone()
+                },
+                None,
+            ),
+            (
+                CopyModel {
+                    source_region: Field::Known("eu_west_1".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("source_region")),
+            ),
+            (
+                CopyModel {
+                    kms_key_id: Field::Known("my-key".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("kms_key_id")),
+            ),
+            (
+                CopyModel {
+                    name: Field::Known("a".into()),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("name")),
+            ),
+            (
+                CopyModel {
+                    timeouts: Field::Known(Timeouts {
+                        create: Field::Known("soon".into()),
+                        delete: Field::Null,
+                    }),
+                    ..base.clone()
+                },
+                Some(AttrPath::root("timeouts").attr("create")),
+            ),
+        ];
+        for (model, want) in cases {
+            let diags = validate(&model);
+            assert_eq!(
+                diags.0.first().and_then(|d| d.path.clone()),
+                want,
+                "{model:?}"
+            );
         }
     }
-    diags
 }

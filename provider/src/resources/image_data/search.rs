@@ -65,14 +65,11 @@ pub(super) fn validate(config: &ImageModel) -> Diagnostics {
             );
         }
     }
-    if let Some(region) = config.region.known() {
-        if let Err(reason) = validate::region(region) {
-            diags.push(
-                Diagnostic::error("Invalid region", format!("region {reason}."))
-                    .at(AttrPath::root("region")),
-            );
-        }
-    }
+    diags.extend(
+        config
+            .region
+            .check(AttrPath::root("region"), |region| validate::region(region)),
+    );
     diags
 }
 
