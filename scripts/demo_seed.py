@@ -15,8 +15,10 @@ access key id is the account id. The account ids default to those in examples/cr
 import argparse
 import json
 import sys
+import time
 
 import boto3
+from botocore.exceptions import ClientError
 
 ROOT_DEVICE = "/dev/xvda"
 DATA_DEVICE = "/dev/xvdb"
@@ -49,6 +51,24 @@ def snapshot_of_new_volume(ec2, size, description, key_arn):
     return snapshot["SnapshotId"]
 
 
+def visible_image(ec2, image_id, wait_seconds=300.0):
+    """The new AMI once DescribeImages shows it with its tags: EC2 is eventually consistent
+    ("Eventual consistency in the Amazon EC2 API"), so a read right after RegisterImage may not."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            images = ec2.describe_images(ImageIds=[image_id])["Images"]
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "InvalidAMIID.NotFound":
+                raise
+            images = []
+        if images and set(SOURCE_TAGS) <= {t["Key"] for t in images[0].get("Tags", [])}:
+            return images[0]
+        if time.monotonic() > deadline:
+            sys.exit(f"{image_id} is not visible with its tags after {wait_seconds:.0f} s")
+        time.sleep(0.25)
+
+
 def seed(args):
     ec2 = client(args, "ec2", args.bake)
     # The bake pipeline encrypts with its own customer managed key, whose default policy trusts only
@@ -70,11 +90,7 @@ def seed(args):
     )
     image_id = image["ImageId"]
     ec2.create_tags(Resources=[image_id], Tags=[{"Key": k, "Value": v} for k, v in SOURCE_TAGS.items()])
-    snapshots = [
-        m["Ebs"]["SnapshotId"]
-        for m in ec2.describe_images(ImageIds=[image_id])["Images"][0]["BlockDeviceMappings"]
-        if "Ebs" in m
-    ]
+    snapshots = [m["Ebs"]["SnapshotId"] for m in visible_image(ec2, image_id)["BlockDeviceMappings"] if "Ebs" in m]
     print(f"    bake account {args.bake}: AMI {image_id} ({name}) with snapshots {', '.join(snapshots)}")
     print(f"      tags: {json.dumps(SOURCE_TAGS)}")
     print(f"      encrypted with the bake account's KMS key {bake_key}")
@@ -172,7 +188,8 @@ def check(args):
         leftovers += len(volume)
         print(f"    bake account {args.bake}: {snapshot} createVolumePermissions: {volume or 'none'}")
     kms = client(args, "kms", args.bake)
-    for key in sorted({s.get("KmsKeyId") for s in bake.describe_snapshots(SnapshotIds=snapshots)["Snapshots"]} - {None}):
+    source_keys = {s.get("KmsKeyId") for s in bake.describe_snapshots(SnapshotIds=snapshots)["Snapshots"]}
+    for key in sorted(source_keys - {None}):
         grants = [g["GranteePrincipal"] for g in kms.list_grants(KeyId=key)["Grants"]
                   if g.get("Name") == f"imagecopier-share-{image_id}"]
         leftovers += len(grants)

@@ -23,6 +23,27 @@ use crate::{StandIn, REGION};
 
 /// Any one SDK call, retries included, must finish within this.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the harness waits for its own writes to show in reads. EC2 is eventually consistent
+/// ("Eventual consistency in the Amazon EC2 API"), and so is the strict stand-in with a lag; a
+/// test acting as a person outside Terraform waits as a careful person would, for what it did to
+/// be visible, before it asks the provider to notice.
+pub const CONSISTENCY_WAIT: Duration = Duration::from_secs(300);
+const CONSISTENCY_POLL: Duration = Duration::from_millis(250);
+
+/// Calls `look` until it returns `Some`, for at most [`CONSISTENCY_WAIT`]; panics naming `what`.
+pub fn eventually<T>(what: &str, mut look: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + CONSISTENCY_WAIT;
+    loop {
+        if let Some(found) = look() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not visible after {CONSISTENCY_WAIT:?}"
+        );
+        std::thread::sleep(CONSISTENCY_POLL);
+    }
+}
 /// The device seeded AMIs boot from.
 const ROOT_DEVICE: &str = "/dev/xvda";
 const SEED_VOLUME_GIB: i32 = 8;
@@ -252,9 +273,10 @@ impl Ec2 {
             }
             image_id
         });
-        let image = self
-            .describe_image(&image_id)
-            .unwrap_or_else(|| panic!("DescribeImages does not show the seeded {image_id}"));
+        let image = eventually(&format!("the seeded {image_id} with its tags"), || {
+            self.describe_image(&image_id)
+                .filter(|image| tags.iter().all(|(k, v)| image_tag(image, k) == Some(*v)))
+        });
         let snapshot_ids = snapshot_ids(&image);
         for snapshot_id in made.iter().filter(|s| !snapshot_ids.contains(s)) {
             // Plain moto ignores the mapping and makes a snapshot of its own; drop ours so the
@@ -329,6 +351,15 @@ impl Ec2 {
                 .send(),
         )
         .unwrap_or_else(|err| panic!("ModifyImageAttribute {image_id}: {}", describe(&err)));
+        eventually(&format!("launch permission {principal} on {image_id}"), || {
+            let (accounts, public) = self.launch_permissions(image_id);
+            let holds = if principal == "all" {
+                public
+            } else {
+                accounts.contains(principal)
+            };
+            (holds == add).then_some(())
+        });
     }
 
     /// Turns off block public access for AMIs in this account and Region, as an owner must before
@@ -342,11 +373,17 @@ impl Ec2 {
             .unwrap_or_else(|err| panic!("DisableImageBlockPublicAccess: {}", describe(&err)));
     }
 
-    /// The AMIs this account owns.
+    /// The AMIs this account owns. A deregistered AMI that DescribeImages still lists (it does
+    /// for a short while, with state `deregistered`) is not owned any more.
     pub fn owned_images(&self) -> Vec<Image> {
         let result = self.block_on(self.client.describe_images().owners("self").send());
         match result {
-            Ok(output) => output.images().to_vec(),
+            Ok(output) => output
+                .images()
+                .iter()
+                .filter(|image| image.state().map(|s| s.as_str()) != Some("deregistered"))
+                .cloned()
+                .collect(),
             Err(err) => panic!("DescribeImages owners=self: {}", describe(&err)),
         }
     }

@@ -12,7 +12,7 @@ use aws_sdk_ec2::types::{
 use serde_json::{json, Value};
 
 use crate::{
-    image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
+    eventually, image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
     ACCOUNT_C, REGION,
 };
 
@@ -63,6 +63,10 @@ pub fn share_ami(standin: &StandIn, ami: &SeededAmi, targets: &[&str]) {
             )
             .expect("sharing the snapshot");
         }
+        let target_view = standin.ec2(target);
+        eventually(&format!("{} shared with {target}", ami.image_id), || {
+            target_view.describe_image(&ami.image_id)
+        });
     }
 }
 
@@ -219,6 +223,9 @@ pub fn tag_snapshot(ec2: &Ec2, snapshot_id: &str, key: &str, value: &str) {
             .send(),
     )
     .expect("CreateTags");
+    eventually(&format!("tag {key} on {snapshot_id}"), || {
+        (snapshot_tag(ec2, snapshot_id, key).as_deref() == Some(value)).then_some(())
+    });
 }
 
 /// Panics unless the account of `ec2` owns no AMI and no snapshot: nothing left behind.
