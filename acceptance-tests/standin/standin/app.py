@@ -13,6 +13,9 @@ With --ec2-token-buckets an EC2 request whose bucket is empty is answered
 RequestLimitExceeded here (throttling.py), before the gate and moto. A KMS
 request's GrantTokens are kept for the grant checks it leads to
 (kms_grants.REQUEST_TOKENS, for --consistency-lag).
+
+With --call-log FILE every AWS request, however it was answered, is also
+appended to FILE as one JSON line (call_log_file.py).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import struct
 import time
 from typing import Any
 
-from . import admin, kms_api, kms_grants, lifecycle, protocols, rbin, state, throttling
+from . import admin, call_log_file, kms_api, kms_grants, lifecycle, protocols, rbin, state, throttling
 from .accounts import access_key_of, account_of, is_account_id
 from .errors import (
     JSON_CONTENT_TYPE,
@@ -47,6 +50,7 @@ class StandinApp:
     def __init__(self, moto_app, options: Options | None = None) -> None:
         self.moto_app = moto_app
         self.options = options or Options()
+        self.call_log = call_log_file.CallLogFile(self.options.call_log) if self.options.call_log else None
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -56,6 +60,12 @@ class StandinApp:
             return strict_errors.respond_plain(start_response, 404, {"error": "no such route in strict mode"})
         if path.startswith("/_standin/"):
             return admin.handle(environ, start_response)
+        if self.call_log is not None:
+            return self.call_log.record(environ, start_response,
+                                        lambda answer: self._serve_aws(environ, answer))
+        return self._serve_aws(environ, start_response)
+
+    def _serve_aws(self, environ, start_response):
         if self.options.strict:
             from .strict import gate
 
@@ -85,7 +95,9 @@ class StandinApp:
             answered_by_fault = fault is not None and bool(fault.error_code or fault.drop_connection)
             throttled = (not answered_by_fault and request.protocol == protocols.EC2 and throttling.enabled()
                          and not throttling.admit(account, request.region, request.action, request.params))
-            state.STATE.log_call(_log_entry(account, request, fault, throttled))
+            entry = _log_entry(account, request, fault, throttled)
+            state.STATE.log_call(entry)
+            environ[call_log_file.ENTRY_KEY] = entry
         if fault is not None:
             answered = _apply_fault(fault, environ, start_response, request)
             if answered is not None:

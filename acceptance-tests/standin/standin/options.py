@@ -20,7 +20,9 @@ with and without `--strict`:
 - `--ec2-token-buckets`: EC2's request token buckets per account and Region
   (throttling.py); an empty bucket answers RequestLimitExceeded;
 - `--seed N`: seeds the random lags and copy durations (timing.py), so a
-  run is repeatable; a default-mode reset starts the sequence again.
+  run is repeatable; a default-mode reset starts the sequence again;
+- `--call-log FILE`: appends one JSON line per AWS request answered to FILE
+  (call_log_file.py), an output no route reads back.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Options:
     ec2_token_buckets: bool = False
     # Seed of the random lags and copy durations.
     seed: int = DEFAULT_SEED
+    # A file to append one JSON line per answered AWS request to (call_log_file.py), or None.
+    call_log: str | None = None
 
 
 # The options the running process started with; `configure` sets them once,
@@ -93,6 +97,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, metavar="N",
         help=f"seed of the random lags and copy durations (default {DEFAULT_SEED})")
+    parser.add_argument(
+        "--call-log", default=None, metavar="FILE",
+        help="append one JSON line per AWS request answered to FILE: time, account, region, "
+             "action, HTTP status, error code, SDK attempt (README, 'Call log file')")
 
 
 def from_args(args: argparse.Namespace) -> Options:
@@ -102,6 +110,7 @@ def from_args(args: argparse.Namespace) -> Options:
         copy_duration_seconds=args.copy_duration,
         ec2_token_buckets=bool(args.ec2_token_buckets),
         seed=int(args.seed),
+        call_log=args.call_log or None,
     )
 
 
