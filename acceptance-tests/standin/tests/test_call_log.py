@@ -22,8 +22,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
-from conftest import BAKE, REGION, admin
 
+from conftest import BAKE, REGION, admin
 from helpers import make_ami
 from timing_helpers import timing_standin
 
