@@ -1,117 +1,31 @@
-"""Run the real stand-in server once per session; reset it before every test."""
+"""Run the real stand-in server once per session (started as standin/launch.py starts every
+stand-in); reset it before every test."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import json
-import os
 import random
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 
-STANDIN_DIR = Path(__file__).resolve().parents[1]
+from standin import launch
+from standin.launch import admin
+
 REGION = "eu-west-1"
 BAKE, PROD, STAGE = "111111111111", "222222222222", "333333333333"
-# Deadlines only bound a wait that has gone wrong, so they are generous: the
-# machine may be busy (a 2-core box compiling Rust) and nothing here is a speed target.
-STARTUP_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 30
-HTTP_TIMEOUT_SECONDS = 30
 
 
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "strict: runs against the --strict stand-in (no admin API, no reset)")
 
 
-def log_of(port_file: Path) -> Path:
-    """Where a stand-in started for `port_file` writes its stderr."""
-    return port_file.with_name(port_file.name + ".log")
-
-
-def start_standin(port_file: Path, stdout: int = subprocess.DEVNULL,
-                  args: tuple[str, ...] = ()) -> subprocess.Popen:
-    """Start a stand-in with extra command-line `args` (`--strict`); stdout is
-    discarded unless a test reads it (an unread pipe could fill and block the
-    server), stderr goes to `log_of(port_file)`."""
-    env = dict(os.environ, PYTHONPATH=str(STANDIN_DIR))
-    with open(log_of(port_file), "w", encoding="utf-8") as log:
-        # The child holds its own copy of the log's descriptor once started.
-        return subprocess.Popen(
-            [sys.executable, "-m", "standin", "--host", "127.0.0.1", "--port", "0",
-             "--port-file", str(port_file), *args],
-            env=env, stdout=stdout, stderr=log, text=True,
-        )
-
-
-def wait_for_port(proc: subprocess.Popen, port_file: Path,
-                  timeout: float = STARTUP_TIMEOUT_SECONDS) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"stand-in exited early with {proc.returncode}: {_log_tail(port_file)}")
-        if port_file.exists():
-            return int(port_file.read_text())
-        time.sleep(0.02)
-    raise RuntimeError(f"stand-in did not write its port file in {timeout} s: {_log_tail(port_file)}")
-
-
-def _log_tail(port_file: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(log_of(port_file).read_text(encoding="utf-8").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def stop(proc: subprocess.Popen) -> int:
-    """SIGTERM, then SIGKILL if it has not exited within STOP_TIMEOUT_SECONDS;
-    the exit status. Safe to call again on a process that has already ended."""
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        return proc.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-
-@contextlib.contextmanager
-def running_standin(port_file: Path, stdout: int = subprocess.DEVNULL,
-                    startup_timeout: float = STARTUP_TIMEOUT_SECONDS, args: tuple[str, ...] = ()
-                    ) -> Iterator[tuple[subprocess.Popen, int]]:
-    """A started stand-in and its port, stopped on the way out however the block
-    ends: a failing test, a start-up that times out or exits early, Ctrl-C."""
-    proc = start_standin(port_file, stdout, args)
-    try:
-        yield proc, wait_for_port(proc, port_file, startup_timeout)
-    finally:
-        stop(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
 @pytest.fixture(scope="session")
 def endpoint(tmp_path_factory) -> Iterator[str]:
-    with running_standin(tmp_path_factory.mktemp("standin") / "port") as (_, port):
-        yield f"http://127.0.0.1:{port}"
-
-
-def admin(endpoint: str, method: str, path: str, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        f"{endpoint}/_standin/{path}", data=data, method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-        return json.loads(response.read() or b"{}")
+    with launch.running(tmp_path_factory.mktemp("standin") / "port") as server:
+        yield server.endpoint
 
 
 @pytest.fixture(autouse=True)
@@ -126,8 +40,8 @@ def fresh(request):
 def strict_endpoint(tmp_path_factory) -> Iterator[str]:
     """One `--strict` stand-in for the session. It cannot be reset, so each
     test works in accounts of its own (`accounts`)."""
-    with running_standin(tmp_path_factory.mktemp("strict") / "port", args=("--strict",)) as (_, port):
-        yield f"http://127.0.0.1:{port}"
+    with launch.running(tmp_path_factory.mktemp("strict") / "port", args=("--strict",)) as server:
+        yield server.endpoint
 
 
 # Account ids no other strict test uses: a random base per session, then counting.

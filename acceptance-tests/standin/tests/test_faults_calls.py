@@ -8,9 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
-from conftest import BAKE, HTTP_TIMEOUT_SECONDS, PROD, STAGE
 
+from conftest import BAKE, PROD, STAGE
 from helpers import error_code
+from standin.launch import HTTP_TIMEOUT_SECONDS
 
 
 def test_fault_uses_ec2_xml_error_format(endpoint, ctl):

@@ -7,11 +7,12 @@ import signal
 import subprocess
 import time
 
-import conftest
 import pytest
-from conftest import BAKE, PROD, STOP_TIMEOUT_SECONDS, running_standin, stop
 
+from conftest import BAKE, PROD
 from helpers import error_code, make_ami
+from standin import launch
+from standin.launch import STOP_TIMEOUT_SECONDS, stop
 
 
 def test_cli_contract_port_file_stdout_and_sigterm(tmp_path):
@@ -19,7 +20,8 @@ def test_cli_contract_port_file_stdout_and_sigterm(tmp_path):
     --port-file, prints the listening line and exits 0 on SIGTERM."""
     port_file = tmp_path / "port"
     started = time.monotonic()
-    with running_standin(port_file, stdout=subprocess.PIPE) as (proc, port):
+    with launch.running(port_file, stdout=subprocess.PIPE) as server:
+        proc, port = server.proc, server.port
         # Reported, not asserted: how fast a busy machine starts Python is no contract.
         print(f"stand-in wrote its port file after {time.monotonic() - started:.2f} s")
         assert re.fullmatch(r"\d+\n", port_file.read_text())
@@ -29,16 +31,18 @@ def test_cli_contract_port_file_stdout_and_sigterm(tmp_path):
 
 def test_cli_exits_cleanly_on_sigint(tmp_path):
     """Contract: SIGINT (Ctrl-C) stops the server with exit status 0."""
-    with running_standin(tmp_path / "port") as (proc, _):
+    with launch.running(tmp_path / "port") as server:
+        proc = server.proc
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=STOP_TIMEOUT_SECONDS) == 0
 
 
 def test_a_failure_inside_still_stops_the_server(tmp_path):
-    """Contract (test harness): running_standin stops its server however the
+    """Contract (test harness): launch.running stops its server however the
     block ends, so a failing test leaves no stand-in behind."""
     with pytest.raises(AssertionError, match="a failing test"):
-        with running_standin(tmp_path / "port") as (proc, _):
+        with launch.running(tmp_path / "port") as server:
+            proc = server.proc
             raise AssertionError("a failing test")
     assert proc.returncode is not None
 
@@ -47,11 +51,11 @@ def test_a_start_up_timeout_still_stops_the_server(tmp_path, monkeypatch):
     """Contract (test harness): a stand-in that does not come up in time is
     stopped, not left running, and the error says so."""
     started = []
-    real_start = conftest.start_standin
-    monkeypatch.setattr(conftest, "start_standin",
+    real_start = launch.start
+    monkeypatch.setattr(launch, "start",
                         lambda *args, **kwargs: started.append(real_start(*args, **kwargs)) or started[-1])
     with pytest.raises(RuntimeError, match="did not write its port file"):
-        with running_standin(tmp_path / "port", startup_timeout=0):
+        with launch.running(tmp_path / "port", startup_timeout=0):
             pytest.fail("the block must not run when start-up timed out")
     assert started[0].returncode is not None
 

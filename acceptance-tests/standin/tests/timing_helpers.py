@@ -23,7 +23,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import REGION, admin, running_standin
+
+from conftest import REGION, admin
+from standin import launch
 
 LAG_SECONDS = 2.0
 SEED = 765073
@@ -44,8 +46,8 @@ def seed_draws(seed: int = SEED, count: int = SAFE_DRAWS) -> list[float]:
 @contextlib.contextmanager
 def timing_standin(directory: Path, *flags: str) -> Iterator[str]:
     """A stand-in started with `flags` on 127.0.0.1; its endpoint. Stopped on the way out."""
-    with running_standin(directory / "port", args=tuple(flags)) as (_, port):
-        yield f"http://127.0.0.1:{port}"
+    with launch.running(directory / "port", args=flags) as server:
+        yield server.endpoint
 
 
 def client(endpoint: str, service: str, key: str, region: str = REGION):
