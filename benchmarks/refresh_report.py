@@ -21,6 +21,12 @@ def med(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
+def slope(a, b, kind, key):
+    """What one more resource adds from size a to size b: the median `key` of the `kind` plans
+    (pairs, data, ref), in ms per resource."""
+    return (med(b[f"plans_{kind}"], key) - med(a[f"plans_{kind}"], key)) * 1000 / (2 * (b["n"] - a["n"]))
+
+
 def spread(runs, key):
     xs = [r[key] for r in runs]
     return f"{statistics.median(xs):.2f} [{min(xs):.2f}-{max(xs):.2f}]" if len(xs) > 1 else f"{xs[0]:.2f}"
@@ -115,7 +121,8 @@ def report(results, header):
         split = f"{med(pp, 'provider_user'):.2f}/{med(pp, 'provider_sys'):.2f}"
         print(f"{r['n']:>4} {cpu:>14.3f} {split:>11} "
               f"{cpu * 1000 / (2 * r['n']):>11.2f} {cpu * 1000 / calls if calls else float('nan'):>8.1f} "
-              f"{med(pp, 'standin_cpu'):>14.2f} {med(pp, 'terraform_cpu'):>15.2f} {med(pd, 'terraform_cpu'):>17.2f} {med(r['plans_ref'], 'terraform_cpu'):>17.2f} "
+              f"{med(pp, 'standin_cpu'):>14.2f} {med(pp, 'terraform_cpu'):>15.2f} {med(pd, 'terraform_cpu'):>17.2f} "
+              f"{med(r['plans_ref'], 'terraform_cpu'):>17.2f} "
               f"{max(p['provider_rss_kib'] for p in pp) / 1024:>18.1f} "
               f"{(max(logged) / 1024 if logged else float('nan')):>16.1f} {len(logged):>5} "
               f"{max(p['terraform_rss_kib'] for p in pp) / 1024:>17.1f}")
@@ -131,7 +138,8 @@ def report(results, header):
         print("   other children of Terraform sampled: " + "; ".join(f"{k} plans: {', '.join(v) or '-'}"
                                                            for k, v in seen.items())
               + " ('python': a child caught between clone and exec, still named as its parent; 'uname': run by "
-              "Terraform core. Their CPU is in 'provider CPU'; the terraform_data plans, with no provider, show how much)")
+              "Terraform core. Their CPU is in 'provider CPU'; the terraform_data plans, with no provider, "
+              "show how much)")
     for r in results:
         pp, pd = r["plans_pairs"], r["plans_data"]
         parts = {"provider": med(pp, "provider_cpu"), "stand-in": med(pp, "standin_cpu"),
@@ -143,14 +151,13 @@ def report(results, header):
     if len(results) > 1:
         print("   slope between sizes (what one more resource adds; the fixed start-up cancels out):")
         for a, b in zip(results, results[1:]):
-            dn = 2 * (b["n"] - a["n"])
-            print(f"     N {a['n']}->{b['n']}: provider {(med(b['plans_pairs'], 'provider_cpu') - med(a['plans_pairs'], 'provider_cpu')) * 1000 / dn:.2f} ms/resource, "
-                  f"stand-in {(med(b['plans_pairs'], 'standin_cpu') - med(a['plans_pairs'], 'standin_cpu')) * 1000 / dn:.2f} ms/resource, "
-                  f"plan wall pairs {(med(b['plans_pairs'], 'wall') - med(a['plans_pairs'], 'wall')) * 1000 / dn:.2f} ms/resource vs "
-                  f"terraform_data {(med(b['plans_data'], 'wall') - med(a['plans_data'], 'wall')) * 1000 / dn:.2f}, "
-                  f"control {(med(b['plans_ref'], 'wall') - med(a['plans_ref'], 'wall')) * 1000 / dn:.2f} ms/resource; "
-                  f"terraform CPU pairs {(med(b['plans_pairs'], 'terraform_cpu') - med(a['plans_pairs'], 'terraform_cpu')) * 1000 / dn:.2f}, "
-                  f"control {(med(b['plans_ref'], 'terraform_cpu') - med(a['plans_ref'], 'terraform_cpu')) * 1000 / dn:.2f} ms/resource")
+            print(f"     N {a['n']}->{b['n']}: provider {slope(a, b, 'pairs', 'provider_cpu'):.2f} ms/resource, "
+                  f"stand-in {slope(a, b, 'pairs', 'standin_cpu'):.2f} ms/resource, "
+                  f"plan wall pairs {slope(a, b, 'pairs', 'wall'):.2f} ms/resource vs "
+                  f"terraform_data {slope(a, b, 'data', 'wall'):.2f}, "
+                  f"control {slope(a, b, 'ref', 'wall'):.2f} ms/resource; "
+                  f"terraform CPU pairs {slope(a, b, 'pairs', 'terraform_cpu'):.2f}, "
+                  f"control {slope(a, b, 'ref', 'terraform_cpu'):.2f} ms/resource")
     print()
     print("== Before the bulk reads: quoted from issue 17 (Terraform 1.11.4, debug build, the stand-in, "
           "2 snapshots per AMI, as its 7N + 2 implies), not measured here ==")
@@ -158,15 +165,16 @@ def report(results, header):
           f"({BEFORE['ratio_100']}x); N=200: {BEFORE['ratio_200']}x; without refresh {BEFORE['no_refresh_ratio']}x")
     print(f"   calls per plan: {BEFORE['calls']}; CPU: stand-in {BEFORE['standin_share']:.0%}, provider "
           f"{BEFORE['provider_share']:.0%}; provider {BEFORE['provider_ms_per_call']} ms CPU per call "
-          f"(so about {BEFORE['provider_ms_per_call'] * 702 / 1000:.1f} s of provider CPU per N=100 plan: derived here, "
-          "6.9 ms x 702, not quoted)")
+          f"(so about {BEFORE['provider_ms_per_call'] * 702 / 1000:.1f} s of provider CPU per N=100 plan: "
+          "derived here, 6.9 ms x 702, not quoted)")
     now = {r["n"]: r for r in results}
     if 100 in now:
         r = now[100]
         pp, pd = r["plans_pairs"], r["plans_data"]
         calls = sum(pp[0]["calls"].values())
-        print(f"   now, N=100: {med(pp, 'wall'):.2f} s vs {med(pd, 'wall'):.2f} s ({med(pp, 'wall') / med(pd, 'wall'):.2f}x), "
-              f"{calls} calls, provider {med(pp, 'provider_cpu'):.2f} s CPU ({med(pp, 'provider_cpu') * 1000 / calls:.1f} ms "
+        print(f"   now, N=100: {med(pp, 'wall'):.2f} s vs {med(pd, 'wall'):.2f} s "
+              f"({med(pp, 'wall') / med(pd, 'wall'):.2f}x), {calls} calls, provider {med(pp, 'provider_cpu'):.2f} s "
+              f"CPU ({med(pp, 'provider_cpu') * 1000 / calls:.1f} ms "
               f"per call: the process start-ups, spread over few calls), stand-in {med(pp, 'standin_cpu'):.2f} s CPU")
     if 200 in now:
         r = now[200]

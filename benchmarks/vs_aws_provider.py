@@ -1,56 +1,10 @@
 #!/usr/bin/env python3
 """Prints a side-by-side benchmark against the real hashicorp/aws provider (issue 27, item 2).
 
-The same distribution, written two ways and run by the same Terraform (1.15.5) against the
-same stand-in in the same run: N AMIs in the bake account 111111111111 (eu-west-1), each with
-2 snapshots encrypted with a customer managed key of the bake account, shared with K target
-accounts and copied, encrypted with each target account's own key, into each of them.
-
-- the aws way (hashicorp/aws 5.100.0, installed by `terraform init` from a filesystem mirror):
-  `data "aws_ami"` per AMI (to find its snapshots), `aws_ami_launch_permission` per AMI per
-  account, `aws_snapshot_create_volume_permission` per snapshot per account, `aws_kms_grant`
-  per account on the source key, and one `aws_ami_copy` block per account, each through a
-  provider aliased to that account (`assume_role` into its ami-importer role): Terraform
-  cannot give a provider to for_each, so the blocks grow with K;
-- ours (this provider, through dev_overrides): `imagecopier_ami_share` per AMI with
-  `account_ids` and `share_kms_keys = true`, and `imagecopier_encrypted_ami_copy` per
-  (AMI, account) with its own `assume_role`, through one provider block, as examples/fan-out;
-  each copy refers to its share (`imagecopier_ami_share.app[...]`), or with --through-local
-  to one local value holding every share's image_id and image_tags (see benchmarks/refresh.py:
-  Terraform evaluates every instance of a resource for each reference to one of them).
-
-Both configurations take the same inputs (the AMI ids and each account's key ARN; the aws
-way also the source key's ARN, which its aws_kms_grant needs and our share finds itself).
-What only the stand-in needs (the aws provider's skip_* arguments and endpoints) is in an
-override file, so the lines counted are those one would write for AWS.
-
-Each repetition seeds both layouts into one freshly reset stand-in (their own AMIs and
-source keys, the same target accounts and target keys), then runs, each step for both
-sides in turn, the side going first alternating between steps and repetitions:
-apply from empty; steady-state plans (each must be empty); for each kind of grant (a launch
-permission, a snapshot's createVolumePermission, a KMS grant) one revoked by hand in the
-bake account, a plan saved to a file (does it show a change, and which), and the apply of
-that saved plan, which must restore the grant (checked in the stand-in); destroy (run a
-second time if it fails, both runs counted), then what is left in the stand-in. A side
-whose command fails sits out the rest of that repetition; the failure is printed. Ctrl-C or
-SIGTERM (a `timeout` around a long run) stops the running command and prints the table of
-what was measured so far, the part of the size it was in included, marked as interrupted.
-
-Per command: wall time; API calls by action (GET /_standin/calls, cleared before it);
-provider CPU (user+sys of every provider process: getrusage(RUSAGE_CHILDREN) of the process
-running Terraform, as benchmarks/refresh.py); provider processes, sampled every 50 ms while
-the command runs (by this script, from /proc/<pid>/task/*/children): how many, the largest
-VmHWM of one, and the most VmRSS they held together at one sample; Terraform core's CPU;
-the stand-in's CPU. A provider process that lives under 50 ms (ours, answering Terraform's
-schema request) can be missed by the count; the CPU figure has it all the same.
-
+What it measures, what it needs and how to read it: benchmarks/README.md, "vs_aws_provider.py".
 Usage: benchmarks/vs_aws_provider.py [--sizes 10x2,10x10,50x2,50x10] [--reps R]
                                      [--plan-reps 3] [--parallelism 10] [--through-local]
                                      [--save figures.json] [path/to/terraform-provider-imagecopier]
-The aws provider is an optimised build: measure a release build of ours beside it (the header
-says which kind the binary is). Figures, not pass/fail. Needs .venv (scripts/setup), a built
-provider, and the aws provider 5.100.0 in a filesystem mirror (IMAGECOPIER_ACC_AWS_PROVIDER_MIRROR,
-else /opt/tf-plugins, as acceptance-tests/src/aws_provider.rs looks for it).
 """
 import argparse
 import json
@@ -59,15 +13,25 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fan_out import BAKE, PYTHON, REGION, ROOT, TERRAFORM, StandIn, run_bounded, terraform_env  # noqa: E402
-from refresh import WRAPPER, pin, proc_cpu  # noqa: E402
+from common import (
+    BAKE,
+    PYTHON,
+    REGION,
+    ROOT,
+    TERRAFORM,
+    WRAPPER,
+    StandIn,
+    dev_overrides,
+    pin,
+    proc_cpu,
+    run_bounded,
+    terraform_env,
+)
 
 AWS_VERSION = "5.100.0"
 MIRROR_VARIABLE = "IMAGECOPIER_ACC_AWS_PROVIDER_MIRROR"
@@ -406,7 +370,7 @@ def run_watched(argv, env, cwd, timeout):
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         stop_group(proc)
-        raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[3:])}")
+        raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[3:])}") from None
     except KeyboardInterrupt:
         # Terraform runs in its own session, so the interrupt reached only this script:
         # stop it and its providers before the stand-in goes.
@@ -449,12 +413,11 @@ class Side:
         if name == "aws":
             self.main = aws_configuration(accounts)
             self.override = aws_standin_override(accounts, standin.endpoint)
-            rc = ('provider_installation {\n  filesystem_mirror {\n    path    = %s\n'
-                  '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % json.dumps(mirror))
+            rc = (f'provider_installation {{\n  filesystem_mirror {{\n    path    = {json.dumps(mirror)}\n'
+                  '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n')
         else:
             self.main, self.override = our_configuration(accounts, through_local), ""
-            rc = ('provider_installation {\n  dev_overrides {\n    "imagecopier/imagecopier" = %s\n  }\n'
-                  '  direct {}\n}\n' % json.dumps(os.path.dirname(binary)))
+            rc = dev_overrides(os.path.dirname(binary))
         self.write("terraform.rc", rc)
         self.write("main.tf", self.main)
         if self.override:
@@ -497,7 +460,8 @@ class Side:
         self.standin.admin("DELETE", "calls")
         standin_before = proc_cpu(self.standin.proc.pid)
         start = time.perf_counter()
-        code, out, err, seen, together_kib = run_watched([PYTHON, self.wrapper, usage] + args, self.env(), self.wd, timeout)
+        code, out, err, seen, together_kib = run_watched([PYTHON, self.wrapper, usage, *args], self.env(), self.wd,
+                                                         timeout)
         wall = time.perf_counter() - start
         standin_cpu = proc_cpu(self.standin.proc.pid) - standin_before
         print(f"      {self.label} {self.name:<4} {args[0]:<7} {wall:7.1f} s  (exit {code})", flush=True)
@@ -508,8 +472,9 @@ class Side:
         try:
             with open(usage) as f:
                 ru = json.load(f)
-        except (OSError, ValueError):
-            raise SystemExit(f"terraform {args[0]} in {self.wd} wrote no rusage ({code}):\n{out[-3000:]}\n{err[-3000:]}")
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"terraform {args[0]} in {self.wd} wrote no rusage ({code}):\n{out[-3000:]}\n"
+                             f"{err[-3000:]}") from error
         providers = [s for s in seen.values() if s["name"].startswith("terraform-prov")]
         return {"code": code, "out": out, "err": err, "wall": wall, "calls": calls,
                 "provider_cpu": ru["child_user"] + ru["child_sys"], "terraform_cpu": ru["self_cpu"],
@@ -632,59 +597,64 @@ def measure(tmp, standin, binary, mirror, n, k, reps, plan_reps, parallelism, th
 
 def measure_reps(result, sides, standin, n, k, accounts, reps, plan_reps, began):
     """The repetitions of measure(), each from a freshly seeded stand-in, into result."""
-    step = 0
     for rep in range(reps):
-        layouts, target_keys = seed(standin, n, accounts)
-        broken = set()
-
-        def attempt(name, fn):
-            """fn() for one side, unless that side failed earlier in this repetition. A
-            failure is recorded and that side sits out the rest of the repetition; the
-            other side goes on (the next repetition starts from a reset stand-in)."""
-            if name in broken:
-                return None
-            try:
-                return fn()
-            except Failed as failure:
-                broken.add(name)
-                result["failures"].append(str(failure))
-                print(f"   {n}x{k} repetition {rep + 1}: {failure}", flush=True)
-                return None
-
-        def drift(name, kind):
-            revoke(standin, name, layouts[name], accounts[0], kind)
-            detected = sides[name].plan(out="drift.tfplan")
-            detected["repair"] = sides[name].apply_saved("drift.tfplan")
-            detected["repaired"] = held(standin, name, layouts[name], accounts[0], kind)
-            return detected
-
-        for name in rotated(SIDES, rep):
-            sides[name].inputs(layouts[name], target_keys)
-            applied = attempt(name, sides[name].apply)
-            if applied:
-                result["sides"][name]["apply"].append(applied)
-                result["sides"][name]["state"] = sides[name].state_counts()
-        for i in range(plan_reps):
-            for name in rotated(SIDES, rep + i):
-                planned = attempt(name, sides[name].plan)
-                if planned:
-                    result["sides"][name]["plan"].append(planned)
-        for kind in DRIFTS:
-            step += 1
-            for name in rotated(SIDES, rep + step):
-                detected = attempt(name, lambda: drift(name, kind))
-                if detected:
-                    result["sides"][name]["drift"][kind].append(detected)
-        for name in rotated(SIDES, rep):
-            destroyed = attempt(name, sides[name].destroy)
-            if destroyed:
-                result["sides"][name]["destroy"].append(destroyed)
-                result["sides"][name]["left"].append(leftovers(standin, layouts[name], accounts))
-        for name in broken:
-            sides[name].forget_state()
+        repetition(result, sides, standin, n, k, accounts, rep, plan_reps)
         result["reps_done"] = rep + 1
         print(f"   {n}x{k} repetition {rep + 1} of {reps} done at {time.monotonic() - began:.0f} s "
               f"(load average {os.getloadavg()[0]:.2f})", flush=True)
+
+
+def repetition(result, sides, standin, n, k, accounts, rep, plan_reps):
+    """Repetition `rep` of measure(): seed, apply, steady plans, a drift of each kind, destroy."""
+    layouts, target_keys = seed(standin, n, accounts)
+    broken = set()
+
+    def attempt(name, fn, *args):
+        """fn(*args) for one side, unless that side failed earlier in this repetition. A
+        failure is recorded and that side sits out the rest of the repetition; the
+        other side goes on (the next repetition starts from a reset stand-in)."""
+        if name in broken:
+            return None
+        try:
+            return fn(*args)
+        except Failed as failure:
+            broken.add(name)
+            result["failures"].append(str(failure))
+            print(f"   {n}x{k} repetition {rep + 1}: {failure}", flush=True)
+            return None
+
+    def drift(name, kind):
+        revoke(standin, name, layouts[name], accounts[0], kind)
+        detected = sides[name].plan(out="drift.tfplan")
+        detected["repair"] = sides[name].apply_saved("drift.tfplan")
+        detected["repaired"] = held(standin, name, layouts[name], accounts[0], kind)
+        return detected
+
+    for name in rotated(SIDES, rep):
+        sides[name].inputs(layouts[name], target_keys)
+        applied = attempt(name, sides[name].apply)
+        if applied:
+            result["sides"][name]["apply"].append(applied)
+            result["sides"][name]["state"] = sides[name].state_counts()
+    for i in range(plan_reps):
+        for name in rotated(SIDES, rep + i):
+            planned = attempt(name, sides[name].plan)
+            if planned:
+                result["sides"][name]["plan"].append(planned)
+    for j, kind in enumerate(DRIFTS):
+        # Which side goes first moves on with every drift step, across repetitions too.
+        step = rep * len(DRIFTS) + j + 1
+        for name in rotated(SIDES, rep + step):
+            detected = attempt(name, drift, name, kind)
+            if detected:
+                result["sides"][name]["drift"][kind].append(detected)
+    for name in rotated(SIDES, rep):
+        destroyed = attempt(name, sides[name].destroy)
+        if destroyed:
+            result["sides"][name]["destroy"].append(destroyed)
+            result["sides"][name]["left"].append(leftovers(standin, layouts[name], accounts))
+    for name in broken:
+        sides[name].forget_state()
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -931,7 +901,8 @@ def main():
     parser.add_argument("binary", nargs="?")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"NxK, comma-separated (default {DEFAULT_SIZES})")
     parser.add_argument("--reps", type=int, help="repetitions per size (default 2 when N*K <= 100, else 1)")
-    parser.add_argument("--plan-reps", type=int, default=3, help="steady-state plans per side per repetition (default 3)")
+    parser.add_argument("--plan-reps", type=int, default=3,
+                        help="steady-state plans per side per repetition (default 3)")
     parser.add_argument("--parallelism", type=int, default=10,
                         help="terraform -parallelism for both sides (default 10, Terraform's own)")
     parser.add_argument("--through-local", action="store_true",
@@ -952,7 +923,7 @@ def main():
     print(f"layout: N AMIs x {SNAPSHOTS} snapshots in {BAKE}/{REGION}, encrypted with a bake-account CMK (one per "
           f"side); K target accounts 200000000001.., each copy encrypted with its account's key; copies take "
           f"{COPY_SECONDS} s in the stand-in; plans per side per repetition: {args.plan_reps}")
-    print(f"sizes: " + ", ".join(f"{n}x{k} ({args.reps or default_reps(n, k)} repetition(s))" for n, k in sizes))
+    print("sizes: " + ", ".join(f"{n}x{k} ({args.reps or default_reps(n, k)} repetition(s))" for n, k in sizes))
     print(f"machine: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}", flush=True)
     began = time.monotonic()
     # SIGTERM (a timeout around the run) ends it as Ctrl-C does: the sizes measured so far,
