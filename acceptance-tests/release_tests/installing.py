@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from pathlib import Path
 
 from conftest import ReleaseFiles, expected_h1, sha256_hex
 from terraform import ROOT, Run, Workdir

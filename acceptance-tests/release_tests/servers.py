@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 from pki import SERVER_NAME, Tls
 
@@ -85,8 +85,8 @@ class HttpsServer:
 
         self._handler = Handler
         self._tls = tls
-        self._httpd: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
         self.port = 0
 
     @property
@@ -99,7 +99,7 @@ class HttpsServer:
         with self._lock:
             return [request.path for request in self.requests]
 
-    def __enter__(self) -> "HttpsServer":
+    def __enter__(self) -> HttpsServer:
         """Binds 127.0.0.1 on a port the system picks and serves in a thread."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self._tls.cert_file, self._tls.key_file)
@@ -146,10 +146,10 @@ class Release:
     # ASCII-armored public keys with their key IDs, as the registry lists them.
     signing_keys: list[tuple[str, str]] = field(default_factory=list)
     # The download answer's `shasum`: by default the zip's line in the served SHA256SUMS.
-    shasum: Optional[str] = None
+    shasum: str | None = None
 
 
-def published(release: "ReleaseFiles", key: "Keyring") -> Release:
+def published(release: ReleaseFiles, key: Keyring) -> Release:
     """What a registry publishes for a scripts/release output: its files, and `key` as the
     signing key (the one a provider's namespace registers)."""
     served = Release(
@@ -189,7 +189,7 @@ class Registry:
         """The provider's source address on this registry."""
         return f"{self.host}/{self.release.namespace}/{self.release.type}"
 
-    def __enter__(self) -> "Registry":
+    def __enter__(self) -> Registry:
         self.server.__enter__()
         return self
 
@@ -215,7 +215,7 @@ class Registry:
             return r.files.get(name)
         return None
 
-    def _download(self) -> Optional[dict]:
+    def _download(self) -> dict | None:
         r = self.release
         if r.zip_name not in r.files:
             return None
@@ -262,14 +262,14 @@ class StaticMirror:
         """The base URL for `network_mirror { url = ... }` (it must end with a slash)."""
         return f"https://{self.server.host}/"
 
-    def __enter__(self) -> "StaticMirror":
+    def __enter__(self) -> StaticMirror:
         self.server.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.__exit__(*exc)
 
-    def _respond(self, path: str) -> Optional[Path]:
+    def _respond(self, path: str) -> Path | None:
         relative = posixpath.normpath(urllib.parse.unquote(path)).lstrip("/")
         if relative.startswith(".."):
             return None

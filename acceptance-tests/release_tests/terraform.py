@@ -12,7 +12,6 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -86,7 +85,7 @@ class Run:
 class Workdir:
     """A working directory with its own CLI configuration, HOME and trusted roots."""
 
-    def __init__(self, path: Path, terraform: Terraform, ca_file: Optional[Path],
+    def __init__(self, path: Path, terraform: Terraform, ca_file: Path | None,
                  empty_cert_dir: Path):
         self.path = path
         self.terraform = terraform
@@ -117,7 +116,7 @@ class Workdir:
         target.write_text(text, encoding="utf-8")
         return target
 
-    def run(self, *args: str, cwd: Optional[Path] = None) -> Run:
+    def run(self, *args: str, cwd: Path | None = None) -> Run:
         argv = (*self.terraform.argv, *args)
         try:
             result = subprocess.run(

@@ -27,8 +27,15 @@ from pathlib import Path
 import pytest
 
 from conftest import ReleaseFiles, sha256_hex
-from installing import (assert_installed, assert_locked, assert_nothing_installed, assert_runs,
-                        lock_entry, report, write_configuration)
+from installing import (
+    assert_installed,
+    assert_locked,
+    assert_nothing_installed,
+    assert_runs,
+    lock_entry,
+    report,
+    write_configuration,
+)
 from pki import Tls
 from servers import Registry, StaticMirror, published
 from tampering import tampered_zip, unknown_key, wrong_signature

@@ -17,8 +17,14 @@ from typing import Callable
 
 import pytest
 
-from installing import (assert_installed, assert_locked, assert_nothing_installed, assert_runs,
-                        report, write_configuration)
+from installing import (
+    assert_installed,
+    assert_locked,
+    assert_nothing_installed,
+    assert_runs,
+    report,
+    write_configuration,
+)
 from pki import Tls
 from servers import Registry, published
 from tampering import replace_zip, replace_zip_and_checksum, unknown_key, wrong_signature

@@ -21,8 +21,20 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import (consistency, deprecation, ec2_copy, ec2_describe, ec2_fixes, images, kms_api,
-                   launch_templates, lifecycle, protection, tag_lookup, time_based)
+    from . import (
+        consistency,
+        deprecation,
+        ec2_copy,
+        ec2_describe,
+        ec2_fixes,
+        images,
+        kms_api,
+        launch_templates,
+        lifecycle,
+        protection,
+        tag_lookup,
+        time_based,
+    )
 
     images.install()
     lifecycle.install()

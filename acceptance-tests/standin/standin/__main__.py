@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         # The stand-in accepts any credentials, so it must never be reachable off-host.
         parser.error("only 127.0.0.1 is supported")
 
-    from . import build_app
-
     from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    from . import build_app
 
     server = make_server(
         args.host, args.port, build_app(options.from_args(args)), threaded=True,

@@ -31,7 +31,7 @@ def get_snapshot(self: Any, snapshot_id: str) -> Any:
 def delete_snapshot(self: Any, snapshot_id: str) -> Any:
     """DeleteSnapshot: InvalidSnapshot.InUse while any registered AMI uses it,
     or a deregistered one that is still listed (consistency.py)."""
-    snapshot = get_snapshot(self, snapshot_id)
+    get_snapshot(self, snapshot_id)  # InvalidSnapshot.NotFound before anything else
     holder = next((ami.id for ami in self.amis.values() if snapshot_id in image_snapshot_ids(ami)),
                   None) or consistency.deregistered_holder(self.account_id, self.region_name, snapshot_id)
     if holder is not None:

@@ -58,8 +58,8 @@ def create_grant(caller: str, region: str, doc: dict) -> dict:
     if not isinstance(operations, list) or not operations or any(op not in OPERATIONS for op in operations):
         raise _invalid(f"Value '{operations}' at 'operations' failed to satisfy constraint: Member must "
                        f"satisfy constraint: [Member must satisfy enum value set: [{', '.join(OPERATIONS)}]]")
-    grantee = _principal(doc, "GranteePrincipal", required=True)
-    retiring = _principal(doc, "RetiringPrincipal", required=False)
+    grantee = _principal(doc, "GranteePrincipal")
+    retiring = _optional_principal(doc, "RetiringPrincipal")
     name = doc.get("Name")
     if name is not None and not (isinstance(name, str) and _NAME.match(name)):
         raise _invalid(f"Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy "
@@ -86,7 +86,7 @@ def list_grants(caller: str, region: str, doc: dict) -> dict:
 
 
 def list_retirable_grants(caller: str, region: str, doc: dict) -> dict:
-    retiring = _principal(doc, "RetiringPrincipal", required=True)
+    retiring = _principal(doc, "RetiringPrincipal")
     return _page([g for g in kms_grants.effective_on(None)
                   if g.region == region and g.retiring_principal == retiring], doc)
 
@@ -147,8 +147,9 @@ def _narrower(operations: list[str], constraints: dict | None, parent: Grant) ->
     if "EncryptionContextEquals" in theirs:
         return _lower(mine.get("EncryptionContextEquals")) == _lower(theirs["EncryptionContextEquals"])
     if "EncryptionContextSubset" in theirs:
-        child = mine.get("EncryptionContextEquals", mine.get("EncryptionContextSubset"))
-        return child is not None and _lower(theirs["EncryptionContextSubset"]).items() <= _lower(child).items()
+        child = _lower(mine.get("EncryptionContextEquals", mine.get("EncryptionContextSubset")))
+        parent_pairs = _lower(theirs["EncryptionContextSubset"])
+        return child is not None and parent_pairs is not None and parent_pairs.items() <= child.items()
     return True
 
 
@@ -172,10 +173,12 @@ def _constraints(value: Any) -> dict | None:
     return value
 
 
-def _principal(doc: dict, member: str, required: bool) -> str | None:
+def _optional_principal(doc: dict, member: str) -> str | None:
+    return None if doc.get(member) is None else _principal(doc, member)
+
+
+def _principal(doc: dict, member: str) -> str:
     value = doc.get(member)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or not _PRINCIPAL.match(value):
         field = member[0].lower() + member[1:]
         raise _invalid(f"Value '{value}' at '{field}' failed to satisfy constraint: Member must "

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from moto.kms import kms_backends
 from moto.kms.utils import KEY_ID_LEN

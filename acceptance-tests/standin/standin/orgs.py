@@ -33,7 +33,7 @@ def declare(body: dict) -> dict:
     aws:PrincipalOrgPaths needs: without it the key is absent from the
     account's requests, so a policy condition on it does not hold."""
     account = body.get("account")
-    if not is_account_id(account):
+    if not isinstance(account, str) or not is_account_id(account):
         raise OrgError("account must be a 12-digit account id")
     root_id = body.get("root_id")
     if root_id is not None and not (isinstance(root_id, str) and _ROOT_ID.match(root_id)):

@@ -30,7 +30,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .errors import ec2_error
 

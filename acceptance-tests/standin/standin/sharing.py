@@ -8,7 +8,8 @@ tags you add to a shared resource are visible only in your account).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.core import TaggedEC2Resource
@@ -92,7 +93,7 @@ class SharedView:
 
     def get_filter_value(self, filter_name: str, method_name: str | None = None) -> Any:
         if filter_name.startswith("tag"):
-            return TaggedEC2Resource.get_filter_value(self, filter_name, method_name)  # type: ignore[arg-type]
+            return TaggedEC2Resource.get_filter_value(self, filter_name, method_name)
         return self._resource.get_filter_value(filter_name, method_name)
 
 

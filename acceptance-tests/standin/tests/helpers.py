@@ -8,6 +8,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+
 from conftest import BAKE, PROD, REGION
 
 ZONE = "eu-west-1a"
@@ -18,7 +19,7 @@ def make_ami(ec2, name: str = "app-1", snapshots: int = 2, tags: dict | None = N
     """RegisterImage over `snapshots` fresh snapshots; returns (image id, snapshot ids)."""
     snap_ids = []
     for _ in range(snapshots):
-        extra = {"Encrypted": True} if encrypted else {}
+        extra: dict[str, object] = {"Encrypted": True} if encrypted else {}
         if kms_key_id:
             extra["KmsKeyId"] = kms_key_id
         volume = ec2.create_volume(AvailabilityZone=ZONE, Size=8, **extra)

@@ -4,7 +4,6 @@ notices that a copy has ended."""
 from __future__ import annotations
 
 from conftest import BAKE, PROD, REGION
-
 from helpers import copy, make_ami, share, wait_state
 
 DURATION_SECONDS = 0.4

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, REGION
 
-from helpers import (copy, error_code, image, key_policy, make_ami, root, share, snapshots_of, statement,
-                     tags_of, wait_state)
+from conftest import BAKE, PROD, REGION
+from helpers import (
+    copy,
+    error_code,
+    image,
+    key_policy,
+    make_ami,
+    root,
+    share,
+    snapshots_of,
+    statement,
+    tags_of,
+    wait_state,
+)
 
 
 def test_copy_needs_launch_permission(aws):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, STAGE
 
-from helpers import (cmk_source, copy, error_code, key_policy, make_ami, root, share, snapshots_of,
-                     statement, wait_state)
+from conftest import BAKE, PROD, STAGE
+from helpers import cmk_source, copy, error_code, key_policy, make_ami, root, share, snapshots_of, statement, wait_state
 
 # EBS User Guide, "Share an Amazon EBS snapshot": what the copying account needs on the key.
 COPY_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey",

@@ -7,8 +7,8 @@ import urllib.error
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, REGION, STAGE
 
+from conftest import BAKE, PROD, REGION, STAGE
 from helpers import copy, error_code, make_ami, owned_counts, share, wait_state
 
 OTHER_REGION = "us-east-1"

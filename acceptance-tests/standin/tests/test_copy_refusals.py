@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD
 
+from conftest import BAKE, PROD
 from helpers import copy, error_code, image, make_ami, owned_counts, snapshots_of, tags_of
 
 

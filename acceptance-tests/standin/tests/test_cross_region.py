@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, REGION
 
+from conftest import BAKE, PROD, REGION
 from helpers import copy, error_code, image, make_ami, share, snapshots_of, wait_state
 
 DESTINATION = "us-east-1"

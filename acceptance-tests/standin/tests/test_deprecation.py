@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD
 
+from conftest import BAKE, PROD
 from helpers import copy, error_code, image, make_ami, share, wait_state
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD
 
+from conftest import BAKE, PROD
 from helpers import error_code, make_ami, share
 
 TAGGED = [{"Name": "tag-key", "Values": ["CopiedFromAMI"]}]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE
 
+from conftest import BAKE
 from helpers import ZONE, error_code, image, make_ami, tags_of
 
 MISSING_AMI = "ami-0123456789abcdef0"

@@ -4,7 +4,6 @@ an owner lists to learn, in one paged call, what one account may use."""
 from __future__ import annotations
 
 from conftest import BAKE, PROD, STAGE
-
 from helpers import ZONE, make_ami, share, tags_of
 
 ORG = "arn:aws:organizations::111111111111:organization/o-abc123"

@@ -7,8 +7,8 @@ from urllib.error import HTTPError
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, STAGE
 
+from conftest import BAKE, PROD, STAGE
 from helpers import error_code, key_policy, root, statement
 
 ORG = "arn:aws:organizations::111111111111:organization/o-a1b2c3d4e5"

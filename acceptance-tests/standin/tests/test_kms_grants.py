@@ -7,8 +7,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, REGION, STAGE
 
+from conftest import BAKE, PROD, REGION, STAGE
 from helpers import error_code, key_policy, root, statement
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD
 
+from conftest import BAKE, PROD
 from helpers import error_code, make_ami
 
 OLD, NEW = "ami-0000000000000000a", "ami-0000000000000000b"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD
-from standin import paging
 
+from conftest import BAKE, PROD
 from helpers import ZONE, copy, error_code, make_ami, share, tags_of
+from standin import paging
 
 TAG = "CopiedFromAMI"
 TAGGED = [{"Name": "tag-key", "Values": [TAG]}]

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD
 
+from conftest import BAKE, PROD
 from helpers import copy, error_code, image, make_ami, owned_counts, share, wait_state
 
 DAY_SECONDS = 24 * 3600
@@ -38,7 +38,8 @@ def test_new_ami_reports_protection_disabled(aws):
                                                   (False, "enabled-without-cooldown")])
 def test_protected_ami_cannot_be_deregistered_and_keeps_its_snapshots(aws, with_cooldown, value):
     """AWS EC2 API Reference, EnableImageDeregistrationProtection: while
-    protection is on, the AMI cannot be deregistered; Return is the new state as in the AWS CLI example (`enabled-without-cooldown`).
+    protection is on, the AMI cannot be deregistered; Return is the new state as
+    in the AWS CLI example (`enabled-without-cooldown`).
     AWS documents no error code; the stand-in answers OperationNotPermitted (EC2's
     code for termination-protected instances) and changes nothing: the AMI and
     every snapshot stay, DeleteAssociatedSnapshots notwithstanding."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, REGION
 
+from conftest import BAKE, PROD, REGION
 from helpers import error_code
 
 DAYS_7 = {"RetentionPeriodValue": 7, "RetentionPeriodUnit": "DAYS"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import BAKE, PROD, STAGE
 
+from conftest import BAKE, PROD, STAGE
 from helpers import error_code, image, make_ami, share, tags_of
 
 ORG = "arn:aws:organizations::111111111111:organization/o-abc123"

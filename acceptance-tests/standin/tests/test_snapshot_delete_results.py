@@ -6,8 +6,9 @@ from __future__ import annotations
 import urllib.error
 
 import pytest
-from conftest import BAKE
+from botocore.exceptions import ClientError
 
+from conftest import BAKE
 from helpers import make_ami
 
 
@@ -82,7 +83,7 @@ def test_protected_ami_deletes_no_snapshot_even_when_armed(aws, ctl):
     image_id, snaps = make_ami(ec2, snapshots=2)
     ctl("POST", "snapshot_delete_result", {"snapshot_id": snaps[0], "code": "internal-error"})
     ec2.enable_image_deregistration_protection(ImageId=image_id)
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError):
         ec2.deregister_image(ImageId=image_id, DeleteAssociatedSnapshots=True)
     assert remaining(ec2) == set(snaps)
     assert ctl("GET", "snapshot_delete_result")["results"][snaps[0]]["remaining"] == 1

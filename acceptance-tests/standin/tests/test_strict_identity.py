@@ -4,7 +4,6 @@ condition operators they may use."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from strict_helpers import allow, assume, client, deny, policy, refused, role, trust, user
@@ -116,7 +115,8 @@ def test_strict_policy_variables(strict_aws, accounts):
     ssm = strict_aws("ssm", account)
     for name in ("/home/alice/key", "/home/bob/key"):
         ssm.put_parameter(Name=name, Value="v", Type="String")
-    creds = user(strict_aws, account, "alice", allow("ssm:GetParameter", "arn:aws:ssm:*:*:parameter/home/${aws:username}/*"))
+    creds = user(strict_aws, account, "alice",
+                 allow("ssm:GetParameter", "arn:aws:ssm:*:*:parameter/home/${aws:username}/*"))
     mine = client(strict_aws, "ssm", creds)
     assert mine.get_parameter(Name="/home/alice/key")["Parameter"]["Value"] == "v"
     code, message, status = refused(mine.get_parameter, Name="/home/bob/key")

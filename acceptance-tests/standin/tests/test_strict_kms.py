@@ -4,7 +4,6 @@ policies as the AWS KMS Developer Guide says ("Key policies in AWS KMS",
 
 from __future__ import annotations
 
-
 import pytest
 
 from helpers import make_ami, wait_state

@@ -3,11 +3,11 @@ exactly moto's, only without searching every tag of the account for each resourc
 
 from __future__ import annotations
 
-from conftest import BAKE
 from moto.ec2.models.tags import TagBackend
-from standin import tag_lookup
 
+from conftest import BAKE
 from helpers import make_ami, tags_of
+from standin import tag_lookup
 
 FILTERS = [
     None,
@@ -52,7 +52,7 @@ def test_rendered_tags_through_the_api(aws):
     ec2 = aws("ec2", BAKE)
     made = [make_ami(ec2, name=f"app-{i}", snapshots=1, tags={"Name": f"app-{i}", "Index": str(i)})
             for i in range(3)]
-    for i, (image_id, snaps) in enumerate(made):
+    for i, (_, snaps) in enumerate(made):
         ec2.create_tags(Resources=snaps, Tags=[{"Key": "Snap", "Value": str(i)}])
     images = {i["ImageId"]: i for i in ec2.describe_images(Owners=["self"])["Images"]}
     snapshots = {s["SnapshotId"]: s for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]}

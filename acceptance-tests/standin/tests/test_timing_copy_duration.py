@@ -13,6 +13,7 @@ where POST /_standin/config starts.
 from __future__ import annotations
 
 import pytest
+
 from conftest import BAKE, PROD
 from helpers import copy, make_ami, share
 from timing_helpers import SEED, client, reset, timing_standin

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+
 from conftest import BAKE, PROD, STAGE, admin
 from helpers import ZONE, make_ami
 from timing_helpers import (

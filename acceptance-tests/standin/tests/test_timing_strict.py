@@ -20,9 +20,11 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+
 from conftest import REGION
 from helpers import make_ami, share
-from strict_helpers import allow, client as principal_client, user
+from strict_helpers import allow, user
+from strict_helpers import client as principal_client
 from timing_helpers import LAG_SECONDS, SEED, client, error_of, eventually, found, timing_standin
 
 pytestmark = pytest.mark.strict

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
+
 from conftest import BAKE, PROD
 from helpers import make_ami
 from timing_helpers import client, error_of, reset, timing_standin

@@ -9,8 +9,8 @@ lower-cased, since condition key names are not case-sensitive.
 from __future__ import annotations
 
 import time
-from contextvars import ContextVar
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from . import orgs

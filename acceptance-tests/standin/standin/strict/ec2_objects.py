@@ -19,8 +19,9 @@ ec2_resources.py keeps those it lists for the action.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from moto.ec2.models import ec2_backends
 

@@ -23,11 +23,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import protocols
-from ..errors import (JSON_CONTENT_TYPE, REST_JSON_CONTENT_TYPE, XML_CONTENT_TYPE, aws_query_error_body,
-                      ec2_error_body, json_error_body)
+from ..errors import (
+    JSON_CONTENT_TYPE,
+    REST_JSON_CONTENT_TYPE,
+    XML_CONTENT_TYPE,
+    aws_query_error_body,
+    ec2_error_body,
+    json_error_body,
+)
 from ..protocols import Request
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
@@ -70,7 +77,7 @@ def denied(request: Request, principal_arn: str, action: str, resource: str, bec
 
 
 def decoded_message(allowed: bool, explicit: bool, principal_id: str, principal_arn: str, action: str,
-                    resource: str, keys: dict[str, list[str]], statements: tuple = ()) -> dict:
+                    resource: str, keys: Mapping[str, list[str]], statements: tuple = ()) -> dict:
     """The document DecodeAuthorizationMessage answers for one refusal."""
     return {
         "allowed": allowed,
