@@ -351,15 +351,18 @@ impl Ec2 {
                 .send(),
         )
         .unwrap_or_else(|err| panic!("ModifyImageAttribute {image_id}: {}", describe(&err)));
-        eventually(&format!("launch permission {principal} on {image_id}"), || {
-            let (accounts, public) = self.launch_permissions(image_id);
-            let holds = if principal == "all" {
-                public
-            } else {
-                accounts.contains(principal)
-            };
-            (holds == add).then_some(())
-        });
+        eventually(
+            &format!("launch permission {principal} on {image_id}"),
+            || {
+                let (accounts, public) = self.launch_permissions(image_id);
+                let holds = if principal == "all" {
+                    public
+                } else {
+                    accounts.contains(principal)
+                };
+                (holds == add).then_some(())
+            },
+        );
     }
 
     /// Turns off block public access for AMIs in this account and Region, as an owner must before

@@ -12,8 +12,8 @@ use aws_sdk_ec2::types::{
 use serde_json::{json, Value};
 
 use crate::{
-    eventually, image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
-    ACCOUNT_C, REGION,
+    eventually, image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A,
+    ACCOUNT_B, ACCOUNT_C, REGION,
 };
 
 /// The copy resource every configuration here declares.
@@ -187,6 +187,11 @@ pub fn workdir(standin: &StandIn, account: &str) -> Workdir {
         .with_standin(standin, account)
         .with_timeout(Duration::from_secs(240))
 }
+
+/// `timeouts` for a copy whose source is not shared and will not be: the apply waits for a share
+/// (or a KMS grant) to take effect until the create timeout, at most 5 minutes, before it fails;
+/// a minute keeps such tests short.
+pub const UNSHARED_TIMEOUT: &str = "timeouts {\n    create = \"1m\"\n  }";
 
 /// A copy of `source` with `kms_key_id`, the source's tags, `Stage = PROD`, and `extra` arguments.
 pub fn copy_config(source: &str, kms_key_id: &str, extra: &str) -> String {
