@@ -5,6 +5,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
     LaunchPermissionModifications, Tag,
@@ -82,17 +83,20 @@ pub fn bake_and_two_targets() -> (StandIn, Workdir, SeededAmi, String, String) {
     (standin, wd, source, key_b, key_c)
 }
 
-/// The snapshot `snapshot_id` as its owner sees it.
+/// The snapshot `snapshot_id` as its owner sees it; `None` when DescribeSnapshots does not show
+/// it (deleted, or new and not visible yet).
 pub fn describe_snapshot(ec2: &Ec2, snapshot_id: &str) -> Option<aws_sdk_ec2::types::Snapshot> {
-    let out = ec2
-        .block_on(
-            ec2.client()
-                .describe_snapshots()
-                .snapshot_ids(snapshot_id)
-                .send(),
-        )
-        .expect("DescribeSnapshots");
-    out.snapshots().first().cloned()
+    let result = ec2.block_on(
+        ec2.client()
+            .describe_snapshots()
+            .snapshot_ids(snapshot_id)
+            .send(),
+    );
+    match result {
+        Ok(out) => out.snapshots().first().cloned(),
+        Err(err) if err.code() == Some("InvalidSnapshot.NotFound") => None,
+        Err(err) => panic!("DescribeSnapshots {snapshot_id}: {err:?}"),
+    }
 }
 
 /// Calls KMS (a JSON protocol) at the stand-in as `account`; the stand-in reads the account from
