@@ -30,6 +30,16 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
 pub const CONSISTENCY_WAIT: Duration = Duration::from_secs(300);
 const CONSISTENCY_POLL: Duration = Duration::from_millis(250);
 
+/// Calls `settled` until it returns true, for at most [`CONSISTENCY_WAIT`], and returns; the
+/// caller then asserts what it expects, so a failure shows the last reading. For checks of what
+/// Terraform just did, which reads may show only after a moment.
+pub fn until_consistent(mut settled: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + CONSISTENCY_WAIT;
+    while !settled() && std::time::Instant::now() < deadline {
+        std::thread::sleep(CONSISTENCY_POLL);
+    }
+}
+
 /// Calls `look` until it returns `Some`, for at most [`CONSISTENCY_WAIT`]; panics naming `what`.
 pub fn eventually<T>(what: &str, mut look: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + CONSISTENCY_WAIT;
@@ -351,15 +361,18 @@ impl Ec2 {
                 .send(),
         )
         .unwrap_or_else(|err| panic!("ModifyImageAttribute {image_id}: {}", describe(&err)));
-        eventually(&format!("launch permission {principal} on {image_id}"), || {
-            let (accounts, public) = self.launch_permissions(image_id);
-            let holds = if principal == "all" {
-                public
-            } else {
-                accounts.contains(principal)
-            };
-            (holds == add).then_some(())
-        });
+        eventually(
+            &format!("launch permission {principal} on {image_id}"),
+            || {
+                let (accounts, public) = self.launch_permissions(image_id);
+                let holds = if principal == "all" {
+                    public
+                } else {
+                    accounts.contains(principal)
+                };
+                (holds == add).then_some(())
+            },
+        );
     }
 
     /// Turns off block public access for AMIs in this account and Region, as an owner must before

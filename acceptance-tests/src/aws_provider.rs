@@ -69,9 +69,19 @@ pub fn required_providers() -> String {
 pub fn provider_block(standin: &StandIn, account: &str, alias: Option<&str>) -> String {
     let endpoint = standin.endpoint();
     let alias = alias.map_or(String::new(), |a| format!("  alias = \"{a}\"\n"));
+    // Strict: the account's profile (a role session), as ours uses; STS refuses AssumeRole with
+    // a root key, which is what a 12-digit access key is there.
+    let credentials = match standin.strict() {
+        Some(accounts) => {
+            accounts.prepare_account(account);
+            format!("  profile                     = \"{}\"\n", crate::strict::profile(account))
+        }
+        None => format!(
+            "  access_key                  = \"{account}\"\n  secret_key                  = \"test\"\n"
+        ),
+    };
     format!(
-        "provider \"aws\" {{\n{alias}  region                      = \"{REGION}\"\n  access_key                  = \
-         \"{account}\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  \
+        "provider \"aws\" {{\n{alias}  region                      = \"{REGION}\"\n{credentials}  skip_credentials_validation = true\n  \
          skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  skip_region_validation      \
          = true\n  endpoints {{\n    ec2 = \"{endpoint}\"\n    kms = \"{endpoint}\"\n    sts = \"{endpoint}\"\n    \
          iam = \"{endpoint}\"\n  }}\n}}\n"

@@ -5,6 +5,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
     LaunchPermissionModifications, Tag,
@@ -12,8 +13,8 @@ use aws_sdk_ec2::types::{
 use serde_json::{json, Value};
 
 use crate::{
-    eventually, image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
-    ACCOUNT_C, REGION,
+    eventually, image_tag, snapshot_ids, Ec2, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A,
+    ACCOUNT_B, ACCOUNT_C, REGION,
 };
 
 /// The copy resource every configuration here declares.
@@ -82,17 +83,20 @@ pub fn bake_and_two_targets() -> (StandIn, Workdir, SeededAmi, String, String) {
     (standin, wd, source, key_b, key_c)
 }
 
-/// The snapshot `snapshot_id` as its owner sees it.
+/// The snapshot `snapshot_id` as its owner sees it; `None` when DescribeSnapshots does not show
+/// it (deleted, or new and not visible yet).
 pub fn describe_snapshot(ec2: &Ec2, snapshot_id: &str) -> Option<aws_sdk_ec2::types::Snapshot> {
-    let out = ec2
-        .block_on(
-            ec2.client()
-                .describe_snapshots()
-                .snapshot_ids(snapshot_id)
-                .send(),
-        )
-        .expect("DescribeSnapshots");
-    out.snapshots().first().cloned()
+    let result = ec2.block_on(
+        ec2.client()
+            .describe_snapshots()
+            .snapshot_ids(snapshot_id)
+            .send(),
+    );
+    match result {
+        Ok(out) => out.snapshots().first().cloned(),
+        Err(err) if err.code() == Some("InvalidSnapshot.NotFound") => None,
+        Err(err) => panic!("DescribeSnapshots {snapshot_id}: {err:?}"),
+    }
 }
 
 /// Calls KMS (a JSON protocol) at the stand-in as `account`; the stand-in reads the account from
@@ -187,6 +191,11 @@ pub fn workdir(standin: &StandIn, account: &str) -> Workdir {
         .with_standin(standin, account)
         .with_timeout(Duration::from_secs(240))
 }
+
+/// `timeouts` for a copy whose source is not shared and will not be: the apply waits for a share
+/// (or a KMS grant) to take effect until the create timeout, at most 5 minutes, before it fails;
+/// a minute keeps such tests short.
+pub const UNSHARED_TIMEOUT: &str = "timeouts {\n    create = \"1m\"\n  }";
 
 /// A copy of `source` with `kms_key_id`, the source's tags, `Stage = PROD`, and `extra` arguments.
 pub fn copy_config(source: &str, kms_key_id: &str, extra: &str) -> String {

@@ -36,7 +36,9 @@ mod workdir;
 
 use std::path::PathBuf;
 
-pub use aws::{eventually, image_tag, snapshot_ids, Ec2, SeededAmi, CONSISTENCY_WAIT};
+pub use aws::{
+    eventually, image_tag, snapshot_ids, until_consistent, Ec2, SeededAmi, CONSISTENCY_WAIT,
+};
 pub use backend::{backend, is_strict, needs_admin, Admin, Backend, BACKEND_VARIABLE};
 pub use commands::{PLAN_HAS_CHANGES, PLAN_NO_CHANGES};
 pub use fault::Fault;

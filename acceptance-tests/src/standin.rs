@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,8 +32,10 @@ const READ_ONLY_PREFIXES: &[&str] = &["Describe", "Get", "List"];
 
 /// The strict tier's start-up flags: `--strict`, and with `IMAGECOPIER_ACC_LAG=<seconds>` the
 /// consistency lag AWS documents for reads after writes (`--consistency-lag`), and with
-/// `IMAGECOPIER_ACC_COPY_DURATION=<min-max>` copies that take that long (`--copy-duration`).
-/// Nothing in the default tier.
+/// `IMAGECOPIER_ACC_COPY_DURATION=<min-max>` copies that take that long (`--copy-duration`); with
+/// `IMAGECOPIER_ACC_TOKEN_BUCKETS=1` EC2's request throttling (`--ec2-token-buckets`); with
+/// `IMAGECOPIER_ACC_CALL_LOG_DIR=<absolute dir>` a call log file there per stand-in (`--call-log`,
+/// named after the test), which `scripts/soak-strict` reads. Nothing in the default tier.
 fn strict_timing_flags() -> Vec<String> {
     if !is_strict() {
         return Vec::new();
@@ -45,6 +48,20 @@ fn strict_timing_flags() -> Vec<String> {
     if let Some(duration) = from(COPY_DURATION_VARIABLE) {
         flags.extend(["--copy-duration".to_string(), duration]);
     }
+    if from(TOKEN_BUCKETS_VARIABLE).as_deref() == Some("1") {
+        flags.push("--ec2-token-buckets".to_string());
+    }
+    if let Some(dir) = from(CALL_LOG_DIR_VARIABLE) {
+        // One file per stand-in: the test (its thread's name), this process and a counter.
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let test = thread::current()
+            .name()
+            .unwrap_or("test")
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
+        let file = Path::new(&dir).join(format!("{test}-{}-{n}.jsonl", std::process::id()));
+        flags.extend(["--call-log".to_string(), file.display().to_string()]);
+    }
     flags
 }
 
@@ -52,6 +69,10 @@ fn strict_timing_flags() -> Vec<String> {
 pub(crate) const LAG_VARIABLE: &str = "IMAGECOPIER_ACC_LAG";
 /// `MIN-MAX` seconds each copy takes in the strict tier.
 pub(crate) const COPY_DURATION_VARIABLE: &str = "IMAGECOPIER_ACC_COPY_DURATION";
+/// `1`: EC2's request token buckets on in the strict tier.
+pub(crate) const TOKEN_BUCKETS_VARIABLE: &str = "IMAGECOPIER_ACC_TOKEN_BUCKETS";
+/// An absolute directory for the strict tier's stand-ins' call log files.
+pub(crate) const CALL_LOG_DIR_VARIABLE: &str = "IMAGECOPIER_ACC_CALL_LOG_DIR";
 
 /// A running stand-in server on a free loopback port, stopped when dropped.
 #[derive(Debug)]

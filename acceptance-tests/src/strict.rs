@@ -50,6 +50,8 @@ struct Made {
     roles: BTreeSet<(String, String)>,
     /// The roles the harness made with its own trust policy, kept trusting every account.
     ours: BTreeSet<(String, String)>,
+    /// Role names a configuration makes itself; the harness never makes them.
+    left_to_configs: BTreeSet<String>,
     /// Per account, the access key id and secret of [`TERRAFORM_USER`].
     keys: BTreeMap<String, (String, String)>,
 }
@@ -66,6 +68,9 @@ impl StrictAccounts {
     /// line: any run of exactly 12 digits) has the run's roles, and that each role named by ARN
     /// (`arn:aws:iam::<account>:role/<name>`) exists.
     pub fn prepare_for(&self, text: &str) {
+        // A configuration that makes a role itself (the aws provider's aws_iam_role) must find
+        // no role of that name made by the harness.
+        self.lock().left_to_configs.extend(roles_made_in(text));
         let accounts = account_ids_in(text);
         let named = role_arns_in(text);
         self.prepare(&accounts, &named);
@@ -167,7 +172,8 @@ impl StrictAccounts {
             made.keys.insert(account.clone(), key);
         }
         for (account, name) in wanted {
-            if made.roles.contains(&(account.clone(), name.clone())) {
+            let exists = made.roles.contains(&(account.clone(), name.clone()));
+            if exists || made.left_to_configs.contains(&name) {
                 continue;
             }
             self.iam(
@@ -291,6 +297,27 @@ fn trust_policy(accounts: &BTreeSet<String>) -> String {
         }],
     })
     .to_string()
+}
+
+/// The literal names of the `aws_iam_role` resources in `text` (`name = "..."` in their blocks).
+fn roles_made_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("resource \"aws_iam_role\"") {
+        let block = &text[at..];
+        let block = &block[..block.find("\n}").unwrap_or(block.len())];
+        for line in block.lines() {
+            let Some(value) = line.trim().strip_prefix("name").map(str::trim_start) else {
+                continue;
+            };
+            if let Some(quoted) = value.strip_prefix('=').map(str::trim) {
+                let name = quoted.trim_matches('"');
+                if quoted.starts_with('"') && !name.contains('$') {
+                    found.push(name.to_string());
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Every run of exactly 12 ASCII digits in `text`.

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use acceptance_tests::{
-    flat, needs_admin, Admin, SeededAmi, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B,
-    ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
+    eventually, flat, needs_admin, until_consistent, Admin, SeededAmi, StandIn, Terraform, Workdir,
+    ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
 };
 use aws_sdk_ec2::types::{
     ArchitectureValues, BlockDeviceMapping, CreateVolumePermission,
@@ -96,9 +96,25 @@ fn volume_outside(standin: &StandIn, snapshot: &str, account: &str, add: bool) {
             .send(),
     )
     .expect("ModifySnapshotAttribute");
+    // As a person would, until the change shows (EC2 is eventually consistent).
+    eventually(
+        &format!("createVolumePermission of {account} on {snapshot}"),
+        || (volume_accounts(standin, snapshot).contains(account) == add).then_some(()),
+    );
 }
 
+/// Launch and createVolumePermission are exactly `want`, once what was just written shows (reads
+/// may lag behind writes), or at the latest after `CONSISTENCY_WAIT`.
 fn assert_shared_exactly(standin: &StandIn, ami: &SeededAmi, want: &[&str]) {
+    let settled = || {
+        let (users, public) = launch_accounts(standin, &ami.image_id);
+        let volumes_match = ami
+            .snapshot_ids
+            .iter()
+            .all(|snapshot| volume_accounts(standin, snapshot) == set(want));
+        (users == set(want) && !public && volumes_match).then_some(())
+    };
+    until_consistent(|| settled().is_some());
     let (users, public) = launch_accounts(standin, &ami.image_id);
     assert_eq!(users, set(want), "launch permission");
     assert!(!public);

@@ -5,7 +5,9 @@
 
 use acceptance_tests::aws_provider::{mirror_or_skip, provider_block, required_providers};
 use acceptance_tests::copies::*;
-use acceptance_tests::{flat, snapshot_ids, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, REGION};
+use acceptance_tests::{
+    flat, needs_admin, snapshot_ids, Admin, StandIn, Workdir, ACCOUNT_A, ACCOUNT_B, REGION,
+};
 
 /// The configuration a user of aws provider v5 has: one encrypted `aws_ami_copy`.
 fn aws_ami_copy_config(standin: &StandIn, source: &str, key_arn: &str) -> String {
@@ -44,6 +46,9 @@ fn made_by_aws_ami_copy(
 
 #[test]
 fn moved_from_a_real_v5_aws_ami_copy() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let Some(mirror) = mirror_or_skip("moved_from_a_real_v5_aws_ami_copy") else {
         return;
     };
@@ -97,6 +102,9 @@ fn moved_from_a_real_v5_aws_ami_copy() {
 
 #[test]
 fn import_of_a_real_aws_ami_copy() {
+    if needs_admin(&[Admin::CallCounts]) {
+        return;
+    }
     let Some(mirror) = mirror_or_skip("import_of_a_real_aws_ami_copy") else {
         return;
     };

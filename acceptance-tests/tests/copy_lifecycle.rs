@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::copies::*;
 use acceptance_tests::{
-    flat, image_tag, needs_admin, snapshot_ids, Admin, Ec2, Fault, StandIn, Workdir, ACCOUNT_A,
-    ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
+    flat, image_tag, needs_admin, snapshot_ids, until_consistent, Admin, Ec2, Fault, StandIn,
+    Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
 };
 use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice};
 
@@ -229,10 +229,12 @@ fn interrupted_sigkill_copy_finished_before_the_rerun() {
 #[test]
 fn a_recorded_copy_carries_no_creation_mark() {
     let (standin, _wd, _source, _key, id) = applied_copy("");
-    let image = standin
-        .ec2(ACCOUNT_B)
-        .describe_image(&id)
-        .expect("the copy");
+    // The apply removed the mark; reads may show it for a moment (EC2 tags are eventually
+    // consistent), then never again.
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let marked = || image_tag(&ec2.describe_image(&id)?, "imagecopier:creating").map(str::to_owned);
+    until_consistent(|| marked().is_none());
+    let image = ec2.describe_image(&id).expect("the copy");
     assert_eq!(image_tag(&image, "imagecopier:creating"), None, "{image:?}");
 }
 
@@ -341,6 +343,7 @@ fn snapshot_tag_drift() {
         "the extra snapshot tag is not in the plan: {plan}"
     );
     wd.apply();
+    until_consistent(|| snapshot_tag(&ec2, &snapshot_id, "AddedByHand").is_none());
     assert_eq!(snapshot_tag(&ec2, &snapshot_id, "AddedByHand"), None);
     wd.assert_plan_empty();
 

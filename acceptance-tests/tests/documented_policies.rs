@@ -19,7 +19,8 @@ use acceptance_tests::copies::{create_key, kms};
 use acceptance_tests::iam::policies_in_markdown;
 use acceptance_tests::strict::TERRAFORM_ROLE;
 use acceptance_tests::{
-    flat, is_strict, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C,
+    flat, is_strict, until_consistent, workspace_root, StandIn, Terraform, Workdir, ACCOUNT_A,
+    ACCOUNT_B, ACCOUNT_C,
 };
 use serde_json::{json, Value};
 
@@ -268,10 +269,9 @@ fn fails_without(edit: impl FnOnce(&mut Documented), action: &str) {
         .wd
         .run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
         .assert_success();
-    let (accounts, _) = example
-        .standin
-        .ec2(ACCOUNT_A)
-        .launch_permissions(&example.source_ami);
+    let bake = example.standin.ec2(ACCOUNT_A);
+    until_consistent(|| bake.launch_permissions(&example.source_ami).0.is_empty());
+    let (accounts, _) = bake.launch_permissions(&example.source_ami);
     assert!(
         accounts.is_empty(),
         "launch permissions left after destroy: {accounts:?}"

@@ -93,7 +93,12 @@ fn unshared_source() {
     let source = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
     create_key(&standin, ACCOUNT_B, "alias/ami");
     let wd = workdir(&standin, ACCOUNT_B);
-    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    // Nothing will share it: the create timeout bounds how long the apply waits for a share.
+    wd.write_main(&copy_config(
+        &source.image_id,
+        "alias/ami",
+        UNSHARED_TIMEOUT,
+    ));
     let review = wd.plan_json();
     assert!(review.output.success(), "{}", review.output);
     assert!(review.diagnostics.is_empty(), "{:#?}", review.diagnostics);

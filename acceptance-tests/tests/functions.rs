@@ -148,7 +148,12 @@ fn an_org_member_copies_once_the_statements_are_in_the_key_policy() {
     // Before: the default key policy trusts only the bake account.
     let wd = workdir(&standin, ACCOUNT_B);
     create_key(&standin, ACCOUNT_B, "alias/ami");
-    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    // The key is not shared yet: the create timeout bounds how long the apply waits for it.
+    wd.write_main(&copy_config(
+        &source.image_id,
+        "alias/ami",
+        UNSHARED_TIMEOUT,
+    ));
     let refused = wd.try_apply();
     assert!(
         flat(&refused.stderr).contains("Source KMS key not usable by this account"),

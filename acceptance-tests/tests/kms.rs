@@ -49,7 +49,12 @@ fn cmk_source(standin: &StandIn, key_arn: &str) -> SeededAmi {
 fn copy_into_b(standin: &StandIn, source: &SeededAmi) -> acceptance_tests::Workdir {
     create_key(standin, ACCOUNT_B, "alias/ami");
     let wd = workdir(standin, ACCOUNT_B);
-    wd.write_main(&copy_config(&source.image_id, "alias/ami", ""));
+    // Where the key is not shared, the create timeout bounds how long the apply waits for it.
+    wd.write_main(&copy_config(
+        &source.image_id,
+        "alias/ami",
+        UNSHARED_TIMEOUT,
+    ));
     wd
 }
 

@@ -61,9 +61,13 @@ pub async fn deregister_image(
 
 /// Deletes `snapshot_id` until `deadline`: NotFound means done, InUse and
 /// throttling are retried. Returns the last error if the deadline passes.
+/// `released_by` is the AMI just deregistered: DescribeImages may still list
+/// it for a while (EC2's eventual consistency), and it is not holding the
+/// snapshot, only releasing it.
 pub async fn delete_snapshot_until(
     clients: &AwsClients,
     snapshot_id: &str,
+    released_by: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
     // A change here makes what a refresh listed stale (see `bulk`).
@@ -87,7 +91,8 @@ pub async fn delete_snapshot_until(
             // at once. Held by nothing visible: deregistration is still
             // releasing it, which does pass.
             Some(SNAPSHOT_IN_USE) => {
-                let holders = images_using_snapshot(clients, snapshot_id).await?;
+                let mut holders = images_using_snapshot(clients, snapshot_id).await?;
+                holders.retain(|holder| holder != released_by);
                 if !holders.is_empty() {
                     return Err(super::copy::failure(
                         &format!("deleting EC2 snapshot ({snapshot_id})"),

@@ -21,8 +21,13 @@ use super::watcher::{Mark, Seen};
 use crate::log;
 
 /// How long a copy CopyImage just returned may stay invisible to
-/// DescribeImages (EC2 is eventually consistent) before we call it gone.
-pub const NOT_FOUND_GRACE: Duration = Duration::from_secs(10);
+/// DescribeImages before we call it gone. EC2 is eventually consistent ("Eventual
+/// consistency in the Amazon EC2 API"): a new resource can take a while to
+/// show in reads, and terraform-provider-aws waits minutes for it. Calling a
+/// copy gone too soon starts a second one (and frees the first one's
+/// snapshot-copy slots while it still runs). A copy seen once and then
+/// missing is gone at once: that is a deregistration, not a lag.
+pub const NOT_FOUND_GRACE: Duration = Duration::from_secs(300);
 /// How often a long wait says it is still waiting.
 const PROGRESS_LOG_INTERVAL: Duration = Duration::from_secs(30);
 

@@ -17,8 +17,10 @@ use super::model::{set_like, set_of, AmiShareModel};
 use super::recorded;
 use super::rules::{observe, Actual, Changes, Managed};
 
-/// Delays between the reads that confirm new grants. AWS is eventually
-/// consistent right after ModifyImageAttribute; about 10 s in all.
+/// Delays between the reads that confirm new grants, about 75 s in all. EC2
+/// is eventually consistent right after ModifyImageAttribute ("Eventual
+/// consistency in the Amazon EC2 API": usually seconds, sometimes longer);
+/// past this budget the calls that succeeded are trusted (see [`as_written`]).
 const CONSISTENCY_DELAYS: &[Duration] = &[
     Duration::from_millis(250),
     Duration::from_millis(500),
@@ -26,6 +28,12 @@ const CONSISTENCY_DELAYS: &[Duration] = &[
     Duration::from_secs(2),
     Duration::from_secs(2),
     Duration::from_secs(4),
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+    Duration::from_secs(10),
+    Duration::from_secs(10),
+    Duration::from_secs(10),
+    Duration::from_secs(15),
 ];
 
 /// The grants on `image` and its snapshots.
@@ -82,6 +90,36 @@ pub(super) async fn settle(
     }
     let ok = matches(desired, &actual);
     Ok((actual, ok))
+}
+
+/// The grants as the calls that succeeded left them, for when reads still lag
+/// behind: `desired` added to what was `actual`ly seen (everything else taken
+/// away when exclusive). Recording this rather than the lagging reading keeps
+/// every grant made on record, so destroy revokes it, and the next refresh
+/// reads AWS again.
+pub(super) fn as_written(desired: &Managed, actual: &Actual) -> Actual {
+    let keep = |seen: &BTreeSet<String>, wanted: &BTreeSet<String>| -> BTreeSet<String> {
+        if desired.exclusive {
+            wanted.clone()
+        } else {
+            seen.union(wanted).cloned().collect()
+        }
+    };
+    let mut written = actual.clone();
+    written.launch.accounts = keep(&actual.launch.accounts, &desired.accounts);
+    written.launch.organizations = keep(&actual.launch.organizations, &desired.organizations);
+    written.launch.organizational_units = keep(
+        &actual.launch.organizational_units,
+        &desired.organizational_units,
+    );
+    written.launch.public = actual.launch.public && !desired.exclusive;
+    if desired.share_snapshots {
+        for (_, grants) in &mut written.volumes {
+            grants.accounts = keep(&grants.accounts, &desired.accounts);
+            grants.public = grants.public && !desired.exclusive;
+        }
+    }
+    written
 }
 
 fn matches(desired: &Managed, actual: &Actual) -> bool {

@@ -10,8 +10,8 @@ use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
 
 use super::aws_state::{
-    apply_changes, aws_error, check_shareable, fill_computed, grant_accounts, granted_accounts,
-    load_actual, managed_of, observed_state, recorded_grants, settle, snapshots,
+    apply_changes, as_written, aws_error, check_shareable, fill_computed, grant_accounts,
+    granted_accounts, load_actual, managed_of, observed_state, recorded_grants, settle, snapshots,
 };
 use super::key_grants;
 use super::model::AmiShareModel;
@@ -86,7 +86,15 @@ pub(super) async fn converge(
     }
     .await;
     match result {
-        Ok((actual, true, grants)) => {
+        Ok((actual, settled, grants)) => {
+            // Past the read-back budget the calls that succeeded are trusted:
+            // recorded as made, with a warning, so nothing granted is lost
+            // from state (destroy revokes it) and the next refresh reads AWS.
+            let actual = if settled {
+                actual
+            } else {
+                as_written(&desired, &actual)
+            };
             let mut filled = planned.clone();
             fill_computed(&mut filled, &image, &snapshots, &actual);
             filled.kms_grants = Field::Known(grants);
@@ -99,19 +107,16 @@ pub(super) async fn converge(
             // Computed values the plan already knew stay as planned (they
             // describe the same image); only unknown ones are filled.
             planned.fill_unknown_from(filled);
-            Applied::ok(planned)
-        }
-        Ok((actual, false, grants)) => {
-            let mut state = observed_state(&planned, &image, &actual, &granted);
-            state.kms_grants = Field::Known(grants);
-            Applied::partial(
-                state,
-                Diagnostic::error(
+            let mut applied = Applied::ok(planned);
+            if !settled {
+                applied.diagnostics.push(Diagnostic::warning(
                     summary,
-                    "The permissions were changed, but AWS still does not show all of them after waiting. \
-                     Run terraform apply again.",
-                ),
-            )
+                    "Every permission call succeeded, but AWS does not show all of them yet after \
+                     about 75 seconds (EC2 is eventually consistent). They are recorded as made; \
+                     the next plan reads them again and shows any that are really missing.",
+                ));
+            }
+            applied
         }
         Err(err) => {
             // Some calls may have succeeded: record what exists now, so the

@@ -200,7 +200,7 @@ pub(super) async fn remove_copy(
                 &[("snapshot_id", snapshot_id), ("return_code", code)],
             );
         }
-        if let Err(err) = delete_snapshot_until(clients, snapshot_id, deadline).await {
+        if let Err(err) = delete_snapshot_until(clients, snapshot_id, image_id, deadline).await {
             left.push(match code {
                 Some(code) => format!("{snapshot_id} (DeregisterImage answered {code}): {err}"),
                 None => err.to_string(),

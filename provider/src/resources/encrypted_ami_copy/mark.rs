@@ -79,6 +79,25 @@ fn age(value: &str, now: SystemTime) -> Option<Duration> {
         .ok()
 }
 
+/// `tags` of a copy recorded in state, as a refresh should count them: without
+/// a creation mark renewed less than [`STALE_AFTER`] ago. The apply that
+/// recorded the copy removed its mark, but a read moments later may still show
+/// it (EC2 tags are eventually consistent), and a plan would then offer to
+/// remove it again. A mark that stays past `STALE_AFTER` is a removal that
+/// failed, and shows, so the next apply takes it off before another
+/// configuration could judge the copy abandoned.
+pub(super) fn settled_tags(tags: &Tags, now: SystemTime) -> Tags {
+    let mut tags = tags.clone();
+    let fresh = tags
+        .get(TAG_CREATING)
+        .and_then(|value| age(value, now))
+        .is_some_and(|age| age < STALE_AFTER);
+    if fresh {
+        tags.remove(TAG_CREATING);
+    }
+    tags
+}
+
 /// What a create looking at a marked copy knows so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Creator {
@@ -120,6 +139,23 @@ mod tests {
 
     fn at(seconds: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn a_refresh_ignores_a_fresh_mark_and_shows_a_stale_one() {
+        let tags = |mark: &str| {
+            Tags::from([
+                ("App".to_owned(), "web".to_owned()),
+                (TAG_CREATING.to_owned(), mark.to_owned()),
+            ])
+        };
+        let fresh = settled_tags(&tags("abc@1000"), at(1010));
+        assert!(!fresh.contains_key(TAG_CREATING), "{fresh:?}");
+        assert_eq!(fresh.get("App").map(String::as_str), Some("web"));
+        let stale = settled_tags(&tags("abc@1000"), at(1000 + STALE_AFTER.as_secs()));
+        assert!(stale.contains_key(TAG_CREATING), "{stale:?}");
+        let timeless = settled_tags(&tags("abc"), at(1010));
+        assert!(timeless.contains_key(TAG_CREATING), "{timeless:?}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::resources::reach;
 use crate::shared::Shared;
 
 use super::aws_state::{import_image, key_arn, set_controls, set_facts};
+use super::mark;
 use super::model::{CopyModel, Tags};
 use super::rules::{summary, DEREGISTERED, TAG_COPIED_FROM};
 use super::tag_rules::found_tags;
@@ -48,8 +49,9 @@ pub(super) async fn read(
         state.description = Field::Known(facts.description.clone());
     }
     state.name = Field::Known(facts.name.clone());
+    let image_tags = mark::settled_tags(&facts.tags, std::time::SystemTime::now());
     state.tags_all = Field::Known(found_tags(
-        &facts.tags,
+        &image_tags,
         &facts.snapshot_ids,
         &snapshots,
         state.tags_all.known(),

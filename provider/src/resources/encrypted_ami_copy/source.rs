@@ -28,9 +28,15 @@ use crate::aws::{AwsClients, Optional};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
-/// How long apply waits for a grant made moments ago (by a share earlier in
-/// the same apply) to become visible to this account.
-pub(super) const SHARE_VISIBLE_WAIT: Duration = Duration::from_secs(60);
+/// How long apply waits (within the create timeout) for a share or a KMS
+/// grant made moments ago, by a share earlier in the same apply, to take
+/// effect for this account. The KMS Developer Guide ("Eventual consistency",
+/// "Using a grant token") says a new grant usually works within seconds and
+/// may take up to about five minutes; launch and createVolumePermission are
+/// eventually consistent too.
+pub(super) const SHARE_VISIBLE_WAIT: Duration = Duration::from_secs(300);
+/// How often a wait for a share says, at WARN, what it still waits for.
+const SHARE_WAIT_REPORT: Duration = Duration::from_secs(60);
 
 /// What stands in the way of copying the source.
 #[derive(Debug, Default)]
@@ -303,8 +309,10 @@ pub(super) async fn wait_source_copyable(
     deadline: Instant,
     stop: &CancellationToken,
 ) -> Result<usize, Diagnostics> {
-    let give_up = deadline.min(Instant::now() + SHARE_VISIBLE_WAIT);
+    let started = Instant::now();
+    let give_up = deadline.min(started + SHARE_VISIBLE_WAIT);
     let mut delay = FIRST_POLL_DELAY;
+    let mut next_report = started;
     loop {
         let problems = check_source(clients, source, region).await;
         if problems.is_empty() {
@@ -313,10 +321,23 @@ pub(super) async fn wait_source_copyable(
         if !problems.fatal.is_empty() || Instant::now() >= give_up || stop.is_cancelled() {
             return Err(problems.for_apply());
         }
-        log::info(
-            "source AMI not copyable yet; waiting for the share to become visible",
-            &[("source_ami_id", source)],
-        );
+        if Instant::now() >= next_report {
+            next_report += SHARE_WAIT_REPORT;
+            let missing: Vec<&str> = problems.unshared.iter().map(|(s, _)| s.as_str()).collect();
+            let left = format!(
+                "{}s",
+                give_up.saturating_duration_since(Instant::now()).as_secs()
+            );
+            log::warn(
+                "source AMI not copyable yet; waiting for a share or KMS grant to take effect \
+                 (AWS is eventually consistent), then stopping before anything is copied",
+                &[
+                    ("source_ami_id", source),
+                    ("missing", &missing.join("; ")),
+                    ("gives_up_in", &left),
+                ],
+            );
+        }
         let pause = delay.min(give_up.saturating_duration_since(Instant::now()));
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
