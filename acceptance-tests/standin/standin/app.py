@@ -41,7 +41,6 @@ from .errors import (
 from .options import Options
 from .state import LOCK, Fault
 
-
 # Paths that steer the stand-in itself rather than act as AWS.
 _CONTROL_PATHS = ("/_standin/", "/moto-api/")
 
