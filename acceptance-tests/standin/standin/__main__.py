@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from email.utils import formatdate
 
 from werkzeug.serving import make_server
 
@@ -26,11 +27,20 @@ def main(argv: list[str] | None = None) -> int:
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    from . import build_app
+    from . import build_app, state
+
+    class Handler(MotoRequestHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """Every answer's Date header (the service's time, as SDKs read it) on the stand-in's
+            clock, which POST /_standin/clock moves: a client that ages resources by the service's
+            time (scripts/sweep-live) sees that time pass. Unmoved, it is real time."""
+            if timestamp is None:
+                timestamp = state.wall_now().timestamp()
+            return formatdate(timestamp, usegmt=True)
 
     server = make_server(
         args.host, args.port, build_app(options.from_args(args)), threaded=True,
-        request_handler=MotoRequestHandler
+        request_handler=Handler
     )
     port = server.server_address[1]
 
