@@ -26,6 +26,7 @@ mod commands;
 pub mod copies;
 mod fault;
 pub mod iam;
+pub mod live;
 pub mod plan_json;
 mod process;
 mod provider;
