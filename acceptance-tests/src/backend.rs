@@ -20,6 +20,8 @@ pub enum Backend {
     StandIn,
     /// `python -m standin --strict`: behaves like real accounts, no admin routes.
     Strict,
+    /// Real AWS accounts, behind the gate in `live.rs`.
+    Live,
 }
 
 /// The backend this test process runs against, read once from [`BACKEND_VARIABLE`]. Panics on a
@@ -29,7 +31,10 @@ pub fn backend() -> Backend {
     *CHOSEN.get_or_init(|| match std::env::var(BACKEND_VARIABLE).as_deref() {
         Err(_) | Ok("" | "standin") => Backend::StandIn,
         Ok("strict") => Backend::Strict,
-        Ok(other) => panic!("{BACKEND_VARIABLE}={other:?}: expected \"standin\" or \"strict\""),
+        Ok("live") => Backend::Live,
+        Ok(other) => {
+            panic!("{BACKEND_VARIABLE}={other:?}: expected \"standin\", \"strict\" or \"live\"")
+        }
     })
 }
 

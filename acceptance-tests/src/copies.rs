@@ -232,8 +232,15 @@ pub fn tag_snapshot(ec2: &Ec2, snapshot_id: &str, key: &str, value: &str) {
             .send(),
     )
     .expect("CreateTags");
+    // Tests tag AMIs with this too; each kind is read its own way.
+    let current = || match snapshot_id.starts_with("ami-") {
+        true => ec2
+            .describe_image(snapshot_id)
+            .and_then(|image| image_tag(&image, key).map(str::to_owned)),
+        false => snapshot_tag(ec2, snapshot_id, key),
+    };
     eventually(&format!("tag {key} on {snapshot_id}"), || {
-        (snapshot_tag(ec2, snapshot_id, key).as_deref() == Some(value)).then_some(())
+        (current().as_deref() == Some(value)).then_some(())
     });
 }
 

@@ -69,8 +69,10 @@ impl StrictAccounts {
     /// (`arn:aws:iam::<account>:role/<name>`) exists.
     pub fn prepare_for(&self, text: &str) {
         // A configuration that makes a role itself (the aws provider's aws_iam_role) must find
-        // no role of that name made by the harness.
-        self.lock().left_to_configs.extend(roles_made_in(text));
+        // no role of that name made by the harness: one made already goes.
+        for name in roles_made_in(text) {
+            self.leave_to_configs(&name);
+        }
         let accounts = account_ids_in(text);
         let named = role_arns_in(text);
         self.prepare(&accounts, &named);
@@ -195,6 +197,33 @@ impl StrictAccounts {
             );
             made.roles.insert((account.clone(), name.clone()));
             made.ours.insert((account, name));
+        }
+    }
+
+    /// Deletes every role `name` the harness made and never makes one again.
+    fn leave_to_configs(&self, name: &str) {
+        let mut made = self.lock();
+        if !made.left_to_configs.insert(name.to_string()) {
+            return;
+        }
+        let ours: Vec<(String, String)> = made
+            .ours
+            .iter()
+            .filter(|(_, n)| n == name)
+            .cloned()
+            .collect();
+        for (account, role) in ours {
+            self.iam(
+                &account,
+                &[
+                    ("Action", "DeleteRolePolicy"),
+                    ("RoleName", &role),
+                    ("PolicyName", "imagecopier-acc-everything"),
+                ],
+            );
+            self.iam(&account, &[("Action", "DeleteRole"), ("RoleName", &role)]);
+            made.ours.remove(&(account.clone(), role.clone()));
+            made.roles.remove(&(account, role));
         }
     }
 

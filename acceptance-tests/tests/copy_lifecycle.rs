@@ -355,6 +355,7 @@ fn snapshot_tag_drift() {
         "the plan does not show the value found: {plan}"
     );
     wd.apply();
+    until_consistent(|| snapshot_tag(&ec2, &snapshot_id, "team").as_deref() == Some("images"));
     assert_eq!(
         snapshot_tag(&ec2, &snapshot_id, "team").as_deref(),
         Some("images")
