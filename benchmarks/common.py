@@ -60,6 +60,22 @@ def dev_overrides(plugin_dir):
             f'    "imagecopier/imagecopier" = {json.dumps(plugin_dir)}\n  }}\n  direct {{}}\n}}\n')
 
 
+def stop_group(proc):
+    """SIGTERM, then SIGKILL, to the process group proc leads (Terraform and its providers), then
+    reads what is left of its output."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=10)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    proc.communicate()
+
+
 def run_bounded(argv, env, cwd, timeout):
     """Runs argv in its own process group; on timeout the whole group (Terraform and its
     provider processes) is killed."""
@@ -68,17 +84,7 @@ def run_bounded(argv, env, cwd, timeout):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        proc.communicate()
+        stop_group(proc)
         raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[2:])}") from None
     return proc.returncode, out, err
 

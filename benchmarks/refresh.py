@@ -13,14 +13,25 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
 import time
 from collections import Counter
 
-from common import BAKE, PYTHON, REGION, ROOT, WRAPPER, StandIn, dev_overrides, pin, proc_cpu, terraform_env
+from common import (
+    BAKE,
+    PYTHON,
+    REGION,
+    ROOT,
+    WRAPPER,
+    StandIn,
+    dev_overrides,
+    pin,
+    proc_cpu,
+    stop_group,
+    terraform_env,
+)
 from refresh_report import report
 
 TARGET = "222222222222"
@@ -70,17 +81,7 @@ def run_sampled(argv, env, cwd, timeout):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        proc.communicate()
+        stop_group(proc)
         raise SystemExit(f"terraform did not finish in {timeout} s: {' '.join(argv[3:])}") from None
     finally:
         stop.set()

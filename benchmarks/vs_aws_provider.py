@@ -30,6 +30,7 @@ from common import (
     pin,
     proc_cpu,
     run_bounded,
+    stop_group,
     terraform_env,
 )
 
@@ -382,19 +383,6 @@ def run_watched(argv, env, cwd, timeout):
     return proc.returncode, out, err, seen, together[0]
 
 
-def stop_group(proc):
-    """SIGTERM, then SIGKILL, to the process group proc leads (Terraform and its providers)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=10)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    proc.communicate()
 
 
 class Side:
