@@ -1,13 +1,15 @@
 //! Strict tier: the least-privilege policies the docs publish are enough, and each part is needed.
 //!
 //! The policies are read from the docs at test time (never copied here) and attached to the roles
-//! `examples/cross-account` runs as: the bake account's Terraform role gets the share's policy
+//! the examples run as: the bake account's Terraform role gets the share's policy
 //! (`docs/resources/ami_share.md`) and the grant statement for `share_kms_keys`
 //! (`docs/guides/kms-keys.md`) and the right to assume the importer roles (`docs/index.md`); each
-//! target's `ami-importer` role gets the copy's policy (`docs/resources/encrypted_ami_copy.md`)
-//! and the trust policy from `docs/index.md`. The strict stand-in evaluates them as IAM does. The
-//! example must apply, plan empty and destroy to nothing; with one needed action or resource taken
-//! out, the apply must fail with an error that names the action.
+//! target's `ami-importer` role (or, in `examples/lifecycle-controls`, the target's Terraform role)
+//! gets the copy's policy (`docs/resources/encrypted_ami_copy.md`) and the trust policy from
+//! `docs/index.md`. The strict stand-in evaluates them as IAM does. `examples/cross-account`,
+//! `examples/fan-out` and `examples/lifecycle-controls` must apply, plan empty and destroy to
+//! nothing; with one needed action or resource taken out, the apply must fail with an error that
+//! names the action.
 //!
 //! Placeholders in the docs: the bake account is 111111111111 and the target 222222222222 (the
 //! harness's accounts A and B, so they stand as written); the key ARNs are replaced by the keys
@@ -15,7 +17,7 @@
 
 use std::path::Path;
 
-use acceptance_tests::copies::{create_key, kms};
+use acceptance_tests::copies::{create_key, kms, shared_source};
 use acceptance_tests::iam::policies_in_markdown;
 use acceptance_tests::strict::TERRAFORM_ROLE;
 use acceptance_tests::{
@@ -139,6 +141,19 @@ struct Example {
 }
 
 fn example_on(docs: &Documented) -> Example {
+    example_with(docs, "cross-account", "seed.auto.tfvars", |ami| {
+        format!("source_ami_id = \"{ami}\"\n")
+    })
+}
+
+/// [`example_on`] for `examples/<name>`, its variables written to `vars_file` by `tfvars` from the
+/// source AMI's id.
+fn example_with(
+    docs: &Documented,
+    name: &str,
+    vars_file: &str,
+    tfvars: impl Fn(&str) -> String,
+) -> Example {
     let standin = StandIn::start();
     let accounts = standin
         .strict()
@@ -182,12 +197,9 @@ fn example_on(docs: &Documented) -> Example {
     }
 
     let wd = Workdir::new(&Terraform::default()).with_standin(&standin, ACCOUNT_A);
-    let copied = wd.copy_tf_files(&workspace_root().join("examples/cross-account"));
+    let copied = wd.copy_tf_files(&workspace_root().join("examples").join(name));
     assert!(copied.contains(&"main.tf".to_string()), "{copied:?}");
-    wd.write(
-        "seed.auto.tfvars",
-        &format!("source_ami_id = \"{}\"\n", ami.image_id),
-    );
+    wd.write(vars_file, &tfvars(&ami.image_id));
     Example {
         standin,
         wd,
@@ -333,4 +345,87 @@ fn a_snapshot_arn_with_an_account_is_caught() {
         docs.share = serde_json::from_str(&text).unwrap_or_default();
     };
     fails_without(with_account, "ec2:ModifySnapshotAttribute");
+}
+
+/// `examples/fan-out` (one share, a copy per target through each copy's own `assume_role`) on the
+/// same documented policies, two target accounts in one Region.
+#[test]
+fn the_fan_out_example_runs_on_the_documented_policies() {
+    if skipped_outside_strict() {
+        return;
+    }
+    let docs = Documented::read();
+    let example = example_with(&docs, "fan-out", "seed.auto.tfvars.json", |ami| {
+        let target = |account: &str| json!({ "account_id": account, "region": "eu-west-1", "kms_key_id": "alias/ami" });
+        json!({
+            "ami_id": ami,
+            "allowed_account_ids": [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C],
+            "targets": { "prod/eu-west-1": target(ACCOUNT_B), "staging/eu-west-1": target(ACCOUNT_C) },
+        })
+        .to_string()
+    });
+    let wd = &example.wd;
+    wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .assert_success();
+    for account in [ACCOUNT_B, ACCOUNT_C] {
+        let owned = example.standin.ec2(account).owned_images();
+        assert_eq!(owned.len(), 1, "{account}: one copy: {owned:?}");
+    }
+    wd.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+        .assert_success();
+    wd.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+        .assert_success();
+    for account in [ACCOUNT_B, ACCOUNT_C] {
+        let ec2 = example.standin.ec2(account);
+        until_consistent(|| ec2.owned_images().is_empty());
+        assert!(ec2.owned_images().is_empty(), "{account} still owns copies");
+    }
+}
+
+/// `examples/lifecycle-controls` in a target account whose Terraform role holds exactly the copy's
+/// documented policy: deregistration protection, deprecation and a time-based copy are set, and
+/// destroy (which turns protection off and checks launch templates) goes through.
+#[test]
+fn the_lifecycle_example_runs_on_the_documented_policy() {
+    if skipped_outside_strict() {
+        return;
+    }
+    let docs = Documented::read();
+    let standin = StandIn::start();
+    let accounts = standin
+        .strict()
+        .expect("strict tier: the stand-in runs with --strict")
+        .clone();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let key = create_key(&standin, ACCOUNT_B, "alias/ami");
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT_B}:root") },
+                        "Action": "sts:AssumeRole" }],
+    });
+    accounts.make_role(
+        ACCOUNT_B,
+        TERRAFORM_ROLE,
+        &trust.to_string(),
+        &localized(&docs.copy, &[(DOC_TARGET_KEY, &key)]),
+    );
+    let wd = Workdir::new(&Terraform::default()).with_standin(&standin, ACCOUNT_B);
+    let copied = wd.copy_tf_files(&workspace_root().join("examples/lifecycle-controls"));
+    assert!(copied.contains(&"main.tf".to_string()), "{copied:?}");
+    // A whole minute 90 days ahead: EC2 rounds deprecation times to the minute.
+    let at = acceptance_tests::clock::unix_now() + 90 * 24 * 3600;
+    let deprecation = acceptance_tests::clock::rfc3339(at - at % 60);
+    wd.write(
+        "terraform.tfvars.json",
+        &json!({ "source_ami_id": source.image_id, "deprecation_time": deprecation }).to_string(),
+    );
+    wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .assert_success();
+    wd.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+        .assert_success();
+    wd.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+        .assert_success();
+    let ec2 = standin.ec2(ACCOUNT_B);
+    until_consistent(|| ec2.owned_images().is_empty());
+    assert!(ec2.owned_images().is_empty(), "the copy is still there");
 }
