@@ -429,3 +429,39 @@ fn the_lifecycle_example_runs_on_the_documented_policy() {
     until_consistent(|| ec2.owned_images().is_empty());
     assert!(ec2.owned_images().is_empty(), "the copy is still there");
 }
+
+/// `data "imagecopier_image"` in a target account whose Terraform role holds only the data
+/// source's documented policy (`docs/data-sources/image.md`) finds the AMI shared with it.
+#[test]
+fn the_image_data_source_runs_on_its_documented_policy() {
+    if skipped_outside_strict() {
+        return;
+    }
+    let page = workspace_root().join("docs/data-sources/image.md");
+    let policy = only_policy(&page, "FindImages");
+    let standin = StandIn::start();
+    let accounts = standin
+        .strict()
+        .expect("strict tier: the stand-in runs with --strict")
+        .clone();
+    let source = shared_source(&standin, &[ACCOUNT_B]);
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT_B}:root") },
+                        "Action": "sts:AssumeRole" }],
+    });
+    accounts.make_role(
+        ACCOUNT_B,
+        TERRAFORM_ROLE,
+        &trust.to_string(),
+        &localized(&policy, &[]),
+    );
+    let wd = Workdir::new(&Terraform::default()).with_standin(&standin, ACCOUNT_B);
+    wd.write_main(&format!(
+        "provider \"imagecopier\" {{}}\n\ndata \"imagecopier_image\" \"app\" {{\n  owners       = [\"{ACCOUNT_A}\"]\n  name_pattern = \"{}\"\n}}\n\noutput \"id\" {{\n  value = data.imagecopier_image.app.id\n}}\n",
+        source.name
+    ));
+    wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .assert_success();
+    assert_eq!(wd.output_json()["id"]["value"], source.image_id.as_str());
+}
