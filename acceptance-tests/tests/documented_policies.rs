@@ -169,11 +169,7 @@ fn example_with(
 
     // The roles exist before any workdir names their accounts, so the harness leaves them be.
     let bake_policy = merged(&[&docs.share, &docs.grants, &docs.assume]);
-    let trust_bake = json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT_A}:root") },
-                        "Action": "sts:AssumeRole" }],
-    });
+    let trust_bake = own_account_trust(ACCOUNT_A);
     accounts.make_role(
         ACCOUNT_A,
         TERRAFORM_ROLE,
@@ -206,6 +202,16 @@ fn example_with(
         target_keys,
         source_ami: ami.image_id,
     }
+}
+
+/// A trust policy letting the principals of `account` that its own policies allow assume the role:
+/// what a Terraform role in that account trusts.
+fn own_account_trust(account: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{account}:root") },
+                        "Action": "sts:AssumeRole" }],
+    })
 }
 
 /// Prints why a strict-only test does nothing in the default tier; true when it should return.
@@ -398,11 +404,7 @@ fn the_lifecycle_example_runs_on_the_documented_policy() {
         .clone();
     let source = shared_source(&standin, &[ACCOUNT_B]);
     let key = create_key(&standin, ACCOUNT_B, "alias/ami");
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT_B}:root") },
-                        "Action": "sts:AssumeRole" }],
-    });
+    let trust = own_account_trust(ACCOUNT_B);
     accounts.make_role(
         ACCOUNT_B,
         TERRAFORM_ROLE,
@@ -445,11 +447,7 @@ fn the_image_data_source_runs_on_its_documented_policy() {
         .expect("strict tier: the stand-in runs with --strict")
         .clone();
     let source = shared_source(&standin, &[ACCOUNT_B]);
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT_B}:root") },
-                        "Action": "sts:AssumeRole" }],
-    });
+    let trust = own_account_trust(ACCOUNT_B);
     accounts.make_role(
         ACCOUNT_B,
         TERRAFORM_ROLE,
