@@ -60,6 +60,29 @@ def dev_overrides(plugin_dir):
             f'    "imagecopier/imagecopier" = {json.dumps(plugin_dir)}\n  }}\n  direct {{}}\n}}\n')
 
 
+def child_statuses(pid):
+    """(child pid, its /proc status as a dict) for every live child of pid. Go starts a child
+    from any thread, so every thread's children are listed; a child gone between the listing
+    and the read is left out."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids = f.read().split()
+        except OSError:
+            continue
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/status") as f:
+                    status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            except (OSError, ValueError):
+                continue
+            yield kid, status
+
+
 def stop_group(proc):
     """SIGTERM, then SIGKILL, to the process group proc leads (Terraform and its providers), then
     reads what is left of its output."""

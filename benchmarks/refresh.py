@@ -26,6 +26,7 @@ from common import (
     ROOT,
     WRAPPER,
     StandIn,
+    child_statuses,
     dev_overrides,
     pin,
     proc_cpu,
@@ -43,26 +44,11 @@ APPLY_TIMEOUT = 1200
 
 def children_hwm(pid, seen):
     """Records in seen {child pid: (name, VmHWM kiB)} every live child of pid."""
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids = f.read().split()
-        except OSError:
-            continue
-        for kid in kids:
-            try:
-                with open(f"/proc/{kid}/status") as f:
-                    status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
-            except OSError:
-                continue
-            hwm = int(status.get("VmHWM", "0 kB").split()[0])
-            name = status.get("Name", "").strip()
-            if hwm >= seen.get(kid, ("", 0))[1]:
-                seen[kid] = (name, hwm)
+    for kid, status in child_statuses(pid):
+        hwm = int(status.get("VmHWM", "0 kB").split()[0])
+        name = status.get("Name", "").strip()
+        if hwm >= seen.get(kid, ("", 0))[1]:
+            seen[kid] = (name, hwm)
 
 
 def run_sampled(argv, env, cwd, timeout):

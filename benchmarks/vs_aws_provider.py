@@ -26,6 +26,7 @@ from common import (
     TERRAFORM,
     WRAPPER,
     StandIn,
+    child_statuses,
     dev_overrides,
     pin,
     proc_cpu,
@@ -327,29 +328,17 @@ def sample_children(pid, seen):
     now, summed: what they hold at once, where the VmHWM of processes that never ran
     together would add up to more."""
     now = 0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return now
-    for task in tasks:
+    for kid, status in child_statuses(pid):
         try:
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids = f.read().split()
-        except OSError:
-            continue
-        for kid in kids:
-            try:
-                with open(f"/proc/{kid}/status") as f:
-                    status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
-                cpu = proc_cpu(kid)
-            except (OSError, ValueError, IndexError):
-                continue  # gone between the listing and the read
-            entry = seen.setdefault(kid, {"name": status.get("Name", "").strip(), "hwm_kib": 0, "cpu_s": 0.0})
-            entry["name"] = status.get("Name", "").strip()
-            entry["hwm_kib"] = max(entry["hwm_kib"], int(status.get("VmHWM", "0 kB").split()[0]))
-            entry["cpu_s"] = max(entry["cpu_s"], cpu)
-            if entry["name"].startswith("terraform-prov"):
-                now += int(status.get("VmRSS", "0 kB").split()[0])
+            cpu = proc_cpu(kid)
+        except (OSError, ValueError, IndexError):
+            continue  # gone between the listing and the read
+        entry = seen.setdefault(kid, {"name": status.get("Name", "").strip(), "hwm_kib": 0, "cpu_s": 0.0})
+        entry["name"] = status.get("Name", "").strip()
+        entry["hwm_kib"] = max(entry["hwm_kib"], int(status.get("VmHWM", "0 kB").split()[0]))
+        entry["cpu_s"] = max(entry["cpu_s"], cpu)
+        if entry["name"].startswith("terraform-prov"):
+            now += int(status.get("VmRSS", "0 kB").split()[0])
     return now
 
 
