@@ -45,7 +45,7 @@ pub use commands::{PLAN_HAS_CHANGES, PLAN_NO_CHANGES};
 pub use fault::Fault;
 pub use process::{RunOutput, RunningProcess};
 pub use provider::provider_dir;
-pub use standin::{consistency_lag, StandIn};
+pub use standin::StandIn;
 pub use terraform::{Terraform, TERRAFORM_PATH_VARIABLE};
 pub use workdir::Workdir;
 

@@ -78,18 +78,6 @@ fn strict_timing_flags() -> Vec<String> {
     flags
 }
 
-/// The strict tier's consistency lag in seconds (`IMAGECOPIER_ACC_LAG`), 0 without one or outside
-/// strict.
-pub fn consistency_lag() -> f64 {
-    if !is_strict() {
-        return 0.0;
-    }
-    std::env::var(LAG_VARIABLE)
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
-
 /// Seconds of eventual-consistency lag for the strict tier.
 pub(crate) const LAG_VARIABLE: &str = "IMAGECOPIER_ACC_LAG";
 /// `MIN-MAX` seconds each copy takes in the strict tier.

@@ -39,6 +39,8 @@ const IAM_VERSION: &str = "2010-05-08";
 #[derive(Debug)]
 pub struct StrictAccounts {
     endpoint: String,
+    /// One HTTP agent for every IAM call (answers are checked, not turned into errors).
+    agent: ureq::Agent,
     made: Mutex<Made>,
 }
 
@@ -60,6 +62,11 @@ impl StrictAccounts {
     pub(crate) fn new(endpoint: &str) -> Self {
         Self {
             endpoint: endpoint.to_string(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .proxy(None)
+                .build()
+                .into(),
             made: Mutex::new(Made::default()),
         }
     }
@@ -275,12 +282,8 @@ impl StrictAccounts {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential={account}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00"
         );
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .build()
-            .into();
-        let mut response = agent
+        let mut response = self
+            .agent
             .post(&self.endpoint)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Authorization", &auth)
