@@ -1,8 +1,12 @@
 //! The pauses of the provider's retry loops: a first look after about a
 //! second, then longer pauses up to a cap, so a short wait is not made
-//! slow and a long one does not flood EC2.
+//! slow and a long one does not flood EC2; and the reads that confirm a
+//! write, since EC2 and KMS may show the old value for a while after it.
 
+use std::future::Future;
 use std::time::Duration;
+
+use super::errors::AwsError;
 
 /// The first pause of the retry loops that wait for something other than
 /// a copy (a share becoming visible, a refused CopyImage).
@@ -17,9 +21,77 @@ pub fn next_poll_delay(previous: Duration) -> Duration {
     previous.mul_f64(POLL_BACKOFF_FACTOR).min(MAX_POLL_DELAY)
 }
 
+/// The pauses between the reads that confirm a write, about 70 s in all.
+/// EC2 is eventually consistent ("Eventual consistency in the Amazon EC2
+/// API": a write usually shows within seconds, sometimes later), and so are
+/// KMS grants ("Eventual consistency" in the KMS grants guide); past this
+/// budget a caller trusts the calls that succeeded and says so.
+pub const READ_BACK_DELAYS: &[Duration] = &[
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+    Duration::from_secs(10),
+    Duration::from_secs(10),
+    Duration::from_secs(10),
+    Duration::from_secs(15),
+];
+
+/// Reads with `read` until what it returns `shows` the write just made,
+/// pausing [`READ_BACK_DELAYS`] in between: the last reading, and whether
+/// it showed the write. A read that fails ends the wait with its error.
+pub async fn read_back<T, F, Fut>(
+    mut read: F,
+    shows: impl Fn(&T) -> bool,
+    what: &str,
+) -> Result<(T, bool), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut reading = read().await?;
+    for delay in READ_BACK_DELAYS {
+        if shows(&reading) {
+            return Ok((reading, true));
+        }
+        crate::log::debug("a write is not visible yet; reading again", &[("what", what)]);
+        tokio::time::sleep(*delay).await;
+        reading = read().await?;
+    }
+    let shown = shows(&reading);
+    Ok((reading, shown))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_back_waits_about_70_seconds_in_all() {
+        let total: Duration = READ_BACK_DELAYS.iter().sum();
+        assert!(total >= Duration::from_secs(65) && total <= Duration::from_secs(75), "{total:?}");
+    }
+
+    #[tokio::test]
+    async fn read_back_stops_at_the_first_reading_that_shows_the_write() {
+        let reads = std::cell::Cell::new(0);
+        let (last, shown) = read_back(
+            || {
+                reads.set(reads.get() + 1);
+                let n = reads.get();
+                async move { Ok::<_, AwsError>(n) }
+            },
+            |n| *n >= 3,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert_eq!((last, shown, reads.get()), (3, true, 3));
+    }
 
     #[test]
     fn polling_backs_off_from_a_second_to_the_cap() {

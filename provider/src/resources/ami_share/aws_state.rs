@@ -1,14 +1,13 @@
 //! Reading and changing the grants of one AMI through the AWS layer.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
+use crate::aws::backoff::read_back;
 use crate::aws::image::Image;
 use crate::aws::kms::is_aws_managed_key;
 use crate::aws::permissions::{self, Change};
 use crate::aws::snapshot::{self, Snapshot};
 use crate::aws::{AwsClients, AwsError};
-use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::typed::Field;
 
@@ -16,25 +15,6 @@ use super::key_grants;
 use super::model::{set_like, set_of, AmiShareModel};
 use super::recorded;
 use super::rules::{observe, Actual, Changes, Managed};
-
-/// Delays between the reads that confirm new grants, about 75 s in all. EC2
-/// is eventually consistent right after ModifyImageAttribute ("Eventual
-/// consistency in the Amazon EC2 API": usually seconds, sometimes longer);
-/// past this budget the calls that succeeded are trusted (see [`as_written`]).
-const CONSISTENCY_DELAYS: &[Duration] = &[
-    Duration::from_millis(250),
-    Duration::from_millis(500),
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-    Duration::from_secs(2),
-    Duration::from_secs(4),
-    Duration::from_secs(5),
-    Duration::from_secs(10),
-    Duration::from_secs(10),
-    Duration::from_secs(10),
-    Duration::from_secs(10),
-    Duration::from_secs(15),
-];
 
 /// The grants on `image` and its snapshots.
 pub(super) async fn load_actual(clients: &AwsClients, image: &Image) -> Result<Actual, AwsError> {
@@ -70,26 +50,18 @@ pub(super) async fn apply_changes(
 }
 
 /// Reads the grants until they show `desired` (AWS may lag right after a
-/// change), for a bounded time; returns the last reading either way.
+/// change) for about 70 s (see [`read_back`]); the last reading either way.
 pub(super) async fn settle(
     clients: &AwsClients,
     image: &Image,
     desired: &Managed,
 ) -> Result<(Actual, bool), AwsError> {
-    let mut actual = load_actual(clients, image).await?;
-    for delay in CONSISTENCY_DELAYS {
-        if matches(desired, &actual) {
-            return Ok((actual, true));
-        }
-        log::debug(
-            "grants not visible yet; reading again",
-            &[("image_id", &image.id)],
-        );
-        tokio::time::sleep(*delay).await;
-        actual = load_actual(clients, image).await?;
-    }
-    let ok = matches(desired, &actual);
-    Ok((actual, ok))
+    read_back(
+        || load_actual(clients, image),
+        |actual| matches(desired, actual),
+        &image.id,
+    )
+    .await
 }
 
 /// The grants as the calls that succeeded left them, for when reads still lag

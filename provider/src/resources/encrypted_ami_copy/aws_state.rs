@@ -1,10 +1,14 @@
 //! Reading and changing a copy through the AWS layer: what create, read,
 //! update and delete share, so that none of them imports another.
 
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
 use tokio::time::Instant;
 
+use crate::aws::backoff::read_back;
 use crate::aws::deregister::{delete_snapshot_until, deregister_image, SNAPSHOT_DELETED};
-use crate::aws::image::Image;
+use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::image_controls::{set_deprecation, set_enabled, set_protection, Protection};
 use crate::aws::snapshot::find_snapshots_by_ids;
 use crate::aws::snapshot::snapshot_tags;
@@ -20,6 +24,7 @@ use super::controls::{
     deprecation_field, deprecation_in_place, protection_field, protection_in_place,
     wanted_deprecation, wanted_protection,
 };
+use super::mark;
 use super::model::{CopyModel, Tags};
 use super::rules::{summary, AVAILABLE, DISABLED, TAG_COPIED_FROM, TAG_CREATING, TAG_ENCRYPTED};
 use super::tag_rules::adopted_tags;
@@ -217,18 +222,54 @@ pub(super) async fn remove_copy(
         ))
     }
 }
-/// Brings the AMI and each snapshot to exactly `tags_all`.
+/// Brings the AMI and each snapshot to exactly `tags_all`; when that
+/// changed anything, reads the tags back until they show it (see
+/// [`await_tags`]).
 pub(super) async fn sync_all_tags(
     clients: &AwsClients,
     facts: &Image,
     tags_all: &Tags,
 ) -> Result<(), AwsError> {
+    let mut changed = facts.tags != *tags_all;
     sync_tags(clients, &facts.id, &facts.tags, tags_all).await?;
     let snapshots = snapshot_tags(clients, &facts.snapshot_ids).await?;
     for (snapshot_id, current) in &snapshots {
+        changed |= current != tags_all;
         sync_tags(clients, snapshot_id, current, tags_all).await?;
     }
+    if changed {
+        await_tags(clients, facts, tags_all).await;
+    }
     Ok(())
+}
+
+/// Reads the AMI's and snapshots' tags back until each shows `tags_all`
+/// (see [`read_back`]). EC2 tags are eventually consistent: without this,
+/// a plan run right after the apply can read the old tags and offer the
+/// same change again. Past the budget, or when a read fails, the calls
+/// that succeeded are trusted, with a WARN line: the next refresh reads
+/// AWS again.
+async fn await_tags(clients: &AwsClients, facts: &Image, tags_all: &Tags) {
+    let read = || async {
+        let image = find_image_by_id(clients, &facts.id).await?;
+        let snapshots = snapshot_tags(clients, &facts.snapshot_ids).await?;
+        Ok((image, snapshots))
+    };
+    let shows = |(image, snapshots): &(Image, BTreeMap<String, Tags>)| {
+        mark::settled_tags(&image.tags, SystemTime::now()) == *tags_all
+            && snapshots.values().all(|tags| tags == tags_all)
+    };
+    match read_back(read, shows, &facts.id).await {
+        Ok((_, true)) => {}
+        Ok((_, false)) => log::warn(
+            "the copy's tags were written, but reads do not show them yet; the next refresh reads them again",
+            &[("image_id", &facts.id)],
+        ),
+        Err(err) => log::warn(
+            "the copy's tags were written, but could not be read back",
+            &[("image_id", &facts.id), ("error", &err.to_string())],
+        ),
+    }
 }
 
 /// The copy whose AMI is `facts` (one of the caller's own), as an import

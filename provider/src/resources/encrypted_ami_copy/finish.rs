@@ -3,9 +3,11 @@
 //! brought in line); one still running when the wait stopped is recorded
 //! as `pending`.
 
+use crate::aws::backoff::read_back;
 use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::tags::sync_tags;
 use crate::aws::AwsClients;
+use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
@@ -36,7 +38,11 @@ pub(super) async fn finish(
     };
     // The adopted copy's tags are synced below, which takes the mark off.
     if !adopted {
-        diagnostics.extend(unmark(clients, &facts.id).await);
+        let unmarked = unmark(clients, &facts.id).await;
+        if unmarked.is_empty() {
+            await_unmarked(clients, &facts.id).await;
+        }
+        diagnostics.extend(unmarked);
     }
     if adopted {
         if let Err(err) = sync_all_tags(clients, &facts, tags_all).await {
@@ -176,6 +182,30 @@ pub(super) async fn pending(
     let mut diagnostics = Diagnostics::from(diagnostic);
     diagnostics.extend(unmarked);
     Applied::partial(planned, diagnostics)
+}
+
+/// Reads the copy back until its creation mark shows as gone (see
+/// [`read_back`]). Under EC2's tag lag, a plan right after this apply could
+/// otherwise still see the mark on this copy and, when a
+/// `create_before_destroy` replacement wants its name, take it for what an
+/// interrupted create left: the replacement would then stop (the mark comes
+/// off while it watches) or, under a longer lag, adopt the very copy
+/// Terraform destroys next. Past the budget the removal is trusted, at WARN.
+async fn await_unmarked(clients: &AwsClients, image_id: &str) {
+    let read = || find_image_by_id(clients, image_id);
+    let unmarked = |image: &Image| !image.tags.contains_key(TAG_CREATING);
+    match read_back(read, unmarked, image_id).await {
+        Ok((_, true)) => {}
+        Ok((_, false)) => log::warn(
+            "the copy's creation mark was removed, but reads still show it; a plan in the next minutes may \
+             see it",
+            &[("image_id", image_id)],
+        ),
+        Err(err) => log::warn(
+            "the copy's creation mark was removed, but the copy could not be read back",
+            &[("image_id", image_id), ("error", &err.to_string())],
+        ),
+    }
 }
 
 /// Takes the mark off `image_id` once the copy is recorded in state. A
