@@ -2,14 +2,14 @@
 """Prints the provider's fan-out figures against the AWS stand-in (issue 13).
 
 What it measures and how to read it: benchmarks/README.md, "fan_out.py".
-Usage: benchmarks/fan_out.py [path/to/terraform-provider-imagecopier]
+Usage: benchmarks/fan_out.py [--long-copy-only] [path/to/terraform-provider-imagecopier]
 """
+import argparse
 import bisect
 import json
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -26,6 +26,7 @@ from common import (
     StandIn,
     configuration,
     dev_overrides,
+    pin,
     prepare,
     run_bounded,
     terraform_env,
@@ -38,6 +39,12 @@ LAG_COPY_SECONDS = (5.0, 14.0, 40.0)
 PARALLELISM = 50
 DEFAULT_PARALLELISM = 10
 APPLY_TIMEOUT = 600
+# The long copy: a few copies of 5 minutes each, 2 per target account-region, to count the
+# watcher's polls while a copy's snapshots' progress climbs from 0% to 100%.
+LONG_COPY_SECONDS = 300.0
+LONG_COPIES = 4
+LONG_COPY_EARLY_SECONDS = 240.0  # "the first 4 minutes", from the first CopyImage
+LONG_COPY_LATE_SECONDS = 60.0  # "the last minute", up to the last copy's done time
 
 
 def apply(standin, binary, image_id, copies, targets, parallelism):
@@ -150,6 +157,58 @@ def measure(standin, binary, copies, copy_seconds, targets, parallelism=PARALLEL
     }
 
 
+def per_minute(times, low, high):
+    """How many of times fall in [low, high], per minute of it."""
+    return sum(1 for t in times if low <= t <= high) / ((high - low) / 60) if high > low else float("nan")
+
+
+def measure_long_copy(standin, binary):
+    """LONG_COPIES copies of LONG_COPY_SECONDS each, round-robin over TARGETS; per account-region
+    the status polls and the calls made while the copies were in flight. Times are the call log's
+    monotonic clock, on which the stand-in's `done_at` is given too."""
+    image_id = prepare(standin, LONG_COPY_SECONDS, TARGETS)
+    wall, _, _ = apply(standin, binary, image_id, LONG_COPIES, TARGETS, PARALLELISM)
+    calls = standin.admin("GET", "call_log")["calls"]
+    jobs = standin.admin("GET", "copies")["copies"]
+    rows = []
+    for account in TARGETS:
+        here = [c for c in calls if (c["account"], c["region"]) == (account, REGION)]
+        copied = [c["t"] for c in here if c["action"] == "CopyImage" and not c["faulted"]]
+        polls = [c["t"] for c in here
+                 if c["action"] == "DescribeImages" and "image-id" in (c.get("filter_values") or {})]
+        # When each copy became available: the stand-in's done time (any request from then on
+        # sees it available), else (a stand-in without it) its CopyImage plus the duration set.
+        done = ([j["done_at"] for j in jobs if (j["account"], j["region"]) == (account, REGION)]
+                or [t + LONG_COPY_SECONDS for t in copied])
+        if not copied or not polls:
+            rows.append({"where": f"{account}/{REGION}", "copies": len(done), "missing": True})
+            continue
+        start, end = copied[0], max(done)
+        span = end - start
+        # Pauses from the first CopyImage on: a watcher that waits long before its first look
+        # shows it here too.
+        in_span = [start] + [t for t in polls if start <= t <= end]
+        gaps = [b - a for a, b in zip(in_span, in_span[1:])]
+        rows.append({
+            "where": f"{account}/{REGION}", "copies": len(done), "missing": False,
+            "describe_images": sum(1 for c in here if c["action"] == "DescribeImages"),
+            "polls": len(polls),
+            "describe_snapshots": sum(1 for c in here if c["action"] == "DescribeSnapshots" and start <= c["t"] <= end),
+            "span": span, "rate": per_minute(polls, start, end),
+            "early": per_minute(polls, start, min(end, start + LONG_COPY_EARLY_SECONDS)),
+            "late": per_minute(polls, max(start, end - LONG_COPY_LATE_SECONDS), end),
+            "max_gap": max(gaps) if gaps else float("nan"),
+            # The last poll is the one that saw the last copy available (the loop ends once
+            # nobody waits); the first after each copy's done time is when that copy was seen.
+            "detect": polls[-1] - end,
+            "seen": [next((t - d for t in polls if t >= d), float("nan")) for d in sorted(done)],
+        })
+    by_action = Counter(c["action"] for c in calls)
+    in_targets = Counter(c["action"] for c in calls if c["account"] in TARGETS)
+    return {"wall": wall, "made": len(jobs), "rows": rows, "calls": len(calls),
+            "by_action": by_action, "in_targets": in_targets}
+
+
 def fmt(x, spec=".2f"):
     return "-" if x is None or x != x else format(x, spec)
 
@@ -232,8 +291,43 @@ def report(runs, lag_runs):
           "configured AWS: plan and apply each start one)")
 
 
+def report_long_copy(r):
+    print(f"== Long copy: {LONG_COPIES} copies of {LONG_COPY_SECONDS:.0f} s, {LONG_COPIES // len(TARGETS)} per "
+          f"account-region, parallelism {PARALLELISM} ==")
+    print(f"   apply wall {r['wall']:.1f} s, copies made {r['made']}")
+    print(f"   {'account/region':<24} {'copies':>6} {'DescribeImages':>14} {'polls':>5} {'DescribeSnapshots':>17} "
+          f"{'span s':>7} {'polls/min':>9} {'first 4 min':>11} {'last min':>8} {'max gap s':>9} {'detect s':>8} "
+          f"{'seen after done, s':>18}")
+    for p in r["rows"]:
+        if p["missing"]:
+            print(f"   {p['where']:<24} {p['copies']:>6}   no CopyImage or no poll here")
+            continue
+        seen = ",".join(fmt(x) for x in p["seen"])
+        print(f"   {p['where']:<24} {p['copies']:>6} {p['describe_images']:>14} {p['polls']:>5} "
+              f"{p['describe_snapshots']:>17} {p['span']:>7.1f} {fmt(p['rate'], '.1f'):>9} "
+              f"{fmt(p['early'], '.1f'):>11} {fmt(p['late'], '.1f'):>8} {fmt(p['max_gap']):>9} "
+              f"{fmt(p['detect']):>8} {seen:>18}")
+    print("(DescribeImages: every one in the account-region during the apply; polls: those with an image-id "
+          "filter, the watcher's; DescribeSnapshots: those within the span; span: first CopyImage there to the "
+          "stand-in's done time of the last copy there; polls/min over the span, over its first 4 minutes and "
+          "its last minute; max gap: the longest pause between polls in the span, from the first CopyImage on; "
+          "detect: last poll minus "
+          "that done time; seen after done: per copy, the first poll at or after its done time)")
+    print(f"   calls per copy: {r['calls'] / LONG_COPIES:.2f} in all accounts "
+          f"({sum(r['in_targets'].values()) / LONG_COPIES:.2f} in the target accounts)")
+    print(f"   {'action':<32} {'all accounts/copy':>17} {'targets/copy':>12}")
+    for action, n in sorted(r["by_action"].items()):
+        print(f"   {action:<32} {n / LONG_COPIES:>17.2f} {r['in_targets'][action] / LONG_COPIES:>12.2f}")
+
+
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else None
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--long-copy-only", action="store_true",
+                        help=f"only the long copy ({LONG_COPIES} copies of {LONG_COPY_SECONDS:.0f} s), "
+                             "its polls per minute")
+    parser.add_argument("binary", nargs="?", help="the provider binary (default: the newer of release and debug)")
+    args = parser.parse_args()
+    binary = args.binary
     if binary is None:
         debug = os.path.join(ROOT, "target/debug/terraform-provider-imagecopier")
         release = os.path.join(ROOT, "target/release/terraform-provider-imagecopier")
@@ -247,17 +341,24 @@ def main():
     tmp = tempfile.mkdtemp(prefix="fan-out-standin-")
     standin = None
     try:
+        # Measured from a link (or copy) in tmp: a rebuild during the run changes nothing measured.
+        binary = pin(binary, tmp, "provider")
         standin = StandIn(tmp)
-        runs = [measure(standin, binary, 10, FAN_OUT_COPY_SECONDS, TARGETS),
-                measure(standin, binary, 40, FAN_OUT_COPY_SECONDS, TARGETS),
-                measure(standin, binary, 40, FAN_OUT_COPY_SECONDS, TARGETS, DEFAULT_PARALLELISM)]
-        lag_runs = [measure(standin, binary, 1, seconds, TARGETS[:1]) for seconds in LAG_COPY_SECONDS]
+        if not args.long_copy_only:
+            runs = [measure(standin, binary, 10, FAN_OUT_COPY_SECONDS, TARGETS),
+                    measure(standin, binary, 40, FAN_OUT_COPY_SECONDS, TARGETS),
+                    measure(standin, binary, 40, FAN_OUT_COPY_SECONDS, TARGETS, DEFAULT_PARALLELISM)]
+            lag_runs = [measure(standin, binary, 1, seconds, TARGETS[:1]) for seconds in LAG_COPY_SECONDS]
+        long_copy = measure_long_copy(standin, binary)
     finally:
         if standin is not None:
             standin.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    if not args.long_copy_only:
+        print()
+        report(runs, lag_runs)
     print()
-    report(runs, lag_runs)
+    report_long_copy(long_copy)
     print()
     print(f"benchmark runtime: {time.monotonic() - began:.0f} s")
 
