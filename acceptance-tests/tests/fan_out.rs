@@ -328,6 +328,74 @@ fn assert_twenty_five_available(standin: &StandIn) {
         .all(|i| i.state().map(|s| s.as_str()) == Some("available")));
 }
 
+/// How long the copy of [`a_long_copy_is_polled_by_its_progress`] takes.
+const LONG_COPY_SECONDS: f64 = 120.0;
+
+/// A long copy is polled as its snapshots' progress says (issue 31): once a second at its start
+/// and near its end, sparsely between. The watcher used to look once a second throughout, about
+/// 120 DescribeImages for this copy; an hour-long copy cost 3,600 an hour per account-region.
+#[test]
+fn a_long_copy_is_polled_by_its_progress() {
+    if needs_admin(&[Admin::CopyControl, Admin::CallCounts]) {
+        return;
+    }
+    let place = (ACCOUNT_B, REGION);
+    let w = world(&[place], LONG_COPY_SECONDS, true);
+    w.target(&[place]);
+    w.standin.clear_calls();
+    w.wd.apply();
+    let copy = w.copy_id(place);
+
+    let calls: Vec<Value> = w
+        .standin
+        .call_log()
+        .into_iter()
+        .filter(|c| c["account"] == ACCOUNT_B && c["region"] == REGION)
+        .collect();
+    let at = |action: &str| -> Vec<f64> {
+        calls
+            .iter()
+            .filter(|c| c["action"] == action)
+            .filter_map(|c| c["t"].as_f64())
+            .collect()
+    };
+    let copied = at("CopyImage");
+    assert_eq!(copied.len(), 1, "one copy: {calls:?}");
+    let polls: Vec<f64> = calls
+        .iter()
+        .filter(|c| c["action"] == "DescribeImages" && c["filter_values"]["image-id"].is_u64())
+        .filter_map(|c| c["t"].as_f64())
+        .collect();
+    let gaps: Vec<f64> = polls.windows(2).map(|w| w[1] - w[0]).collect();
+    println!(
+        "{} polls for a {LONG_COPY_SECONDS} s copy; last poll {:.1} s after CopyImage; gaps {gaps:.1?}",
+        polls.len(),
+        polls.last().copied().unwrap_or_default() - copied[0],
+    );
+    // Once a second would be about 120 looks; by progress it is the first 30 s, a handful of
+    // sparse looks, and the last seconds.
+    assert!(
+        polls.len() <= 60,
+        "{} polls for one {LONG_COPY_SECONDS} s copy: {gaps:.1?}",
+        polls.len()
+    );
+    assert!(
+        gaps.iter().any(|gap| *gap >= 5.0),
+        "the looks spread out while the end was far: {gaps:.1?}"
+    );
+    assert!(
+        !at("DescribeSnapshots").is_empty(),
+        "the pace came from the snapshots' progress"
+    );
+    assert!(
+        gaps.iter().all(|gap| *gap >= 0.5),
+        "never more than one look a second: {gaps:.1?}"
+    );
+    w.assert_copy_in(place, &copy);
+    w.wd.destroy();
+    w.assert_empty(place);
+}
+
 /// 25 copies of a two-disk AMI into one account and region in one apply, Terraform running them
 /// all at once: 50 snapshot copies against EC2's quota of 20 in flight. The provider queues them
 /// in its own slots, so EC2 never refuses one and the user sees no error.

@@ -21,6 +21,7 @@ pub mod in_use;
 pub mod kms;
 pub mod kms_grants;
 pub mod permissions;
+mod pace;
 mod reach;
 pub mod recycle_bin;
 pub mod region;

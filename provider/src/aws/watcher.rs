@@ -6,10 +6,12 @@
 //! throttling. Here every copy waiting in one account and region is looked
 //! at by the same DescribeImages (the `image-id` filter with all their ids,
 //! `Owners=self`, which unlike `ImageIds` does not fail the whole call when
-//! one id is not visible yet), once a second: a finished copy is seen within
-//! about a second, however long it took, and the account-region sees at
-//! most one poll a second, however many copies wait. The loop runs while
-//! anyone waits and ends when the last waiter leaves.
+//! one id is not visible yet), at most once a second however many copies
+//! wait, and only as often as the copies' progress calls for (`pace`): once
+//! a second near a copy's start and end, so a finished copy is seen within
+//! about a second, sparsely while its snapshots' progress says the end is
+//! far. The loop runs while anyone waits and ends when the last waiter
+//! leaves.
 //!
 //! The same loop keeps the marks of the copies it watches fresh: a copy
 //! watched with a [`Mark`] gets its tag rewritten every [`MARK_RENEWAL`],
@@ -21,17 +23,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
 
 use super::backoff::{next_poll_delay, MAX_POLL_DELAY};
 use super::clients::AwsClients;
 use super::errors::{is_throttling, AwsError};
 use super::image::Image;
 use super::image_search::find_own_images_by_ids;
+use super::pace::Pace;
+use super::snapshot::find_snapshots_by_ids;
 use super::tags::set_tag_on;
 use crate::log;
 
-/// The pause between two looks while nothing is throttled.
+/// The shortest pause between two looks (a copy near its start or end; see
+/// `pace` for the longer ones).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How often the marks of watched copies are rewritten. One CreateTags per
 /// account-region each time, from the mutating-actions bucket that EC2
@@ -75,6 +81,9 @@ static LOOPS: LazyLock<Mutex<HashMap<CallerRegion, Arc<Loop>>>> = LazyLock::new(
 #[derive(Debug, Default)]
 struct Loop {
     state: Mutex<LoopState>,
+    /// Wakes the loop when a copy joins, so it is looked at within a second
+    /// even when the others asked for a long pause.
+    joined: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -82,6 +91,8 @@ struct LoopState {
     watched: HashMap<String, watch::Sender<Seen>>,
     /// The marks to renew, by image id, for as long as the image is watched.
     marks: HashMap<String, Mark>,
+    /// How fast each watched copy moves (see `pace`), by image id.
+    paces: HashMap<String, Pace>,
     running: bool,
 }
 
@@ -106,6 +117,10 @@ impl AwsClients {
             _ => {
                 let (sender, receiver) = watch::channel(Seen::NotYet);
                 state.watched.insert(image_id.to_owned(), sender);
+                state
+                    .paces
+                    .insert(image_id.to_owned(), Pace::new(Instant::now()));
+                poll_loop.joined.notify_one();
                 receiver
             }
         };
@@ -144,68 +159,151 @@ async fn renew(clients: &AwsClients, marks: HashMap<String, Mark>) {
     }
 }
 
-/// The loop: look, tell every waiter, pause; end when nobody waits.
+/// The loop: look, tell every waiter, pause as the copies' pace says (see
+/// `pace`); renew the marks every [`MARK_RENEWAL`] whatever the pause; end
+/// when nobody waits.
 async fn run(poll_loop: Arc<Loop>, clients: AwsClients) {
-    let mut pause = POLL_INTERVAL;
-    // Looks start a pause apart (not a pause after the previous answer), so
-    // the lag stays within a second however long each call takes.
-    let mut look_started = tokio::time::Instant::now();
+    let mut throttled_pause = POLL_INTERVAL;
+    // Looks are scheduled from the start of the previous one (not a pause
+    // after its answer), so a slow answer does not add to the lag.
+    let mut look_started = Instant::now();
+    let mut next_look = look_started + POLL_INTERVAL;
     let mut renewed = look_started;
     loop {
-        tokio::time::sleep_until(look_started + pause).await;
-        look_started = tokio::time::Instant::now();
+        tokio::select! {
+            () = tokio::time::sleep_until(next_look.min(renewed + MARK_RENEWAL)) => {}
+            () = poll_loop.joined.notified() => {
+                // A copy joined: looked at within a second of the last look.
+                next_look = next_look.min(look_started + POLL_INTERVAL);
+                continue;
+            }
+        }
+        let now = Instant::now();
         let (ids, marks) = {
             let mut state = lock(&poll_loop.state);
             state.watched.retain(|_, sender| !sender.is_closed());
-            let LoopState { watched, marks, .. } = &mut *state;
+            let LoopState {
+                watched,
+                marks,
+                paces,
+                ..
+            } = &mut *state;
             marks.retain(|id, _| watched.contains_key(id));
+            paces.retain(|id, _| watched.contains_key(id));
             if state.watched.is_empty() {
                 state.running = false;
                 return;
             }
             let ids: Vec<String> = state.watched.keys().cloned().collect();
-            let due = look_started.duration_since(renewed) >= MARK_RENEWAL;
+            let due = now.duration_since(renewed) >= MARK_RENEWAL;
             (ids, due.then(|| state.marks.clone()))
         };
         // Renewed beside the look, not before it: a slow CreateTags must not
-        // delay the look, and the looks stay a second apart.
+        // delay the look.
         if let Some(marks) = marks {
-            renewed = look_started;
+            renewed = now;
             let clients = clients.clone();
             tokio::spawn(async move { renew(&clients, marks).await });
         }
-        let result = find_own_images_by_ids(&clients, &ids).await;
-        let state = lock(&poll_loop.state);
-        match result {
+        if now < next_look {
+            continue;
+        }
+        look_started = now;
+        match find_own_images_by_ids(&clients, &ids).await {
             Ok(images) => {
-                pause = POLL_INTERVAL;
-                for (id, sender) in &state.watched {
-                    let seen = images
-                        .iter()
-                        .find(|image| &image.id == id)
-                        .map_or(Seen::Missing, |image| Seen::Image(Box::new(image.clone())));
-                    sender.send_replace(seen);
-                }
+                throttled_pause = POLL_INTERVAL;
+                tell(&poll_loop, &images);
+                read_progress(&poll_loop, &clients, &images).await;
+                next_look = look_started + pause(&poll_loop);
             }
             Err(err) if err.code().is_some_and(is_throttling) => {
                 // Back off for everyone at once: the account-region is
                 // throttled, not one copy.
-                pause = next_poll_delay(pause.max(POLL_INTERVAL * 2)).min(MAX_POLL_DELAY);
+                throttled_pause =
+                    next_poll_delay(throttled_pause.max(POLL_INTERVAL * 2)).min(MAX_POLL_DELAY);
+                next_look = look_started + throttled_pause;
                 log::warn(
                     "EC2 throttled a status check of copies in flight; waiting longer",
                     &[
                         ("region", &clients.region),
                         ("copies", &ids.len().to_string()),
-                        ("next_look_seconds", &pause.as_secs().to_string()),
+                        ("next_look_seconds", &throttled_pause.as_secs().to_string()),
                     ],
                 );
             }
             Err(err) => {
-                pause = POLL_INTERVAL;
+                next_look = look_started + POLL_INTERVAL;
+                let state = lock(&poll_loop.state);
                 for sender in state.watched.values() {
                     sender.send_replace(Seen::Failed(err.clone()));
                 }
             }
         }
     }
+}
+
+/// Tells each waiter what the look saw of its copy.
+fn tell(poll_loop: &Loop, images: &[Image]) {
+    let state = lock(&poll_loop.state);
+    for (id, sender) in &state.watched {
+        let seen = images
+            .iter()
+            .find(|image| &image.id == id)
+            .map_or(Seen::Missing, |image| Seen::Image(Box::new(image.clone())));
+        sender.send_replace(seen);
+    }
+}
+
+/// Reads the snapshots' progress of the pending copies whose pace wants it,
+/// all in one DescribeSnapshots. A failed read is only logged: those copies
+/// keep the pause they had.
+async fn read_progress(poll_loop: &Loop, clients: &AwsClients, images: &[Image]) {
+    let now = Instant::now();
+    let wanted: Vec<&Image> = {
+        let state = lock(&poll_loop.state);
+        images
+            .iter()
+            .filter(|image| image.state == "pending" && !image.snapshot_ids.is_empty())
+            .filter(|image| state.paces.get(&image.id).is_some_and(|p| p.wants_progress(now)))
+            .collect()
+    };
+    if wanted.is_empty() {
+        return;
+    }
+    let snapshot_ids: Vec<String> = wanted
+        .iter()
+        .flat_map(|image| image.snapshot_ids.iter().cloned())
+        .collect();
+    let snapshots = match find_snapshots_by_ids(clients, &snapshot_ids).await {
+        Ok(snapshots) => snapshots,
+        Err(err) => {
+            log::debug(
+                "could not read the progress of copies in flight",
+                &[("region", &clients.region), ("error", &err.to_string())],
+            );
+            return;
+        }
+    };
+    let mut state = lock(&poll_loop.state);
+    for image in wanted {
+        let progress = snapshots
+            .iter()
+            .filter(|s| image.snapshot_ids.contains(&s.id))
+            .filter_map(|s| s.progress.as_deref());
+        if let Some(pace) = state.paces.get_mut(&image.id) {
+            pace.record(now, progress);
+        }
+    }
+}
+
+/// The pause before the next look: the shortest any watched copy asks for.
+fn pause(poll_loop: &Loop) -> Duration {
+    let now = Instant::now();
+    let state = lock(&poll_loop.state);
+    state
+        .paces
+        .values()
+        .map(|pace| pace.pause(now))
+        .min()
+        .unwrap_or(POLL_INTERVAL)
 }
