@@ -28,6 +28,7 @@ mod fault;
 pub mod iam;
 pub mod live;
 pub mod plan_json;
+pub mod silent;
 mod process;
 mod provider;
 mod standin;

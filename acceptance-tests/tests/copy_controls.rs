@@ -7,6 +7,7 @@ use acceptance_tests::clock::rfc3339_from_now;
 use acceptance_tests::copies::*;
 use acceptance_tests::iam::{documented_actions, merge_calls, missing_actions};
 use acceptance_tests::plan_json::resource_change;
+use acceptance_tests::silent::SilentEndpoint;
 use acceptance_tests::{
     flat, needs_admin, snapshot_ids, workspace_root, Admin, Ec2, Fault, StandIn, Workdir, ACCOUNT_B,
 };
@@ -568,6 +569,37 @@ fn destroy_reports_the_recycle_bin_rules_that_keep_the_copy() {
     assert!(
         !text.contains(&dev_rule),
         "a rule for other tags is not named\n{output}"
+    );
+}
+
+/// Recycle Bin out of reach, as in a private network with VPC endpoints for EC2, STS and KMS only
+/// (issue 31): the destroy goes through and says at WARN what it could not check, once. The
+/// endpoint accepts connections and never answers; without a budget on the check the destroy
+/// would wait on it until Terraform's command timeout (a refused connection cost 202 s of
+/// retries per copy).
+#[test]
+fn destroy_with_recycle_bin_out_of_reach_says_what_it_did_not_check() {
+    let (standin, mut wd, _source, _key, _id) = applied_copy("");
+    let silent = SilentEndpoint::start();
+    wd.set_env("AWS_ENDPOINT_URL_RBIN", &silent.url());
+    wd.set_env("TF_LOG_PROVIDER", "WARN");
+    let output = wd.destroy();
+    assert_owns_nothing(&standin.ec2(ACCOUNT_B));
+    assert!(silent.connections() >= 1, "Recycle Bin was tried\n{output}");
+    let log = flat(&output.stderr);
+    let warning = "could not check the Recycle Bin retention rules that keep what a destroy removes";
+    assert_eq!(
+        log.matches(warning).count(),
+        1,
+        "one WARN line for the AMI and its snapshots\n{output}"
+    );
+    assert!(
+        log.contains("no answer within 8 s"),
+        "it says why\n{output}"
+    );
+    assert!(
+        !output.stdout.contains("Error"),
+        "the destroy itself is not affected\n{output}"
     );
 }
 

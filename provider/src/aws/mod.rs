@@ -5,6 +5,7 @@
 //! Layers above see these types only, never raw SDK configuration.
 
 pub mod backoff;
+mod best_effort;
 pub mod bulk;
 mod clients;
 mod config;

@@ -16,7 +16,6 @@ use crate::aws::in_use::{
 };
 use crate::aws::recycle_bin::{Retained, Rule};
 use crate::aws::AwsClients;
-use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 
 use super::model::CopyModel;
@@ -67,25 +66,22 @@ fn bulleted(users: &[TemplateUse]) -> String {
 }
 
 /// A warning when instances launched from `image_id` exist: deregistering
-/// does not affect them, but users may want to know. A failed count is
-/// only logged.
+/// does not affect them, but users may want to know. Best effort (see
+/// `aws::best_effort`): a count that fails is only logged.
 pub(super) async fn instances_warning(clients: &AwsClients, image_id: &str) -> Diagnostics {
-    match instances_using(clients, image_id).await {
-        Ok(0) => Diagnostics::new(),
-        Ok(count) => Diagnostics::from(Diagnostic::warning(
+    let count = clients.best_effort(
+        "the instances launched from the copy",
+        instances_using(clients, image_id),
+    );
+    match count.await {
+        None | Some(0) => Diagnostics::new(),
+        Some(count) => Diagnostics::from(Diagnostic::warning(
             "Instances still use the destroyed copy",
             format!(
                 "{count} instance(s) launched from {image_id} exist (pending, running, stopping or stopped). \
                  Deregistering the AMI does not affect them, but no new instance can be launched from it."
             ),
         )),
-        Err(err) => {
-            log::warn(
-                "could not count the instances launched from the copy",
-                &[("image_id", image_id), ("error", &err.to_string())],
-            );
-            Diagnostics::new()
-        }
     }
 }
 
@@ -130,8 +126,9 @@ pub(super) async fn unprotect(
 
 /// A warning when Recycle Bin retention rules keep the deregistered AMI or
 /// its deleted snapshots (tagged `tags`): they are still billed and can be
-/// restored until the rule lets them go. Rules that cannot be read (no
-/// `rbin:ListRules` or `rbin:GetRule`) are only logged.
+/// restored until the rule lets them go. Best effort: rules that cannot be
+/// read (no `rbin:ListRules` or `rbin:GetRule`, no route to Recycle Bin)
+/// are only logged.
 pub(super) async fn retention_warning(
     clients: &AwsClients,
     image_id: &str,
@@ -149,16 +146,14 @@ pub(super) async fn retention_warning(
         if kind == Retained::Snapshot && snapshot_ids.is_empty() {
             continue;
         }
-        match clients.rules_keeping(kind, tags).await {
-            Ok(rules) if rules.is_empty() => {}
-            Ok(rules) => kept.push(format!("{what} for {}", retention(&rules))),
-            Err(err) => {
-                log::info(
-                    "could not read Recycle Bin retention rules; not reporting them",
-                    &[("error", &err.to_string())],
-                );
-                return Diagnostics::new();
-            }
+        let rules = clients.best_effort(
+            "the Recycle Bin retention rules that keep what a destroy removes",
+            clients.rules_keeping(kind, tags),
+        );
+        match rules.await {
+            None => return Diagnostics::new(),
+            Some(rules) if rules.is_empty() => {}
+            Some(rules) => kept.push(format!("{what} for {}", retention(&rules))),
         }
     }
     if kept.is_empty() {
@@ -190,7 +185,7 @@ fn retention(rules: &[Rule]) -> String {
 /// sees before apply what would stop the destroy: a launch template that
 /// launches the copy now, a deregistration-protection cooldown, or
 /// `skip_destroy` keeping it. Best effort: a failed check is only logged
-/// (the destroy itself checks again, and refuses).
+/// (the destroy itself checks again, without a budget, and refuses).
 pub(super) async fn destroy_preview(clients: &AwsClients, prior: &CopyModel) -> Diagnostics {
     let Some(id) = prior.id.known() else {
         return Diagnostics::new();
@@ -204,8 +199,12 @@ pub(super) async fn destroy_preview(clients: &AwsClients, prior: &CopyModel) -> 
         return warnings;
     }
     if prior.force_destroy.known() != Some(&true) {
-        match launch_templates_using_at_plan(clients, id).await {
-            Ok(users) if !users.is_empty() => {
+        let users = clients.best_effort(
+            "the launch templates that launch the copy",
+            launch_templates_using_at_plan(clients, id),
+        );
+        match users.await {
+            Some(users) if !users.is_empty() => {
                 warnings.push(Diagnostic::warning(
                     "A launch template launches the copy to be destroyed",
                     format!(
@@ -216,11 +215,7 @@ pub(super) async fn destroy_preview(clients: &AwsClients, prior: &CopyModel) -> 
                     ),
                 ));
             }
-            Ok(_) => {}
-            Err(err) => log::info(
-                "could not check launch templates at plan",
-                &[("image_id", id), ("error", &err.to_string())],
-            ),
+            _ => {}
         }
     }
     let cooldown = prior.deregistration_protection.known().is_some_and(|p| {
