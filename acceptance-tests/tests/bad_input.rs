@@ -302,6 +302,27 @@ fn fan_out_inputs_are_refused_at_plan() {
             attribute: "region",
             message: "not an AWS region",
         },
+        // A regional endpoint would be used for every Region (issue 31): refused for another.
+        Case {
+            name: "an EC2 endpoint of eu-west-1 meeting a copy in us-east-1",
+            hcl: copy(
+                "provider \"imagecopier\" {\n  endpoints {\n    ec2 = \"https://ec2.eu-west-1.amazonaws.com\"\n  }\n}",
+                src,
+                "  region = \"us-east-1\"",
+            ),
+            attribute: "region",
+            message: "endpoint \"https://ec2.eu-west-1.amazonaws.com\" serves another Region",
+        },
+        Case {
+            name: "a KMS VPC endpoint of eu-west-1 meeting a copy in us-east-1",
+            hcl: copy(
+                "provider \"imagecopier\" {\n  endpoints {\n    kms = \"https://vpce-0a1b-c2d3.kms.eu-west-1.vpce.amazonaws.com\"\n  }\n}",
+                src,
+                "  region = \"us-east-1\"",
+            ),
+            attribute: "region",
+            message: "kms endpoint",
+        },
         Case {
             name: "a role ARN that is not an IAM role's",
             hcl: copy(
@@ -483,6 +504,29 @@ fn max_retries_zero_is_a_single_attempt() {
         "the throttled call was retried: {:?}",
         standin.faults_fired()
     );
+}
+
+/// A call whose answer never comes (a connection a firewall dropped silently) is given up after
+/// the provider's attempt timeout, 30 s, and retried (issue 31). Without one, the plan would wait
+/// on it for as long as the answer takes: here 10 minutes, past Terraform's command timeout.
+#[test]
+fn a_call_that_hangs_is_given_up_and_retried() {
+    if needs_admin(&[Admin::Faults]) {
+        return;
+    }
+    let standin = StandIn::start();
+    let ami = standin.seed_ami(ACCOUNT_A, SOURCE_TAGS);
+    let wd = workdir(&standin, ACCOUNT_A).with_timeout(std::time::Duration::from_secs(240));
+    let accounts = format!("  account_ids = [\"{ACCOUNT_B}\"]");
+    wd.write_main(&share("", &ami.image_id, &accounts));
+    standin.inject_fault(
+        &Fault::latency("DescribeImages", 600.0)
+            .account(ACCOUNT_A)
+            .count(1),
+    );
+    wd.plan();
+    let fired: u64 = standin.faults_fired().iter().map(|(_, _, n)| n).sum();
+    assert_eq!(fired, 1, "the hung call happened: {:?}", standin.faults_fired());
 }
 
 /// A role the provider's credentials may not assume: configure fails on `assume_role.role_arn`

@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_ec2::config::retry::RetryPartition;
 use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
@@ -23,6 +25,7 @@ use super::config::{
 use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
 use super::identity::{caller_partition, check_account};
 use super::reach::{assume_role_provider, Reach, Session, Target};
+use super::region::region_in_url;
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong
@@ -100,22 +103,47 @@ impl AwsClients {
         if region == self.region {
             return self.clone();
         }
-        let region_config = Region::new(region.to_owned());
-        let mut ec2 =
-            aws_sdk_ec2::config::Builder::from(&self.sdk_config).region(region_config.clone());
-        ec2.set_endpoint_url(self.ec2_endpoint.clone());
-        let mut kms =
-            aws_sdk_kms::config::Builder::from(&self.sdk_config).region(region_config.clone());
-        kms.set_endpoint_url(self.kms_endpoint.clone());
-        let mut rbin = aws_sdk_rbin::config::Builder::from(&self.sdk_config).region(region_config);
-        rbin.set_endpoint_url(self.rbin_endpoint.clone());
         AwsClients {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-            kms: aws_sdk_kms::Client::from_conf(kms.build()),
-            rbin: aws_sdk_rbin::Client::from_conf(rbin.build()),
             region: region.to_owned(),
+            ..self.with_services(&self.sdk_config, &self.account_id, region)
+        }
+    }
+
+    /// These clients with EC2, KMS and Recycle Bin clients made anew from
+    /// `config`, for `account_id` in `region`, with the same endpoint
+    /// overrides (see [`service_clients`]). The rest is copied as it is.
+    fn with_services(&self, config: &SdkConfig, account_id: &str, region: &str) -> AwsClients {
+        let (ec2, kms, rbin) = service_clients(
+            config,
+            account_id,
+            region,
+            [&self.ec2_endpoint, &self.kms_endpoint, &self.rbin_endpoint],
+        );
+        AwsClients {
+            ec2,
+            kms,
+            rbin,
             ..self.clone()
         }
+    }
+
+    /// An endpoint override naming a Region other than `region`, as
+    /// (service, URL): AWS endpoints, VPC endpoints included, serve one
+    /// Region, and the same override is used for every Region a resource
+    /// names. An override that names no Region (a local stand-in) serves
+    /// any.
+    pub fn endpoint_elsewhere(&self, region: &str) -> Option<(&'static str, String)> {
+        [
+            ("ec2", &self.ec2_endpoint),
+            ("kms", &self.kms_endpoint),
+            ("rbin", &self.rbin_endpoint),
+        ]
+        .into_iter()
+        .find_map(|(service, url)| {
+            let url = url.as_deref()?;
+            let named = region_in_url(url)?;
+            (named != region).then(|| (service, url.to_owned()))
+        })
     }
 
     /// The clients a resource with `target` acts through: the role's
@@ -150,24 +178,54 @@ impl AwsClients {
     /// provider's region; the process-wide slots, watchers and sessions
     /// stay shared.
     pub(super) fn as_session(&self, session: &Session) -> AwsClients {
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(&session.sdk_config);
-        ec2.set_endpoint_url(self.ec2_endpoint.clone());
-        let mut kms = aws_sdk_kms::config::Builder::from(&session.sdk_config);
-        kms.set_endpoint_url(self.kms_endpoint.clone());
-        let mut rbin = aws_sdk_rbin::config::Builder::from(&session.sdk_config);
-        rbin.set_endpoint_url(self.rbin_endpoint.clone());
         AwsClients {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-            kms: aws_sdk_kms::Client::from_conf(kms.build()),
-            rbin: aws_sdk_rbin::Client::from_conf(rbin.build()),
             account_id: session.account_id.clone(),
             partition: session.partition.clone(),
             caller_arn: session.caller_arn.clone(),
             sdk_config: session.sdk_config.clone(),
             regions: session.regions.clone(),
-            ..self.clone()
+            ..self.with_services(&session.sdk_config, &session.account_id, &self.region)
         }
     }
+}
+
+/// EC2, KMS and Recycle Bin clients acting in `account_id` and `region`
+/// through `config`, each at its endpoint override (EC2, KMS, Recycle Bin
+/// order) when one is set.
+///
+/// Each client gets a retry partition of its own account and region. The
+/// SDK's retry quota (a token bucket that each retry draws from) is shared
+/// by every client of a partition in the process, and its default partition
+/// is the service and region: a fan-out throttled in one account would
+/// drain the quota of every other account in that region, and their calls
+/// would then fail at the first error whatever `max_retries` says. EC2
+/// throttles per account and region ("Request throttling for the Amazon
+/// EC2 API"), so the quota follows it.
+fn service_clients(
+    config: &SdkConfig,
+    account_id: &str,
+    region: &str,
+    [ec2_endpoint, kms_endpoint, rbin_endpoint]: [&Option<String>; 3],
+) -> (aws_sdk_ec2::Client, aws_sdk_kms::Client, aws_sdk_rbin::Client) {
+    let partition = |service: &str| RetryPartition::new(format!("{service}-{account_id}-{region}"));
+    let region = Region::new(region.to_owned());
+    let mut ec2 = aws_sdk_ec2::config::Builder::from(config)
+        .region(region.clone())
+        .retry_partition(partition("ec2"));
+    ec2.set_endpoint_url(ec2_endpoint.clone());
+    let mut kms = aws_sdk_kms::config::Builder::from(config)
+        .region(region.clone())
+        .retry_partition(partition("kms"));
+    kms.set_endpoint_url(kms_endpoint.clone());
+    let mut rbin = aws_sdk_rbin::config::Builder::from(config)
+        .region(region)
+        .retry_partition(partition("rbin"));
+    rbin.set_endpoint_url(rbin_endpoint.clone());
+    (
+        aws_sdk_ec2::Client::from_conf(ec2.build()),
+        aws_sdk_kms::Client::from_conf(kms.build()),
+        aws_sdk_rbin::Client::from_conf(rbin.build()),
+    )
 }
 
 /// Builds the clients from the provider settings (see [`super::config`] for
@@ -193,7 +251,9 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
             .clone()
             .with_max_attempts(retry.max_attempts().min(IDENTITY_CHECK_MAX_ATTEMPTS))
     };
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .timeout_config(attempt_timeout());
     if let Some(region) = settings.region.as_deref().filter(|r| !r.is_empty()) {
         loader = loader.region(Region::new(region.to_owned()));
     }
@@ -242,12 +302,6 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
     let ec2_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Ec2);
     let kms_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Kms);
     let rbin_endpoint = resolve_endpoint(&settings.endpoints, &sdk_config, Service::Rbin);
-    let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk_config);
-    ec2.set_endpoint_url(ec2_endpoint.clone());
-    let mut kms = aws_sdk_kms::config::Builder::from(&sdk_config);
-    kms.set_endpoint_url(kms_endpoint.clone());
-    let mut rbin = aws_sdk_rbin::config::Builder::from(&sdk_config);
-    rbin.set_endpoint_url(rbin_endpoint.clone());
     let mut sts = aws_sdk_sts::config::Builder::from(&sdk_config);
     sts.set_endpoint_url(sts_endpoint);
     let sts = aws_sdk_sts::Client::from_conf(sts.build());
@@ -287,10 +341,16 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
         &settings.forbidden_account_ids,
     )?;
 
+    let (ec2, kms, rbin) = service_clients(
+        &sdk_config,
+        &account_id,
+        &region,
+        [&ec2_endpoint, &kms_endpoint, &rbin_endpoint],
+    );
     Ok(AwsClients {
-        ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-        kms: aws_sdk_kms::Client::from_conf(kms.build()),
-        rbin: aws_sdk_rbin::Client::from_conf(rbin.build()),
+        ec2,
+        kms,
+        rbin,
         account_id,
         partition,
         region,
@@ -307,6 +367,25 @@ pub async fn connect(settings: &ProviderSettings) -> Result<AwsClients, AwsError
             .unwrap_or(DEFAULT_CONCURRENT_SNAPSHOT_COPIES)
             .max(1),
     })
+}
+
+/// How long one attempt of one call may take before the SDK gives it up
+/// and retries it: EC2, KMS and STS answer in well under a second, a page
+/// of a large listing in a few. Without it one hung read (a connection
+/// dropped silently by a firewall or a NAT) blocks the operation until the
+/// resource's timeout, or forever at plan, which has none.
+pub(crate) const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long opening a connection may take: the SDK's own default, set here
+/// because a timeout configuration given to the SDK replaces its defaults.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(3100);
+
+/// The SDK's timeouts: [`CONNECT_TIMEOUT`] and [`ATTEMPT_TIMEOUT`].
+fn attempt_timeout() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .build()
 }
 
 /// Credentials are loaded lazily, on the first call, so a failing AssumeRole
@@ -349,5 +428,37 @@ fn caller_identity_error(
             err.with_context(format!("assuming IAM role ({})", role.role_arn))
         }
         _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_account_and_region_has_a_retry_quota_of_its_own() {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let none = [&None, &None, &None];
+        let partition = |account: &str, region: &str| {
+            let (ec2, kms, rbin) = service_clients(&config, account, region, none);
+            [
+                ec2.config().retry_partition().map(ToString::to_string),
+                kms.config().retry_partition().map(ToString::to_string),
+                rbin.config().retry_partition().map(ToString::to_string),
+            ]
+        };
+        let here = partition("111111111111", "eu-west-1");
+        assert_eq!(
+            here,
+            [
+                Some("ec2-111111111111-eu-west-1".to_owned()),
+                Some("kms-111111111111-eu-west-1".to_owned()),
+                Some("rbin-111111111111-eu-west-1".to_owned()),
+            ]
+        );
+        assert_ne!(here, partition("222222222222", "eu-west-1"), "another account");
+        assert_ne!(here, partition("111111111111", "us-east-1"), "another region");
     }
 }

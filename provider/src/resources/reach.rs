@@ -234,7 +234,8 @@ async fn reach(base: &AwsClients, target: &Target) -> Result<Arc<AwsClients>, Di
 /// of `clients` can use; a misspelt or not-enabled region would otherwise
 /// surface later as a failed call about something else (a key not found).
 /// When EC2 cannot say (DescribeRegions refused), the check is skipped: the
-/// calls there still fail with AWS's reason.
+/// calls there still fail with AWS's reason. An endpoint override naming
+/// another Region is refused first: calls for `region` would go there.
 pub(crate) async fn check_region(
     clients: &AwsClients,
     region: &str,
@@ -242,6 +243,19 @@ pub(crate) async fn check_region(
 ) -> Result<(), Diagnostics> {
     if region == clients.region {
         return Ok(()); // the provider already works there
+    }
+    if let Some((service, url)) = clients.endpoint_elsewhere(region) {
+        return Err(Diagnostic::error(
+            format!("Invalid {attribute}"),
+            format!(
+                "{attribute} is {region:?}, but the provider's {service} endpoint {url:?} serves another Region \
+                 (AWS endpoints, VPC endpoints included, are regional), and it would be used for {region:?} too. \
+                 Use a provider configuration (an alias) whose region is {region:?} with endpoints of that Region, \
+                 or remove the endpoint override."
+            ),
+        )
+        .at(AttrPath::root(attribute))
+        .into());
     }
     let problem = match region_status(clients, region).await {
         Ok(RegionStatus::Enabled) => return Ok(()),
