@@ -52,6 +52,24 @@ fn check_calls(terraform: Terraform) {
         "{out}"
     );
 
+    // The partition, the variadic fourth argument: accounts in AWS China; a typo is refused.
+    let out = statements(&wd, r#"["222222222222"]"#, "null", r#"null, "aws-cn""#);
+    assert_eq!(
+        out[0]["Principal"]["AWS"],
+        json!(["arn:aws-cn:iam::222222222222:root"]),
+        "{out}"
+    );
+    wd.write_main(
+        "output \"x\" {\n  value = provider::imagecopier::key_policy_statements([\"222222222222\"], [], [], \"aws-china\")\n}\n",
+    );
+    let plan = wd.try_plan();
+    assert!(!plan.success(), "{plan}");
+    assert!(
+        flat(&plan.stderr).contains("must be an AWS partition"),
+        "{}: {plan}",
+        terraform.label()
+    );
+
     // A malformed OU is refused at plan, naming the argument.
     wd.write_main(
         "output \"x\" {\n  value = provider::imagecopier::key_policy_statements([], [], [\"ou-nope\"])\n}\n",

@@ -57,6 +57,14 @@ impl Function for KeyPolicyStatements {
                     allow_null: true,
                 },
             ],
+            variadic: Some(Parameter {
+                name: "partition",
+                ty: Type::String,
+                description: "Optional, at most one: the AWS partition of the accounts (`aws`, `aws-cn`, \
+                              `aws-us-gov`, ...). Without it, the partition of the organization or OU ARNs, \
+                              else `aws`.",
+                allow_null: false,
+            }),
             returns: Type::String,
             summary: "KMS key policy statements that let other accounts copy AMIs encrypted with the key",
             description: "Returns a JSON array of key policy statements to add to the `Statement` list of the \
@@ -64,7 +72,8 @@ impl Function for KeyPolicyStatements {
                           principal, organizations by `aws:PrincipalOrgID`, OUs by `aws:PrincipalOrgPaths`. \
                           Each gets the actions a copy needs (kms:Decrypt, kms:DescribeKey, \
                           kms:GenerateDataKey*, kms:ReEncrypt*) and kms:CreateGrant for AWS resources only. \
-                          Principals are in the partition of the first organization ARN given, else `aws`."
+                          Account principals are in the partition given as a fourth argument (for example \
+                          `\"aws-cn\"`), else that of the organization or OU ARNs, else `aws`."
                 .to_owned(),
         }
     }
@@ -76,7 +85,8 @@ impl Function for KeyPolicyStatements {
         check(&accounts, 0, validate::account_id)?;
         check(&organizations, 1, validate::organization_arn)?;
         check(&units, 2, validate::organizational_unit_arn)?;
-        let text = statements(&accounts, &organizations, &units).to_string();
+        let partition = partition(arguments, &organizations, &units)?;
+        let text = statements(partition, &accounts, &organizations, &units).to_string();
         if text.len() > KEY_POLICY_MAX_BYTES {
             return Err(CallError {
                 text: format!(
@@ -116,6 +126,59 @@ fn strings(arguments: &[Value], index: usize) -> Result<Vec<String>, CallError> 
     }
 }
 
+/// The partition of the account principals: the fourth argument if given
+/// (one of AWS's partitions, and that of every ARN given), else that of the
+/// organization or OU ARNs, else `aws`.
+fn partition<'a>(
+    arguments: &'a [Value],
+    organizations: &'a [String],
+    units: &'a [String],
+) -> Result<&'a str, CallError> {
+    let from_arns: Vec<&str> = organizations
+        .iter()
+        .chain(units)
+        .filter_map(|arn| arn.split(':').nth(1))
+        .collect();
+    let given = match arguments.get(3..).unwrap_or_default() {
+        [] => None,
+        [Value::String(partition)] => Some(partition.as_str()),
+        [_] => {
+            return Err(CallError {
+                text: "expected a string".to_owned(),
+                argument: Some(3),
+            })
+        }
+        [_, ..] => {
+            return Err(CallError {
+                text: "takes at most one partition".to_owned(),
+                argument: Some(4),
+            })
+        }
+    };
+    let Some(given) = given else {
+        return Ok(from_arns.first().copied().unwrap_or("aws"));
+    };
+    if !validate::PARTITIONS.contains(&given) {
+        return Err(CallError {
+            text: format!(
+                "must be an AWS partition ({}), got {given:?}",
+                validate::PARTITIONS.join(", ")
+            ),
+            argument: Some(3),
+        });
+    }
+    if let Some(other) = from_arns.iter().find(|p| **p != given) {
+        return Err(CallError {
+            text: format!(
+                "is {given:?}, but an organization or OU ARN given is in partition {other:?}: one key policy \
+                 serves one partition"
+            ),
+            argument: Some(3),
+        });
+    }
+    Ok(given)
+}
+
 fn check(
     values: &[String],
     index: usize,
@@ -131,12 +194,12 @@ fn check(
 }
 
 /// The statements for these grantees (none for an empty list).
-pub(crate) fn statements(accounts: &[String], organizations: &[String], units: &[String]) -> Json {
-    let partition = organizations
-        .iter()
-        .chain(units)
-        .find_map(|arn| arn.split(':').nth(1))
-        .unwrap_or("aws");
+pub(crate) fn statements(
+    partition: &str,
+    accounts: &[String],
+    organizations: &[String],
+    units: &[String],
+) -> Json {
     let grant_condition = json!({ "Bool": { "kms:GrantIsForAWSResource": "true" } });
     let mut out = Vec::new();
     let mut pair = |sid: &str, principal: Json, condition: Option<Json>| {
@@ -252,6 +315,32 @@ mod tests {
             statements[1]["Condition"]["Bool"]["kms:GrantIsForAWSResource"],
             "true"
         );
+    }
+
+    #[test]
+    fn accounts_of_another_partition_are_named_by_the_partition_argument() {
+        let accounts = list(&["222222222222"]);
+        let roots = |out: Json| out[0]["Principal"]["AWS"].clone();
+        let none = [accounts.clone(), Value::Null, Value::Null];
+        assert_eq!(roots(call(&none).unwrap()), json!(["arn:aws:iam::222222222222:root"]));
+        let china = [accounts.clone(), Value::Null, Value::Null, Value::String("aws-cn".into())];
+        assert_eq!(roots(call(&china).unwrap()), json!(["arn:aws-cn:iam::222222222222:root"]));
+
+        let typo = [accounts.clone(), Value::Null, Value::Null, Value::String("aws-china".into())];
+        let err = call(&typo).unwrap_err();
+        assert_eq!(err.argument, Some(3));
+        assert!(err.text.contains("aws-cn") && err.text.contains("\"aws-china\""), "{err:?}");
+
+        let org = list(&["arn:aws-us-gov:organizations::111111111111:organization/o-exampleorgid"]);
+        let from_org = [accounts.clone(), org.clone(), Value::Null];
+        assert_eq!(roots(call(&from_org).unwrap()), json!(["arn:aws-us-gov:iam::222222222222:root"]));
+        let mixed = [accounts.clone(), org, Value::Null, Value::String("aws".into())];
+        let err = call(&mixed).unwrap_err();
+        assert_eq!(err.argument, Some(3));
+        assert!(err.text.contains("aws-us-gov"), "{err:?}");
+
+        let two = [accounts, Value::Null, Value::Null, Value::String("aws".into()), Value::String("aws".into())];
+        assert_eq!(call(&two).unwrap_err().argument, Some(4));
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub(super) struct FunctionEntry {
     pub(super) proto: pb::Function,
     /// The parameters' types, to decode the arguments with.
     pub(super) parameters: Vec<Type>,
+    /// The variadic parameter's type, for the arguments past `parameters`.
+    pub(super) variadic: Option<Type>,
     pub(super) returns: Type,
 }
 
@@ -120,6 +122,7 @@ impl Catalog {
                 let entry = FunctionEntry {
                     proto: function_to_proto(&signature),
                     parameters: signature.parameters.iter().map(|p| p.ty.clone()).collect(),
+                    variadic: signature.variadic.as_ref().map(|p| p.ty.clone()),
                     returns: signature.returns.clone(),
                     function: function.clone(),
                 };

@@ -3,7 +3,7 @@
 use tfplugin_proto::tfplugin6 as pb;
 
 use super::diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
-use super::function::Signature;
+use super::function::{Parameter, Signature};
 use super::msgpack;
 use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use super::value::{Type, Value};
@@ -65,21 +65,17 @@ pub(super) fn identity_from_proto(
 
 /// A function's signature as Terraform reads it.
 pub(super) fn function_to_proto(signature: &Signature) -> pb::Function {
-    let parameters = signature
-        .parameters
-        .iter()
-        .map(|p| pb::function::Parameter {
-            name: p.name.to_owned(),
-            r#type: p.ty.to_json().to_string().into_bytes(),
-            allow_null_value: p.allow_null,
-            allow_unknown_values: false,
-            description: p.description.to_owned(),
-            description_kind: pb::StringKind::Markdown as i32,
-        })
-        .collect();
+    let parameter = |p: &Parameter| pb::function::Parameter {
+        name: p.name.to_owned(),
+        r#type: p.ty.to_json().to_string().into_bytes(),
+        allow_null_value: p.allow_null,
+        allow_unknown_values: false,
+        description: p.description.to_owned(),
+        description_kind: pb::StringKind::Markdown as i32,
+    };
     pb::Function {
-        parameters,
-        variadic_parameter: None,
+        parameters: signature.parameters.iter().map(parameter).collect(),
+        variadic_parameter: signature.variadic.as_ref().map(parameter),
         r#return: Some(pb::function::Return {
             r#type: signature.returns.to_json().to_string().into_bytes(),
         }),

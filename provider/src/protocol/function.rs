@@ -23,6 +23,10 @@ pub struct Parameter {
 pub struct Signature {
     /// The parameters, in order.
     pub parameters: Vec<Parameter>,
+    /// A last parameter that takes any number of arguments, zero included
+    /// (Terraform's variadic parameter): how an argument is added to a
+    /// function without breaking calls written before it.
+    pub variadic: Option<Parameter>,
     /// The result's type.
     pub returns: Type,
     /// One line of documentation.

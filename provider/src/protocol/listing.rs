@@ -90,7 +90,11 @@ pub(super) fn call_function(
         );
     };
     let mut arguments = Vec::with_capacity(request.arguments.len());
-    for (index, (value, ty)) in request.arguments.iter().zip(&entry.parameters).enumerate() {
+    let types = entry
+        .parameters
+        .iter()
+        .chain(std::iter::from_fn(|| entry.variadic.as_ref()));
+    for (index, (value, ty)) in request.arguments.iter().zip(types).enumerate() {
         match decode(Some(value), ty, "function argument") {
             Ok(value) => arguments.push(value),
             Err(diags) => {
