@@ -21,11 +21,13 @@ pub fn next_poll_delay(previous: Duration) -> Duration {
     previous.mul_f64(POLL_BACKOFF_FACTOR).min(MAX_POLL_DELAY)
 }
 
-/// The pauses between the reads that confirm a write, about 70 s in all.
-/// EC2 is eventually consistent ("Eventual consistency in the Amazon EC2
-/// API": a write usually shows within seconds, sometimes later), and so are
-/// KMS grants ("Eventual consistency" in the KMS grants guide); past this
-/// budget a caller trusts the calls that succeeded and says so.
+/// The pauses between the reads that confirm a write, about 5 minutes in
+/// all, as the provider's other waits for AWS's consistency. EC2 is
+/// eventually consistent ("Eventual consistency in the Amazon EC2 API": a
+/// write usually shows within seconds), and so are KMS grants ("Using a
+/// grant token": usually seconds, in some cases several minutes); past this
+/// budget a caller trusts the calls that succeeded and says so. A write
+/// that shows at once costs one read.
 pub const READ_BACK_DELAYS: &[Duration] = &[
     Duration::from_millis(250),
     Duration::from_millis(500),
@@ -39,7 +41,26 @@ pub const READ_BACK_DELAYS: &[Duration] = &[
     Duration::from_secs(10),
     Duration::from_secs(10),
     Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(15),
 ];
+
+/// Reads past this long are logged at INFO (the first at DEBUG): a wait
+/// the user notices says what it waits for.
+const READ_BACK_NOTICED: Duration = Duration::from_secs(10);
 
 /// Reads with `read` until what it returns `shows` the write just made,
 /// pausing [`READ_BACK_DELAYS`] in between: the last reading, and whether
@@ -54,12 +75,18 @@ where
     Fut: Future<Output = Result<T, AwsError>>,
 {
     let mut reading = read().await?;
+    let mut waited = Duration::ZERO;
     for delay in READ_BACK_DELAYS {
         if shows(&reading) {
             return Ok((reading, true));
         }
-        crate::log::debug("a write is not visible yet; reading again", &[("what", what)]);
+        let fields = [("what", what), ("waited_seconds", &waited.as_secs().to_string())];
+        match waited >= READ_BACK_NOTICED {
+            true => crate::log::info("waiting for AWS to show a change just made", &fields),
+            false => crate::log::debug("a change just made is not visible yet; reading again", &fields),
+        }
         tokio::time::sleep(*delay).await;
+        waited += *delay;
         reading = read().await?;
     }
     let shown = shows(&reading);
@@ -71,9 +98,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn read_back_waits_about_70_seconds_in_all() {
+    fn read_back_waits_about_five_minutes_in_all() {
         let total: Duration = READ_BACK_DELAYS.iter().sum();
-        assert!(total >= Duration::from_secs(65) && total <= Duration::from_secs(75), "{total:?}");
+        assert!(total >= Duration::from_secs(280) && total <= Duration::from_secs(310), "{total:?}");
     }
 
     #[tokio::test]

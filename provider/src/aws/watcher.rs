@@ -198,58 +198,85 @@ async fn run(poll_loop: Arc<Loop>, clients: AwsClients) {
             let due = now.duration_since(renewed) >= MARK_RENEWAL;
             (ids, due.then(|| state.marks.clone()))
         };
-        // Renewed beside the look, not before it: a slow CreateTags must not
-        // delay the look.
+        if now >= next_look {
+            look_started = now;
+            next_look = look(&poll_loop, &clients, &ids, &mut throttled_pause, now).await;
+        }
+        // After the look, so a copy it saw finished is not marked again
+        // while its creator takes the mark off; spawned, so a slow
+        // CreateTags does not delay the next look.
         if let Some(marks) = marks {
             renewed = now;
-            let clients = clients.clone();
-            tokio::spawn(async move { renew(&clients, marks).await });
-        }
-        if now < next_look {
-            continue;
-        }
-        look_started = now;
-        match find_own_images_by_ids(&clients, &ids).await {
-            Ok(images) => {
-                throttled_pause = POLL_INTERVAL;
-                tell(&poll_loop, &images);
-                read_progress(&poll_loop, &clients, &images).await;
-                next_look = look_started + pause(&poll_loop);
-            }
-            Err(err) if err.code().is_some_and(is_throttling) => {
-                // Back off for everyone at once: the account-region is
-                // throttled, not one copy.
-                throttled_pause =
-                    next_poll_delay(throttled_pause.max(POLL_INTERVAL * 2)).min(MAX_POLL_DELAY);
-                next_look = look_started + throttled_pause;
-                log::warn(
-                    "EC2 throttled a status check of copies in flight; waiting longer",
-                    &[
-                        ("region", &clients.region),
-                        ("copies", &ids.len().to_string()),
-                        ("next_look_seconds", &throttled_pause.as_secs().to_string()),
-                    ],
-                );
-            }
-            Err(err) => {
-                next_look = look_started + POLL_INTERVAL;
-                let state = lock(&poll_loop.state);
-                for sender in state.watched.values() {
-                    sender.send_replace(Seen::Failed(err.clone()));
-                }
+            let marks = still_marked(&poll_loop, marks);
+            if !marks.is_empty() {
+                let clients = clients.clone();
+                tokio::spawn(async move { renew(&clients, marks).await });
             }
         }
     }
 }
 
-/// Tells each waiter what the look saw of its copy.
-fn tell(poll_loop: &Loop, images: &[Image]) {
+/// One look at every watched copy, its news told to their waiters: when the
+/// next look is due.
+async fn look(
+    poll_loop: &Loop,
+    clients: &AwsClients,
+    ids: &[String],
+    throttled_pause: &mut Duration,
+    look_started: Instant,
+) -> Instant {
+        match find_own_images_by_ids(clients, ids).await {
+        Ok(images) => {
+            *throttled_pause = POLL_INTERVAL;
+            tell(poll_loop, &images);
+            read_progress(poll_loop, clients, &images).await;
+            look_started + pause(poll_loop)
+        }
+        Err(err) if err.code().is_some_and(is_throttling) => {
+            // Back off for everyone at once: the account-region is
+            // throttled, not one copy.
+            *throttled_pause =
+                next_poll_delay((*throttled_pause).max(POLL_INTERVAL * 2)).min(MAX_POLL_DELAY);
+            log::warn(
+                "EC2 throttled a status check of copies in flight; waiting longer",
+                &[
+                    ("region", &clients.region),
+                    ("copies", &ids.len().to_string()),
+                    ("next_look_seconds", &throttled_pause.as_secs().to_string()),
+                ],
+            );
+            look_started + *throttled_pause
+        }
+        Err(err) => {
+            let state = lock(&poll_loop.state);
+            for sender in state.watched.values() {
+                sender.send_replace(Seen::Failed(err.clone()));
+            }
+            look_started + POLL_INTERVAL
+        }
+    }
+}
+
+/// The marks in `due` of the copies still watched and still marked (see
+/// [`tell`]).
+fn still_marked(poll_loop: &Loop, mut due: HashMap<String, Mark>) -> HashMap<String, Mark> {
     let state = lock(&poll_loop.state);
-    for (id, sender) in &state.watched {
-        let seen = images
-            .iter()
-            .find(|image| &image.id == id)
-            .map_or(Seen::Missing, |image| Seen::Image(Box::new(image.clone())));
+    due.retain(|id, _| state.marks.contains_key(id));
+    due
+}
+
+/// Tells each waiter what the look saw of its copy. A copy seen finished
+/// (available, failed) is marked no more: its creator takes the mark off
+/// next, and a renewal landing after that would put it back.
+fn tell(poll_loop: &Loop, images: &[Image]) {
+    let mut state = lock(&poll_loop.state);
+    let LoopState { watched, marks, .. } = &mut *state;
+    for (id, sender) in watched.iter() {
+        let found = images.iter().find(|image| &image.id == id);
+        if found.is_some_and(|image| !matches!(image.state.as_str(), "pending" | "transient")) {
+            marks.remove(id);
+        }
+        let seen = found.map_or(Seen::Missing, |image| Seen::Image(Box::new(image.clone())));
         sender.send_replace(seen);
     }
 }

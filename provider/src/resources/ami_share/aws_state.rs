@@ -50,7 +50,7 @@ pub(super) async fn apply_changes(
 }
 
 /// Reads the grants until they show `desired` (AWS may lag right after a
-/// change) for about 70 s (see [`read_back`]); the last reading either way.
+/// change) for about 5 minutes (see [`read_back`]); the last reading either way.
 pub(super) async fn settle(
     clients: &AwsClients,
     image: &Image,

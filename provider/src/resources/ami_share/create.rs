@@ -112,7 +112,7 @@ pub(super) async fn converge(
                 applied.diagnostics.push(Diagnostic::warning(
                     summary,
                     "Every permission call succeeded, but AWS does not show all of them yet after \
-                     about 70 seconds (EC2 is eventually consistent). They are recorded as made; \
+                     about 5 minutes (EC2 is eventually consistent). They are recorded as made; \
                      the next plan reads them again and shows any that are really missing.",
                 ));
             }
