@@ -288,6 +288,16 @@ impl Ec2 {
                 .filter(|image| tags.iter().all(|(k, v)| image_tag(image, k) == Some(*v)))
         });
         let snapshot_ids = snapshot_ids(&image);
+        if crate::backend::is_strict() {
+            // A bake pipeline's AMI is older than any lag; a seeded one is not, and its snapshots
+            // show in reads only after the stand-in's lag, like the AMI.
+            for snapshot_id in &snapshot_ids {
+                eventually(&format!("the seeded AMI's {snapshot_id}"), || {
+                    let found = self.block_on(c.describe_snapshots().snapshot_ids(snapshot_id).send());
+                    found.ok().filter(|out| !out.snapshots().is_empty()).map(|_| ())
+                });
+            }
+        }
         for snapshot_id in made.iter().filter(|s| !snapshot_ids.contains(s)) {
             // Plain moto ignores the mapping and makes a snapshot of its own; drop ours so the
             // account holds only the AMI's snapshots, as it would in AWS.

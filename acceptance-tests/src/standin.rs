@@ -80,6 +80,23 @@ fn strict_timing_flags() -> Vec<String> {
 
 /// Seconds of eventual-consistency lag for the strict tier.
 pub(crate) const LAG_VARIABLE: &str = "IMAGECOPIER_ACC_LAG";
+
+/// How many lags one Terraform command may wait through: a share's grants shown, a new copy
+/// visible, its tags and creation mark read back, and as many again on a destroy or a second
+/// resource in the same walk.
+const LAGS_PER_COMMAND: u32 = 8;
+
+/// What a Terraform command's time limit grows by under the strict tier's lag (nothing without
+/// one): the provider waits for each write to show, so a command takes up to a few lags longer.
+pub(crate) fn lag_allowance() -> Duration {
+    let lag = std::env::var(LAG_VARIABLE)
+        .ok()
+        .filter(|_| is_strict())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|lag| lag.is_finite() && *lag > 0.0)
+        .unwrap_or(0.0);
+    Duration::from_secs_f64(lag) * LAGS_PER_COMMAND
+}
 /// `MIN-MAX` seconds each copy takes in the strict tier.
 pub(crate) const COPY_DURATION_VARIABLE: &str = "IMAGECOPIER_ACC_COPY_DURATION";
 /// `1`: EC2's request token buckets on in the strict tier.

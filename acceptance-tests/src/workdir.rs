@@ -272,10 +272,12 @@ impl Workdir {
         self.write("main.tf", contents)
     }
 
-    /// Runs Terraform with exactly `args` and waits at most the workdir's timeout. Never panics on
-    /// a failing exit code; see [`RunOutput::assert_success`].
+    /// Runs Terraform with exactly `args` and waits at most the workdir's timeout (longer under
+    /// the strict tier's consistency lag, see `standin::lag_allowance`). Never panics on a failing
+    /// exit code; see [`RunOutput::assert_success`].
     pub fn run(&self, args: &[&str]) -> RunOutput {
-        self.spawn(args).wait_with_timeout(self.timeout)
+        self.spawn(args)
+            .wait_with_timeout(self.timeout + crate::standin::lag_allowance())
     }
 
     /// Starts Terraform with exactly `args` as the leader of a new process group, for tests that
