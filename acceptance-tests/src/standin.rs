@@ -85,17 +85,30 @@ pub(crate) const LAG_VARIABLE: &str = "IMAGECOPIER_ACC_LAG";
 /// visible, its tags and creation mark read back, and as many again on a destroy or a second
 /// resource in the same walk.
 const LAGS_PER_COMMAND: u32 = 8;
+/// How many of the longest copies one Terraform command may wait for (a replacement copies once,
+/// a second resource in the walk may wait for a copy slot behind the first).
+const COPIES_PER_COMMAND: u32 = 2;
 
-/// What a Terraform command's time limit grows by under the strict tier's lag (nothing without
-/// one): the provider waits for each write to show, so a command takes up to a few lags longer.
+/// What a Terraform command's time limit grows by under the strict tier's timing (nothing in the
+/// default tier): the provider waits for each write to show, so a command takes up to a few lags
+/// longer, and for each copy, which takes up to `IMAGECOPIER_ACC_COPY_DURATION`'s maximum.
 pub(crate) fn lag_allowance() -> Duration {
-    let lag = std::env::var(LAG_VARIABLE)
-        .ok()
-        .filter(|_| is_strict())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|lag| lag.is_finite() && *lag > 0.0)
-        .unwrap_or(0.0);
-    Duration::from_secs_f64(lag) * LAGS_PER_COMMAND
+    if !is_strict() {
+        return Duration::ZERO;
+    }
+    let seconds = |text: &str| {
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(Duration::ZERO, Duration::from_secs_f64)
+    };
+    let lag = std::env::var(LAG_VARIABLE).map_or(Duration::ZERO, |v| seconds(&v));
+    // "MIN-MAX" or one number of seconds.
+    let copy = std::env::var(COPY_DURATION_VARIABLE).map_or(Duration::ZERO, |v| {
+        seconds(v.rsplit('-').next().unwrap_or_default())
+    });
+    lag * LAGS_PER_COMMAND + copy * COPIES_PER_COMMAND
 }
 /// `MIN-MAX` seconds each copy takes in the strict tier.
 pub(crate) const COPY_DURATION_VARIABLE: &str = "IMAGECOPIER_ACC_COPY_DURATION";

@@ -273,7 +273,7 @@ impl Workdir {
     }
 
     /// Runs Terraform with exactly `args` and waits at most the workdir's timeout (longer under
-    /// the strict tier's consistency lag, see `standin::lag_allowance`). Never panics on a failing
+    /// the strict tier's lag and copy durations, see `standin::lag_allowance`). Never panics on a failing
     /// exit code; see [`RunOutput::assert_success`].
     pub fn run(&self, args: &[&str]) -> RunOutput {
         self.spawn(args)
