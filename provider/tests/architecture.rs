@@ -727,6 +727,81 @@ fn names_crate(line: &str, prefix: &str) -> bool {
     })
 }
 
+/// The EC2 actions that change something, by their SDK method's prefix.
+const EC2_WRITES: &[&str] = &[
+    "copy_", "create_", "delete_", "deregister_", "disable_", "enable_", "modify_", "register_",
+    "reset_",
+];
+
+/// The EC2 client a method chain is made on, looking back from line `at`
+/// of `lines` (a builder chain spans a few lines): `.ec2`, `.ec2_write()`,
+/// `.ec2_marks()`, or another service's client (`None`).
+fn ec2_receiver(lines: &[(usize, String)], at: usize) -> Option<&'static str> {
+    for (_, line) in lines[..=at].iter().rev().take(4) {
+        for (needle, name) in [
+            (".ec2_write()", "ec2_write()"),
+            (".ec2_marks()", "ec2_marks()"),
+            (".kms", "kms"),
+            (".rbin", "rbin"),
+            (".sts", "sts"),
+        ] {
+            if line.contains(needle) {
+                return (name.starts_with("ec2")).then_some(name);
+            }
+        }
+        let bare = line.match_indices(".ec2").any(|(i, _)| {
+            !line[i + 4..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if bare {
+            return Some("ec2");
+        }
+    }
+    None
+}
+
+/// Every EC2 write goes through `AwsClients::ec2_write` (which forgets the
+/// caller-region's refresh listings first) or, for creation marks,
+/// `ec2_marks`: a write on the bare client would leave a later refresh
+/// reading a listing from before it (issue 29).
+#[test]
+fn every_ec2_write_goes_through_the_accessor_that_forgets_listings() {
+    let mut problems = Vec::new();
+    let mut writes = 0;
+    for file in source_files().iter().filter(|f| f.rel.starts_with("aws/")) {
+        for (index, (number, line)) in file.lines.iter().enumerate() {
+            let method = line.trim_start();
+            let is_write = method.starts_with('.')
+                && method.contains("()")
+                && EC2_WRITES.iter().any(|prefix| method[1..].starts_with(prefix));
+            if !is_write {
+                continue;
+            }
+            match ec2_receiver(&file.lines, index) {
+                Some("ec2") => problems.push(format!(
+                    "provider/src/{}:{number}: {} on the bare EC2 client; use clients.ec2_write()",
+                    file.rel,
+                    method.trim_end()
+                )),
+                Some(_) => writes += 1,
+                None => {}
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(writes >= 10, "the check found only {writes} EC2 writes: is it still reading the code?");
+}
+
+#[test]
+fn the_write_check_tells_a_bare_client_from_the_accessor() {
+    let lines = |text: &str| production_lines(text);
+    let bare = lines("clients\n    .ec2\n    .create_tags()\n");
+    assert_eq!(ec2_receiver(&bare, 2), Some("ec2"));
+    let write = lines("clients\n    .ec2_write()\n    .create_tags()\n");
+    assert_eq!(ec2_receiver(&write, 2), Some("ec2_write()"));
+    let kms = lines("clients\n    .kms\n    .create_grant()\n");
+    assert_eq!(ec2_receiver(&kms, 2), None);
+}
+
 #[test]
 fn every_end_to_end_test_file_is_on_the_where_it_is_tested_table() {
     let map = architecture();

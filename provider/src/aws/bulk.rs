@@ -78,9 +78,27 @@ impl AwsClients {
         self.listing(Selection::Grantee(account.to_owned())).await
     }
 
-    /// Forgets every listing of this caller and region: each write calls it
-    /// before changing anything, so no later read is served from before.
-    pub(super) fn forget_listings(&self) {
+    /// EC2, for a call that changes something. This caller's and region's
+    /// listings are forgotten first, so no later read is served from
+    /// before the change. Every EC2 write in this layer goes through here
+    /// (or [`Self::ec2_marks`]): `provider/tests/architecture.rs` refuses a
+    /// mutating call made on the bare client, so a new write cannot forget.
+    pub(super) fn ec2_write(&self) -> &aws_sdk_ec2::Client {
+        self.forget_listings();
+        &self.ec2
+    }
+
+    /// EC2, for rewriting the creation marks of copies in flight (see
+    /// `watcher`): a tag whose value no listing reader uses, written every
+    /// 10 s, so the listings are kept (forgetting them would make every
+    /// refresh during a long copy list everything again).
+    pub(super) fn ec2_marks(&self) -> &aws_sdk_ec2::Client {
+        &self.ec2
+    }
+
+    /// Forgets every listing of this caller and region (see
+    /// [`Self::ec2_write`]).
+    fn forget_listings(&self) {
         let mut cells = LISTINGS.lock().unwrap_or_else(PoisonError::into_inner);
         cells.retain(|(caller, region, _), _| {
             !(caller == &self.caller_arn && region == &self.region)

@@ -25,7 +25,7 @@ use super::config::{
 use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
 use super::identity::{caller_partition, check_account};
 use super::reach::{assume_role_provider, Reach, Session, Target};
-use super::region::region_in_url;
+use super::config::region_in_url;
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong

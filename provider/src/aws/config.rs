@@ -297,5 +297,36 @@ pub(crate) fn validate_assume_role(role: &AssumeRole) -> Result<(), AwsError> {
     Ok(())
 }
 
+/// The Region an endpoint URL names, if its host has one: AWS's regional
+/// endpoints and VPC endpoint DNS names carry it as a label
+/// (`ec2.eu-west-1.amazonaws.com`,
+/// `vpce-0a1b-c2d3.ec2.eu-west-1.vpce.amazonaws.com`). A local endpoint (a
+/// stand-in, LocalStack, `127.0.0.1`) names none.
+pub(super) fn region_in_url(url: &str) -> Option<&str> {
+    let host = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = host.split(['/', ':', '?']).next().unwrap_or_default();
+    host.split('.').find(|label| is_region_name(label))
+}
+
+/// Whether `label` is shaped like a Region name: a geography AWS uses,
+/// optionally a partition word, directions, a number (`eu-west-1`,
+/// `us-gov-west-1`, `ap-southeast-5`, `us-isob-east-1`).
+fn is_region_name(label: &str) -> bool {
+    const GEOGRAPHIES: &[&str] = &["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
+    const WORDS: &[&str] = &[
+        "gov", "iso", "isob", "isoe", "isof", "north", "south", "east", "west", "central",
+        "northeast", "northwest", "southeast", "southwest",
+    ];
+    let parts: Vec<&str> = label.split('-').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return false;
+    };
+    GEOGRAPHIES.contains(first)
+        && !middle.is_empty()
+        && middle.iter().all(|word| WORDS.contains(word))
+        && !last.is_empty()
+        && last.chars().all(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests;

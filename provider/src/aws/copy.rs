@@ -36,8 +36,6 @@ pub struct CopyRequest {
 /// written by the same call (TagSpecifications), so the copy is never seen
 /// untagged.
 pub async fn copy_image(clients: &AwsClients, request: &CopyRequest) -> Result<String, AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     let tags: Vec<Tag> = request
         .tags
         .iter()
@@ -60,7 +58,7 @@ pub async fn copy_image(clients: &AwsClients, request: &CopyRequest) -> Result<S
             .build()
     };
     let mut call = clients
-        .ec2
+        .ec2_write()
         .copy_image()
         .source_image_id(&request.source_image_id)
         .source_region(&request.source_region)
@@ -129,10 +127,8 @@ pub async fn set_description(
     image_id: &str,
     description: &str,
 ) -> Result<(), AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     clients
-        .ec2
+        .ec2_write()
         .modify_image_attribute()
         .image_id(image_id)
         .description(

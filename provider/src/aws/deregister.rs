@@ -28,10 +28,8 @@ pub async fn deregister_image(
     clients: &AwsClients,
     image_id: &str,
 ) -> Result<BTreeMap<String, String>, AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     let result = clients
-        .ec2
+        .ec2_write()
         .deregister_image()
         .image_id(image_id)
         .delete_associated_snapshots(true)
@@ -70,11 +68,9 @@ pub async fn delete_snapshot_until(
     released_by: &str,
     deadline: Instant,
 ) -> Result<(), AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     loop {
         let result = clients
-            .ec2
+            .ec2_write()
             .delete_snapshot()
             .snapshot_id(snapshot_id)
             .send()

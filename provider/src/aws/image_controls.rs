@@ -66,11 +66,9 @@ pub async fn set_protection(
     image_id: &str,
     protection: Option<bool>,
 ) -> Result<(), AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     match protection {
         Some(with_cooldown) => clients
-            .ec2
+            .ec2_write()
             .enable_image_deregistration_protection()
             .image_id(image_id)
             .with_cooldown(with_cooldown)
@@ -84,7 +82,7 @@ pub async fn set_protection(
                 )
             }),
         None => clients
-            .ec2
+            .ec2_write()
             .disable_image_deregistration_protection()
             .image_id(image_id)
             .send()
@@ -106,12 +104,11 @@ pub async fn set_deprecation(
     image_id: &str,
     at: Option<OffsetDateTime>,
 ) -> Result<(), AwsError> {
-    clients.forget_listings();
     match at {
         Some(at) => {
             let when = DateTime::from_secs(at.unix_timestamp());
             clients
-                .ec2
+                .ec2_write()
                 .enable_image_deprecation()
                 .image_id(image_id)
                 .deprecate_at(when)
@@ -126,7 +123,7 @@ pub async fn set_deprecation(
                 })
         }
         None => clients
-            .ec2
+            .ec2_write()
             .disable_image_deprecation()
             .image_id(image_id)
             .send()
@@ -148,10 +145,9 @@ pub async fn set_enabled(
     image_id: &str,
     enabled: bool,
 ) -> Result<(), AwsError> {
-    clients.forget_listings();
     let result = if enabled {
         clients
-            .ec2
+            .ec2_write()
             .enable_image()
             .image_id(image_id)
             .send()
@@ -162,7 +158,7 @@ pub async fn set_enabled(
             })
     } else {
         clients
-            .ec2
+            .ec2_write()
             .disable_image()
             .image_id(image_id)
             .send()

@@ -107,8 +107,6 @@ pub async fn modify_launch_grants(
     change: Change,
     grants: &LaunchGrants,
 ) -> Result<(), AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     if grants.count() == 0 {
         return Ok(());
     }
@@ -146,7 +144,7 @@ pub async fn modify_launch_grants(
         }
         .build();
         clients
-            .ec2
+            .ec2_write()
             .modify_image_attribute()
             .image_id(image_id)
             .launch_permission(modifications)
@@ -204,8 +202,6 @@ pub async fn modify_volume_grants(
     accounts: &BTreeSet<String>,
     remove_public: bool,
 ) -> Result<(), AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     let mut permissions: Vec<CreateVolumePermission> = accounts
         .iter()
         .map(|a| CreateVolumePermission::builder().user_id(a).build())
@@ -228,7 +224,7 @@ pub async fn modify_volume_grants(
         }
         .build();
         clients
-            .ec2
+            .ec2_write()
             .modify_snapshot_attribute()
             .snapshot_id(snapshot_id)
             .attribute(SnapshotAttributeName::CreateVolumePermission)

@@ -64,59 +64,9 @@ fn status_of(regions: &[(String, String)], region: &str) -> RegionStatus {
     }
 }
 
-/// The Region an endpoint URL names, if its host has one: AWS's regional
-/// endpoints and VPC endpoint DNS names carry it as a label
-/// (`ec2.eu-west-1.amazonaws.com`,
-/// `vpce-0a1b-c2d3.ec2.eu-west-1.vpce.amazonaws.com`). A local endpoint (a
-/// stand-in, LocalStack, `127.0.0.1`) names none.
-pub fn region_in_url(url: &str) -> Option<&str> {
-    let host = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let host = host.split(['/', ':', '?']).next().unwrap_or_default();
-    host.split('.').find(|label| is_region_name(label))
-}
-
-/// Whether `label` is shaped like a Region name: a geography AWS uses,
-/// optionally a partition word, directions, a number (`eu-west-1`,
-/// `us-gov-west-1`, `ap-southeast-5`, `us-isob-east-1`).
-fn is_region_name(label: &str) -> bool {
-    const GEOGRAPHIES: &[&str] = &["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
-    const WORDS: &[&str] = &[
-        "gov", "iso", "isob", "isoe", "isof", "north", "south", "east", "west", "central",
-        "northeast", "northwest", "southeast", "southwest",
-    ];
-    let parts: Vec<&str> = label.split('-').collect();
-    let [first, middle @ .., last] = parts.as_slice() else {
-        return false;
-    };
-    GEOGRAPHIES.contains(first)
-        && !middle.is_empty()
-        && middle.iter().all(|word| WORDS.contains(word))
-        && !last.is_empty()
-        && last.chars().all(|c| c.is_ascii_digit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn regional_endpoints_name_their_region_and_local_ones_none() {
-        let cases = [
-            ("https://ec2.eu-west-1.amazonaws.com", Some("eu-west-1")),
-            ("https://vpce-0a1b2c3d-e4f5.ec2.us-gov-west-1.vpce.amazonaws.com/", Some("us-gov-west-1")),
-            ("https://kms.cn-north-1.amazonaws.com.cn:443", Some("cn-north-1")),
-            ("ec2.ap-southeast-5.amazonaws.com", Some("ap-southeast-5")),
-            ("http://127.0.0.1:4566", None),
-            ("http://localhost:4566", None),
-            ("https://ec2.amazonaws.com", None),
-            ("https://my-proxy-1.example.com", None),
-            ("https://us-east-1.example.com", Some("us-east-1")),
-            ("https://eu-proxy-1.example.com", None),
-        ];
-        for (url, region) in cases {
-            assert_eq!(region_in_url(url), region, "{url}");
-        }
-    }
 
     #[test]
     fn statuses() {

@@ -52,8 +52,6 @@ pub async fn sync_tags(
     current: &BTreeMap<String, String>,
     wanted: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    // A change here makes what a refresh listed stale (see `bulk`).
-    clients.forget_listings();
     let (set, remove) = tag_changes(current, wanted);
     if !remove.is_empty() {
         let keys: Vec<Tag> = remove
@@ -61,7 +59,7 @@ pub async fn sync_tags(
             .map(|k| Tag::builder().key(k).build())
             .collect();
         clients
-            .ec2
+            .ec2_write()
             .delete_tags()
             .resources(resource_id)
             .set_tags(Some(keys))
@@ -77,7 +75,7 @@ pub async fn sync_tags(
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
         clients
-            .ec2
+            .ec2_write()
             .create_tags()
             .resources(resource_id)
             .set_tags(Some(tags))
@@ -101,7 +99,7 @@ pub async fn set_tag_on(
 ) -> Result<(), AwsError> {
     for chunk in resource_ids.chunks(CREATE_TAGS_RESOURCES) {
         clients
-            .ec2
+            .ec2_marks()
             .create_tags()
             .set_resources(Some(chunk.to_vec()))
             .tags(Tag::builder().key(key).value(value).build())
