@@ -69,6 +69,24 @@ def visible_image(ec2, image_id, wait_seconds=300.0):
         time.sleep(0.25)
 
 
+def visible_snapshots(ec2, snapshot_ids, wait_seconds=300.0):
+    """Waits until DescribeSnapshots shows every one of `snapshot_ids`: new snapshots are eventually
+    consistent too, and the share reads their permissions right away."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            found = ec2.describe_snapshots(SnapshotIds=snapshot_ids)["Snapshots"]
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "InvalidSnapshot.NotFound":
+                raise
+            found = []
+        if len(found) == len(snapshot_ids):
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"{', '.join(snapshot_ids)} not all visible after {wait_seconds:.0f} s")
+        time.sleep(0.25)
+
+
 def seed(args):
     ec2 = client(args, "ec2", args.bake)
     # The bake pipeline encrypts with its own customer managed key, whose default policy trusts only
@@ -91,6 +109,7 @@ def seed(args):
     image_id = image["ImageId"]
     ec2.create_tags(Resources=[image_id], Tags=[{"Key": k, "Value": v} for k, v in SOURCE_TAGS.items()])
     snapshots = [m["Ebs"]["SnapshotId"] for m in visible_image(ec2, image_id)["BlockDeviceMappings"] if "Ebs" in m]
+    visible_snapshots(ec2, snapshots)
     print(f"    bake account {args.bake}: AMI {image_id} ({name}) with snapshots {', '.join(snapshots)}")
     print(f"      tags: {json.dumps(SOURCE_TAGS)}")
     print(f"      encrypted with the bake account's KMS key {bake_key}")
