@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::copy::CopyRequest;
+use crate::aws::image::find_own_image_by_name;
 use crate::aws::kms::describe_key;
 use crate::aws::wait::{wait_image_available, WaitOutcome};
 use crate::aws::{AwsClients, AwsError};
@@ -205,6 +206,30 @@ impl Run<'_> {
         ))
     }
 
+    /// Whether the copy `started`, which the wait calls gone (not visible by
+    /// its id for minutes, or seen and then missing), is still listed, in
+    /// progress or finished, under its name: reads by id and by name may
+    /// lag differently, and a copy called gone is copied again. Then the
+    /// wait goes on, within the same deadline.
+    async fn listed_by_name(&self, started: &Started, planned: &CopyModel) -> bool {
+        let Some(name) = planned.name.known() else {
+            return false;
+        };
+        match find_own_image_by_name(self.clients, name).await {
+            Ok(Some(image))
+                if image.id == started.image_id
+                    && matches!(image.state.as_str(), "pending" | "available") =>
+            {
+                log::warn(
+                    "the copy is not visible by its id, but is listed by its name; waiting on",
+                    &[("image_id", &image.id), ("state", &image.state)],
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Waits for `started` and records how it ended; `Continue` with its
     /// snapshot count when it vanished before it became available
     /// (deregistered by someone else, or never visible): start another.
@@ -221,14 +246,20 @@ impl Run<'_> {
                 ("adopted", &started.adopted.to_string()),
             ],
         );
-        let waited = wait_image_available(
-            self.clients,
-            &started.image_id,
-            Some(mark::renewed()),
-            self.deadline,
-            &self.stop,
-        )
-        .await;
+        let waited = loop {
+            let waited = wait_image_available(
+                self.clients,
+                &started.image_id,
+                Some(mark::renewed()),
+                self.deadline,
+                &self.stop,
+            )
+            .await;
+            let gone = matches!(waited, Ok(WaitOutcome::Gone));
+            if !gone || !self.listed_by_name(&started, planned).await {
+                break waited;
+            }
+        };
         let (last, diagnostic) = match waited {
             Ok(WaitOutcome::Available(facts)) => {
                 let (clients, tags_all) = (self.clients, &self.tags_all);
