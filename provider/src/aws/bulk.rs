@@ -23,14 +23,14 @@
 //! one by one, as before.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::Arc;
 
 use aws_sdk_ec2::types::{Filter, ImageState};
-use tokio::sync::OnceCell;
 
 use super::clients::AwsClients;
 use super::errors::AwsError;
 use super::image::{image_from_sdk, Image};
+use super::memo::{Forgotten, Memo};
 use super::snapshot::{snapshot_from_sdk, Snapshot};
 
 /// Results per page: the most DescribeImages and DescribeSnapshots return.
@@ -57,12 +57,10 @@ enum Selection {
 /// A caller's ARN, a region, and what is listed there.
 type ListingKey = (String, String, Selection);
 
-/// A listing, made by the first read that needs it.
-type ListingCell = Arc<OnceCell<Arc<Listing>>>;
-
 /// The listings of this provider process (one Terraform command), by
-/// caller, region and selection.
-static LISTINGS: LazyLock<Mutex<HashMap<ListingKey, ListingCell>>> = LazyLock::new(Mutex::default);
+/// caller, region and selection, forgotten by every EC2 write in that
+/// caller and region (see [`AwsClients::ec2_write`]).
+static LISTINGS: Memo<ListingKey, Arc<Listing>> = Memo::new(Forgotten::ByEc2Writes);
 
 impl AwsClients {
     /// The caller's AMIs and snapshots here that carry `tag_key`, listed
@@ -99,59 +97,52 @@ impl AwsClients {
     /// Forgets every listing of this caller and region (see
     /// [`Self::ec2_write`]).
     fn forget_listings(&self) {
-        let mut cells = LISTINGS.lock().unwrap_or_else(PoisonError::into_inner);
-        cells.retain(|(caller, region, _), _| {
-            !(caller == &self.caller_arn && region == &self.region)
-        });
+        LISTINGS.forget(|(caller, region, _)| caller == &self.caller_arn && region == &self.region);
     }
 
     async fn listing(&self, selection: Selection) -> Result<Arc<Listing>, AwsError> {
-        let cell = {
-            let mut cells = LISTINGS.lock().unwrap_or_else(PoisonError::into_inner);
-            let key = (
-                self.caller_arn.clone(),
-                self.region.clone(),
-                selection.clone(),
-            );
-            cells.entry(key).or_default().clone()
-        };
-        cell.get_or_try_init(|| async {
-            // The AMI and snapshot halves are independent paged calls: made at
-            // once, every read waiting on the listing waits one round trip, not two.
-            let listing = match &selection {
-                Selection::Tagged(key) => {
-                    let (images, snapshots) = tokio::try_join!(
-                        self.list_images(None, Some(key)),
-                        self.list_snapshots(None, Some(key)),
-                    )?;
-                    Listing { images, snapshots }
-                }
-                Selection::Grantee(account) if account == "all" => Listing {
-                    images: HashMap::new(),
-                    snapshots: self.list_snapshots(Some(account), None).await?,
-                },
-                Selection::Grantee(account) => {
-                    let (images, snapshots) = tokio::try_join!(
-                        self.list_images(Some(account), None),
-                        self.list_snapshots(Some(account), None),
-                    )?;
-                    Listing { images, snapshots }
-                }
-            };
-            crate::log::debug(
-                "listed for the refresh",
-                &[
-                    ("account_id", &self.account_id),
-                    ("region", &self.region),
-                    ("selection", &format!("{selection:?}")),
-                    ("images", &listing.images.len().to_string()),
-                    ("snapshots", &listing.snapshots.len().to_string()),
-                ],
-            );
-            Ok(Arc::new(listing))
-        })
-        .await
-        .cloned()
+        let key = (
+            self.caller_arn.clone(),
+            self.region.clone(),
+            selection.clone(),
+        );
+        LISTINGS
+            .get_or_ask(key, || async {
+                // The AMI and snapshot halves are independent paged calls: made at
+                // once, every read waiting on the listing waits one round trip, not two.
+                let listing = match &selection {
+                    Selection::Tagged(key) => {
+                        let (images, snapshots) = tokio::try_join!(
+                            self.list_images(None, Some(key)),
+                            self.list_snapshots(None, Some(key)),
+                        )?;
+                        Listing { images, snapshots }
+                    }
+                    Selection::Grantee(account) if account == "all" => Listing {
+                        images: HashMap::new(),
+                        snapshots: self.list_snapshots(Some(account), None).await?,
+                    },
+                    Selection::Grantee(account) => {
+                        let (images, snapshots) = tokio::try_join!(
+                            self.list_images(Some(account), None),
+                            self.list_snapshots(Some(account), None),
+                        )?;
+                        Listing { images, snapshots }
+                    }
+                };
+                crate::log::debug(
+                    "listed for the refresh",
+                    &[
+                        ("account_id", &self.account_id),
+                        ("region", &self.region),
+                        ("selection", &format!("{selection:?}")),
+                        ("images", &listing.images.len().to_string()),
+                        ("snapshots", &listing.snapshots.len().to_string()),
+                    ],
+                );
+                Ok(Arc::new(listing))
+            })
+            .await
     }
 
     async fn list_images(

@@ -3,14 +3,13 @@
 //! would fail to launch once the AMI is gone), and instances launched from
 //! it (which deregistration does not affect).
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::Arc;
 
 use aws_sdk_ec2::types::Filter;
-use tokio::sync::OnceCell;
 
 use super::clients::AwsClients;
 use super::errors::AwsError;
+use super::memo::{Forgotten, Memo};
 
 /// A launch template version that launches the AMI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +64,11 @@ pub async fn launch_templates_using_at_plan(
     clients: &AwsClients,
     image_id: &str,
 ) -> Result<Vec<TemplateUse>, AwsError> {
-    let cell = {
-        let mut cells = PLAN_LISTINGS.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (clients.caller_arn.clone(), clients.region.clone());
-        cells.entry(key).or_default().clone()
-    };
-    let all = cell
-        .get_or_try_init(|| async { template_versions(clients, None).await.map(Arc::new) })
+    let key = (clients.caller_arn.clone(), clients.region.clone());
+    let all = PLAN_LISTINGS
+        .get_or_ask(key, || async {
+            template_versions(clients, None).await.map(Arc::new)
+        })
         .await?;
     Ok(all
         .iter()
@@ -80,12 +77,13 @@ pub async fn launch_templates_using_at_plan(
         .collect())
 }
 
-/// Each template version listed once per process, by caller and region.
-type VersionsCell = Arc<OnceCell<Arc<Vec<(String, TemplateUse)>>>>;
+/// The plan-time listings of this provider process, by caller and region:
+/// each template version listed once per process (a plan changes no
+/// template, and apply asks again without it).
+static PLAN_LISTINGS: Memo<(String, String), Arc<Versions>> = Memo::new(Forgotten::Never);
 
-/// The plan-time listings of this provider process.
-static PLAN_LISTINGS: LazyLock<Mutex<HashMap<(String, String), VersionsCell>>> =
-    LazyLock::new(Mutex::default);
+/// Template versions as (image id, use).
+type Versions = Vec<(String, TemplateUse)>;
 
 /// The default and latest version of every template, as (image id, use),
 /// only those naming `image_id` when given.

@@ -1,13 +1,9 @@
 //! KMS DescribeKey: turning any key form into the key's ARN and telling
 //! whether the key can encrypt a copy at all.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
-
-use tokio::sync::OnceCell;
-
 use super::clients::AwsClients;
 use super::errors::AwsError;
+use super::memo::{Forgotten, Memo};
 
 /// What DescribeKey tells about a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +39,7 @@ impl KeyFacts {
 /// Every copy into an account usually names the same key, and Terraform
 /// plans each copy again at apply: one DescribeKey per key and process
 /// instead of two per copy. A failure is not kept: the next caller asks.
-static DESCRIBED: LazyLock<Mutex<HashMap<CallerRegionKey, Arc<OnceCell<KeyFacts>>>>> =
-    LazyLock::new(Mutex::default);
+static DESCRIBED: Memo<CallerRegionKey, KeyFacts> = Memo::new(Forgotten::Never);
 
 /// A caller's ARN, a region and a key as named.
 type CallerRegionKey = (String, String, String);
@@ -57,15 +52,9 @@ pub async fn describe_key(clients: &AwsClients, key_id: &str) -> Result<KeyFacts
         clients.region.clone(),
         key_id.to_owned(),
     );
-    let cell = DESCRIBED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .entry(key)
-        .or_default()
-        .clone();
-    cell.get_or_try_init(|| describe_key_now(clients, key_id))
+    DESCRIBED
+        .get_or_ask(key, || describe_key_now(clients, key_id))
         .await
-        .cloned()
 }
 
 async fn describe_key_now(clients: &AwsClients, key_id: &str) -> Result<KeyFacts, AwsError> {

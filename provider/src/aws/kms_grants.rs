@@ -8,14 +8,13 @@
 //! command); every grant write forgets that key's listing first, so no read
 //! after a change is served from before it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::Arc;
 
 use aws_sdk_kms::types::GrantOperation;
-use tokio::sync::OnceCell;
 
 use super::clients::AwsClients;
 use super::errors::AwsError;
+use super::memo::{Forgotten, Memo};
 
 /// Grants per ListGrants page: the most KMS returns.
 const PAGE_SIZE: i32 = 100;
@@ -36,11 +35,9 @@ pub struct KeyGrant {
 /// A caller's ARN, a region and a key ARN.
 type GrantsKey = (String, String, String);
 
-/// A key's grants, listed by the first read that needs them.
-type GrantsCell = Arc<OnceCell<Arc<Vec<KeyGrant>>>>;
-
-/// The grant listings of this provider process, by caller, region and key.
-static GRANTS: LazyLock<Mutex<HashMap<GrantsKey, GrantsCell>>> = LazyLock::new(Mutex::default);
+/// The grant listings of this provider process, by caller, region and key,
+/// each forgotten by every grant write on its key.
+static GRANTS: Memo<GrantsKey, Arc<Vec<KeyGrant>>> = Memo::new(Forgotten::ByWritesToIt);
 
 impl AwsClients {
     fn grants_key(&self, key_arn: &str) -> GrantsKey {
@@ -55,10 +52,7 @@ impl AwsClients {
     /// this before it changes anything.
     fn forget_grants(&self, key_arn: &str) {
         let key = self.grants_key(key_arn);
-        GRANTS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&key);
+        GRANTS.forget(|cached| *cached == key);
     }
 }
 
@@ -67,16 +61,11 @@ pub async fn list_grants(
     clients: &AwsClients,
     key_arn: &str,
 ) -> Result<Arc<Vec<KeyGrant>>, AwsError> {
-    let cell = {
-        let mut cells = GRANTS.lock().unwrap_or_else(PoisonError::into_inner);
-        cells
-            .entry(clients.grants_key(key_arn))
-            .or_default()
-            .clone()
-    };
-    cell.get_or_try_init(|| async { list_all(clients, key_arn).await.map(Arc::new) })
+    GRANTS
+        .get_or_ask(clients.grants_key(key_arn), || async {
+            list_all(clients, key_arn).await.map(Arc::new)
+        })
         .await
-        .cloned()
 }
 
 async fn list_all(clients: &AwsClients, key_arn: &str) -> Result<Vec<KeyGrant>, AwsError> {

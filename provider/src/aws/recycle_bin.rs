@@ -8,14 +8,14 @@
 //! read once per provider process (one Terraform command): a destroy of a
 //! hundred copies costs two ListRules and one GetRule per rule.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_sdk_rbin::types::{ResourceTag, ResourceType, RuleStatus};
-use tokio::sync::OnceCell;
 
 use super::clients::AwsClients;
 use super::errors::AwsError;
+use super::memo::{Forgotten, Memo};
 
 /// What a destroy removes, as Recycle Bin tells resources apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,14 +65,12 @@ impl Rule {
     }
 }
 
-/// The rules of one account, region and resource type, read once.
-type RulesCell = Arc<OnceCell<Arc<Vec<Rule>>>>;
-
 /// An account, a region, and the type of resource its rules keep.
 type RulesKey = (String, String, Retained);
 
-/// The rules read by this provider process, by account, region and type.
-static RULES: LazyLock<Mutex<HashMap<RulesKey, RulesCell>>> = LazyLock::new(Mutex::default);
+/// The rules read by this provider process, by account, region and type
+/// (this provider changes no rule).
+static RULES: Memo<RulesKey, Arc<Vec<Rule>>> = Memo::new(Forgotten::Never);
 
 impl AwsClients {
     /// The available retention rules here that keep a resource of `kind`
@@ -82,13 +80,9 @@ impl AwsClients {
         kind: Retained,
         tags: &BTreeMap<String, String>,
     ) -> Result<Vec<Rule>, AwsError> {
-        let cell = {
-            let mut cells = RULES.lock().unwrap_or_else(PoisonError::into_inner);
-            let key = (self.account_id.clone(), self.region.clone(), kind);
-            cells.entry(key).or_default().clone()
-        };
-        let rules = cell
-            .get_or_try_init(|| async { self.list_rules(kind).await.map(Arc::new) })
+        let key = (self.account_id.clone(), self.region.clone(), kind);
+        let rules = RULES
+            .get_or_ask(key, || async { self.list_rules(kind).await.map(Arc::new) })
             .await?;
         Ok(rules.iter().filter(|r| r.keeps(tags)).cloned().collect())
     }
