@@ -293,8 +293,12 @@ impl Ec2 {
             // show in reads only after the stand-in's lag, like the AMI.
             for snapshot_id in &snapshot_ids {
                 eventually(&format!("the seeded AMI's {snapshot_id}"), || {
-                    let found = self.block_on(c.describe_snapshots().snapshot_ids(snapshot_id).send());
-                    found.ok().filter(|out| !out.snapshots().is_empty()).map(|_| ())
+                    let found =
+                        self.block_on(c.describe_snapshots().snapshot_ids(snapshot_id).send());
+                    found
+                        .ok()
+                        .filter(|out| !out.snapshots().is_empty())
+                        .map(|_| ())
                 });
             }
         }

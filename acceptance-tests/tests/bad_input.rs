@@ -526,7 +526,12 @@ fn a_call_that_hangs_is_given_up_and_retried() {
     );
     wd.plan();
     let fired: u64 = standin.faults_fired().iter().map(|(_, _, n)| n).sum();
-    assert_eq!(fired, 1, "the hung call happened: {:?}", standin.faults_fired());
+    assert_eq!(
+        fired,
+        1,
+        "the hung call happened: {:?}",
+        standin.faults_fired()
+    );
 }
 
 /// A role the provider's credentials may not assume: configure fails on `assume_role.role_arn`

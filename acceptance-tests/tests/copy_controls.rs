@@ -587,7 +587,8 @@ fn destroy_with_recycle_bin_out_of_reach_says_what_it_did_not_check() {
     assert_owns_nothing(&standin.ec2(ACCOUNT_B));
     assert!(silent.connections() >= 1, "Recycle Bin was tried\n{output}");
     let log = flat(&output.stderr);
-    let warning = "could not check the Recycle Bin retention rules that keep what a destroy removes";
+    let warning =
+        "could not check the Recycle Bin retention rules that keep what a destroy removes";
     assert_eq!(
         log.matches(warning).count(),
         1,

@@ -729,7 +729,14 @@ fn names_crate(line: &str, prefix: &str) -> bool {
 
 /// The EC2 actions that change something, by their SDK method's prefix.
 const EC2_WRITES: &[&str] = &[
-    "copy_", "create_", "delete_", "deregister_", "disable_", "enable_", "modify_", "register_",
+    "copy_",
+    "create_",
+    "delete_",
+    "deregister_",
+    "disable_",
+    "enable_",
+    "modify_",
+    "register_",
     "reset_",
 ];
 
@@ -772,7 +779,9 @@ fn every_ec2_write_goes_through_the_accessor_that_forgets_listings() {
             let method = line.trim_start();
             let is_write = method.starts_with('.')
                 && method.contains("()")
-                && EC2_WRITES.iter().any(|prefix| method[1..].starts_with(prefix));
+                && EC2_WRITES
+                    .iter()
+                    .any(|prefix| method[1..].starts_with(prefix));
             if !is_write {
                 continue;
             }
@@ -788,7 +797,10 @@ fn every_ec2_write_goes_through_the_accessor_that_forgets_listings() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(writes >= 10, "the check found only {writes} EC2 writes: is it still reading the code?");
+    assert!(
+        writes >= 10,
+        "the check found only {writes} EC2 writes: is it still reading the code?"
+    );
 }
 
 #[test]

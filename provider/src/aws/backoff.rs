@@ -80,10 +80,16 @@ where
         if shows(&reading) {
             return Ok((reading, true));
         }
-        let fields = [("what", what), ("waited_seconds", &waited.as_secs().to_string())];
+        let fields = [
+            ("what", what),
+            ("waited_seconds", &waited.as_secs().to_string()),
+        ];
         match waited >= READ_BACK_NOTICED {
             true => crate::log::info("waiting for AWS to show a change just made", &fields),
-            false => crate::log::debug("a change just made is not visible yet; reading again", &fields),
+            false => crate::log::debug(
+                "a change just made is not visible yet; reading again",
+                &fields,
+            ),
         }
         tokio::time::sleep(*delay).await;
         waited += *delay;
@@ -100,7 +106,10 @@ mod tests {
     #[test]
     fn read_back_waits_about_five_minutes_in_all() {
         let total: Duration = READ_BACK_DELAYS.iter().sum();
-        assert!(total >= Duration::from_secs(280) && total <= Duration::from_secs(310), "{total:?}");
+        assert!(
+            total >= Duration::from_secs(280) && total <= Duration::from_secs(310),
+            "{total:?}"
+        );
     }
 
     #[tokio::test]
@@ -116,7 +125,7 @@ mod tests {
             "test",
         )
         .await
-        .unwrap();
+        .expect("an answer");
         assert_eq!((last, shown, reads.get()), (3, true, 3));
     }
 

@@ -24,9 +24,11 @@ use crate::log;
 /// does reach it.
 pub(super) const BUDGET: Duration = Duration::from_secs(8);
 
-/// The checks that failed in this process, by account, Region and check.
-static GAVE_UP: LazyLock<Mutex<HashSet<(String, String, &'static str)>>> =
-    LazyLock::new(Mutex::default);
+/// An account, a Region and a check.
+type CheckKey = (String, String, &'static str);
+
+/// The checks that failed in this process.
+static GAVE_UP: LazyLock<Mutex<HashSet<CheckKey>>> = LazyLock::new(Mutex::default);
 
 impl AwsClients {
     /// Runs `check` (what it checks: `what`) within [`BUDGET`]: its answer,
@@ -55,7 +57,9 @@ impl AwsClients {
         };
         lock().insert(key);
         log::warn(
-            &format!("could not check {what}; going on without it, and not trying again in this run"),
+            &format!(
+                "could not check {what}; going on without it, and not trying again in this run"
+            ),
             &[
                 ("account_id", &self.account_id),
                 ("region", &self.region),
@@ -66,6 +70,6 @@ impl AwsClients {
     }
 }
 
-fn lock() -> std::sync::MutexGuard<'static, HashSet<(String, String, &'static str)>> {
+fn lock() -> std::sync::MutexGuard<'static, HashSet<CheckKey>> {
     GAVE_UP.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -18,6 +18,7 @@ use aws_types::region::Region;
 use aws_types::SdkConfig;
 use tokio::sync::OnceCell;
 
+use super::config::region_in_url;
 use super::config::{
     require_region, resolve_endpoint, retry_config, static_credentials, validate_assume_role,
     ProviderSettings, Service, DEFAULT_CONCURRENT_SNAPSHOT_COPIES,
@@ -25,7 +26,6 @@ use super::config::{
 use super::errors::{is_throttling, source_chain, AwsError, ErrorKind};
 use super::identity::{caller_partition, check_account};
 use super::reach::{assume_role_provider, Reach, Session, Target};
-use super::config::region_in_url;
 
 /// Attempts for the identity check in [`connect`] when `max_retries` is not
 /// set: enough to ride out a throttled call, few enough that a wrong
@@ -206,7 +206,11 @@ fn service_clients(
     account_id: &str,
     region: &str,
     [ec2_endpoint, kms_endpoint, rbin_endpoint]: [&Option<String>; 3],
-) -> (aws_sdk_ec2::Client, aws_sdk_kms::Client, aws_sdk_rbin::Client) {
+) -> (
+    aws_sdk_ec2::Client,
+    aws_sdk_kms::Client,
+    aws_sdk_rbin::Client,
+) {
     let partition = |service: &str| RetryPartition::new(format!("{service}-{account_id}-{region}"));
     let region = Region::new(region.to_owned());
     let mut ec2 = aws_sdk_ec2::config::Builder::from(config)
@@ -458,7 +462,15 @@ mod tests {
                 Some("rbin-111111111111-eu-west-1".to_owned()),
             ]
         );
-        assert_ne!(here, partition("222222222222", "eu-west-1"), "another account");
-        assert_ne!(here, partition("111111111111", "us-east-1"), "another region");
+        assert_ne!(
+            here,
+            partition("222222222222", "eu-west-1"),
+            "another account"
+        );
+        assert_ne!(
+            here,
+            partition("111111111111", "us-east-1"),
+            "another region"
+        );
     }
 }

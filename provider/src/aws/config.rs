@@ -314,8 +314,20 @@ pub(super) fn region_in_url(url: &str) -> Option<&str> {
 fn is_region_name(label: &str) -> bool {
     const GEOGRAPHIES: &[&str] = &["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
     const WORDS: &[&str] = &[
-        "gov", "iso", "isob", "isoe", "isof", "north", "south", "east", "west", "central",
-        "northeast", "northwest", "southeast", "southwest",
+        "gov",
+        "iso",
+        "isob",
+        "isoe",
+        "isof",
+        "north",
+        "south",
+        "east",
+        "west",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
     ];
     let parts: Vec<&str> = label.split('-').collect();
     let [first, middle @ .., last] = parts.as_slice() else {

@@ -131,7 +131,11 @@ mod tests {
         assert_eq!(pace.remaining(start + secs(36)), None);
         assert_eq!(pace.pause(start + secs(36)), UNKNOWN_PAUSE);
         pace.record(start + secs(40), ["no figure"]);
-        assert_eq!(pace.latest, Some((start + secs(36), 10.0)), "a reading without figures is ignored");
+        assert_eq!(
+            pace.latest,
+            Some((start + secs(36), 10.0)),
+            "a reading without figures is ignored"
+        );
     }
 
     #[test]
@@ -155,7 +159,11 @@ mod tests {
         // ...and the looks are a second apart again by the end.
         assert_eq!(pace.pause(start + secs(299)), NEAR_PAUSE);
         // The last look before the end is at most a couple of seconds early.
-        assert!(now.duration_since(start) <= secs(302), "{:?}", now.duration_since(start));
+        assert!(
+            now.duration_since(start) <= secs(302),
+            "{:?}",
+            now.duration_since(start)
+        );
     }
 
     #[test]

@@ -225,7 +225,7 @@ async fn look(
     throttled_pause: &mut Duration,
     look_started: Instant,
 ) -> Instant {
-        match find_own_images_by_ids(clients, ids).await {
+    match find_own_images_by_ids(clients, ids).await {
         Ok(images) => {
             *throttled_pause = POLL_INTERVAL;
             tell(poll_loop, &images);
@@ -291,7 +291,12 @@ async fn read_progress(poll_loop: &Loop, clients: &AwsClients, images: &[Image])
         images
             .iter()
             .filter(|image| image.state == "pending" && !image.snapshot_ids.is_empty())
-            .filter(|image| state.paces.get(&image.id).is_some_and(|p| p.wants_progress(now)))
+            .filter(|image| {
+                state
+                    .paces
+                    .get(&image.id)
+                    .is_some_and(|p| p.wants_progress(now))
+            })
             .collect()
     };
     if wanted.is_empty() {

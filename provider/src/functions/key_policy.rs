@@ -322,25 +322,58 @@ mod tests {
         let accounts = list(&["222222222222"]);
         let roots = |out: Json| out[0]["Principal"]["AWS"].clone();
         let none = [accounts.clone(), Value::Null, Value::Null];
-        assert_eq!(roots(call(&none).unwrap()), json!(["arn:aws:iam::222222222222:root"]));
-        let china = [accounts.clone(), Value::Null, Value::Null, Value::String("aws-cn".into())];
-        assert_eq!(roots(call(&china).unwrap()), json!(["arn:aws-cn:iam::222222222222:root"]));
+        assert_eq!(
+            roots(call(&none).expect("an answer")),
+            json!(["arn:aws:iam::222222222222:root"])
+        );
+        let china = [
+            accounts.clone(),
+            Value::Null,
+            Value::Null,
+            Value::String("aws-cn".into()),
+        ];
+        assert_eq!(
+            roots(call(&china).expect("an answer")),
+            json!(["arn:aws-cn:iam::222222222222:root"])
+        );
 
-        let typo = [accounts.clone(), Value::Null, Value::Null, Value::String("aws-china".into())];
-        let err = call(&typo).unwrap_err();
+        let typo = [
+            accounts.clone(),
+            Value::Null,
+            Value::Null,
+            Value::String("aws-china".into()),
+        ];
+        let err = call(&typo).expect_err("an error");
         assert_eq!(err.argument, Some(3));
-        assert!(err.text.contains("aws-cn") && err.text.contains("\"aws-china\""), "{err:?}");
+        assert!(
+            err.text.contains("aws-cn") && err.text.contains("\"aws-china\""),
+            "{err:?}"
+        );
 
         let org = list(&["arn:aws-us-gov:organizations::111111111111:organization/o-exampleorgid"]);
         let from_org = [accounts.clone(), org.clone(), Value::Null];
-        assert_eq!(roots(call(&from_org).unwrap()), json!(["arn:aws-us-gov:iam::222222222222:root"]));
-        let mixed = [accounts.clone(), org, Value::Null, Value::String("aws".into())];
-        let err = call(&mixed).unwrap_err();
+        assert_eq!(
+            roots(call(&from_org).expect("an answer")),
+            json!(["arn:aws-us-gov:iam::222222222222:root"])
+        );
+        let mixed = [
+            accounts.clone(),
+            org,
+            Value::Null,
+            Value::String("aws".into()),
+        ];
+        let err = call(&mixed).expect_err("an error");
         assert_eq!(err.argument, Some(3));
         assert!(err.text.contains("aws-us-gov"), "{err:?}");
 
-        let two = [accounts, Value::Null, Value::Null, Value::String("aws".into()), Value::String("aws".into())];
-        assert_eq!(call(&two).unwrap_err().argument, Some(4));
+        let two = [
+            accounts,
+            Value::Null,
+            Value::Null,
+            Value::String("aws".into()),
+            Value::String("aws".into()),
+        ];
+        assert_eq!(call(&two).expect_err("an error").argument, Some(4));
     }
 
     #[test]

@@ -283,8 +283,14 @@ fn endpoint_precedence_table() {
 fn regional_endpoints_name_their_region_and_local_ones_none() {
     let cases = [
         ("https://ec2.eu-west-1.amazonaws.com", Some("eu-west-1")),
-        ("https://vpce-0a1b2c3d-e4f5.ec2.us-gov-west-1.vpce.amazonaws.com/", Some("us-gov-west-1")),
-        ("https://kms.cn-north-1.amazonaws.com.cn:443", Some("cn-north-1")),
+        (
+            "https://vpce-0a1b2c3d-e4f5.ec2.us-gov-west-1.vpce.amazonaws.com/",
+            Some("us-gov-west-1"),
+        ),
+        (
+            "https://kms.cn-north-1.amazonaws.com.cn:443",
+            Some("cn-north-1"),
+        ),
         ("ec2.ap-southeast-5.amazonaws.com", Some("ap-southeast-5")),
         ("http://127.0.0.1:4566", None),
         ("http://localhost:4566", None),
