@@ -21,14 +21,14 @@ pub fn next_poll_delay(previous: Duration) -> Duration {
     previous.mul_f64(POLL_BACKOFF_FACTOR).min(MAX_POLL_DELAY)
 }
 
-/// The pauses between the reads that confirm a write, about 5 minutes in
-/// all, as the provider's other waits for AWS's consistency. EC2 is
-/// eventually consistent ("Eventual consistency in the Amazon EC2 API": a
+/// The first pauses between the reads that confirm a write (see
+/// [`read_back_delays`]: about 5 minutes in all, as the provider's other
+/// waits for AWS's consistency). EC2 is eventually consistent ("Eventual consistency in the Amazon EC2 API": a
 /// write usually shows within seconds), and so are KMS grants ("Using a
 /// grant token": usually seconds, in some cases several minutes); past this
 /// budget a caller trusts the calls that succeeded and says so. A write
 /// that shows at once costs one read.
-pub const READ_BACK_DELAYS: &[Duration] = &[
+const READ_BACK_FIRST_DELAYS: &[Duration] = &[
     Duration::from_millis(250),
     Duration::from_millis(500),
     Duration::from_secs(1),
@@ -40,30 +40,29 @@ pub const READ_BACK_DELAYS: &[Duration] = &[
     Duration::from_secs(10),
     Duration::from_secs(10),
     Duration::from_secs(10),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(15),
 ];
+/// After [`READ_BACK_FIRST_DELAYS`] (about 55 s), this pause...
+const READ_BACK_LATER_DELAY: Duration = Duration::from_secs(15);
+/// ...this many times (4 minutes).
+const READ_BACK_LATER_READS: usize = 16;
+
+/// The pauses of [`read_back`], in order.
+fn read_back_delays() -> impl Iterator<Item = Duration> {
+    READ_BACK_FIRST_DELAYS
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(
+            READ_BACK_LATER_DELAY,
+            READ_BACK_LATER_READS,
+        ))
+}
 
 /// Reads past this long are logged at INFO (the first at DEBUG): a wait
 /// the user notices says what it waits for.
 const READ_BACK_NOTICED: Duration = Duration::from_secs(10);
 
 /// Reads with `read` until what it returns `shows` the write just made,
-/// pausing [`READ_BACK_DELAYS`] in between: the last reading, and whether
+/// pausing [`read_back_delays`] in between: the last reading, and whether
 /// it showed the write. A read that fails ends the wait with its error.
 pub async fn read_back<T, F, Fut>(
     mut read: F,
@@ -76,7 +75,7 @@ where
 {
     let mut reading = read().await?;
     let mut waited = Duration::ZERO;
-    for delay in READ_BACK_DELAYS {
+    for delay in read_back_delays() {
         if shows(&reading) {
             return Ok((reading, true));
         }
@@ -91,8 +90,8 @@ where
                 &fields,
             ),
         }
-        tokio::time::sleep(*delay).await;
-        waited += *delay;
+        tokio::time::sleep(delay).await;
+        waited += delay;
         reading = read().await?;
     }
     let shown = shows(&reading);
@@ -105,7 +104,7 @@ mod tests {
 
     #[test]
     fn read_back_waits_about_five_minutes_in_all() {
-        let total: Duration = READ_BACK_DELAYS.iter().sum();
+        let total: Duration = read_back_delays().sum();
         assert!(
             total >= Duration::from_secs(280) && total <= Duration::from_secs(310),
             "{total:?}"
