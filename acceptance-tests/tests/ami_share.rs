@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use acceptance_tests::copies::{assert_owns_nothing, copy_config, create_key, UNSHARED_TIMEOUT};
 use acceptance_tests::{
     eventually, flat, needs_admin, until_consistent, Admin, SeededAmi, StandIn, Terraform, Workdir,
     ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
@@ -446,6 +447,32 @@ fn seed_ami_with_managed_key(standin: &StandIn) -> String {
             .expect("RegisterImage");
         image.image_id().unwrap_or_default().to_owned()
     })
+}
+
+/// A copy into B of an AMI that A encrypted with its AWS-managed key and shared the one way AWS lets
+/// it, by launch permission (issue 28, item 9): B cannot read the snapshots, and the apply's error
+/// says that an `aws/ebs` key is a cause no share can fix, where it only advised a share. Nothing is
+/// copied.
+#[test]
+fn a_copy_of_an_ami_under_aws_ebs_says_no_share_can_fix_it() {
+    let standin = StandIn::start();
+    let ami = seed_ami_with_managed_key(&standin);
+    standin
+        .ec2(ACCOUNT_A)
+        .change_launch_permission(&ami, ACCOUNT_B, true);
+    create_key(&standin, ACCOUNT_B, "alias/ami");
+    let wd = acceptance_tests::copies::workdir(&standin, ACCOUNT_B);
+    wd.write_main(&copy_config(&ami, "alias/ami", UNSHARED_TIMEOUT));
+    let out = wd.try_apply();
+    assert!(!out.success(), "{out}");
+    let text = flat(&out.combined());
+    assert!(
+        text.contains("Source AMI snapshots not shared")
+            && text.contains("aws/ebs")
+            && text.contains("no share can make them readable"),
+        "{out}"
+    );
+    assert_owns_nothing(&standin.ec2(ACCOUNT_B));
 }
 
 #[test]

@@ -179,12 +179,24 @@ async fn check_source_now(clients: &AwsClients, source: &str, region: &str) -> S
     if image.owner_id == *account || image.snapshot_ids.is_empty() {
         return problems;
     }
+    // An encrypted AMI's snapshots may be under the bake account's
+    // AWS-managed key, which AWS lets no other account use and no share can
+    // change; the key is not visible from here, so the error names both.
+    let managed_key_hint = match image.encrypted {
+        true => format!(
+            " If they are encrypted with account {}'s AWS-managed key (aws/ebs), no share can make them \
+             readable: AWS lets no other account use that key (imagecopier_ami_share refuses such an AMI at \
+             plan). Re-encrypt the source with a customer managed key and share that key.",
+            image.owner_id
+        ),
+        false => String::new(),
+    };
     let unreadable = |detail: String| {
         (
             "Source AMI snapshots not shared".to_owned(),
             format!(
                 "The snapshots of EC2 AMI {source} ({}) are not readable by account {account}{detail}, so CopyImage \
-                 would fail. Share them with imagecopier_ami_share (share_snapshots = true).",
+                 would fail. Share them with imagecopier_ami_share (share_snapshots = true).{managed_key_hint}",
                 image.snapshot_ids.join(", ")
             ),
         )
