@@ -302,6 +302,20 @@ fn fan_out_inputs_are_refused_at_plan() {
             attribute: "region",
             message: "not an AWS region",
         },
+        // A Region misspelt in the provider block (issue 28, item 11): it showed as an AMI that
+        // is not there.
+        Case {
+            name: "a provider region that does not exist, with a copy",
+            hcl: copy("provider \"imagecopier\" {\n  region = \"eu-wst-1\"\n}", src, ""),
+            attribute: "source_ami_id",
+            message: "region \"eu-wst-1\" is not an AWS region",
+        },
+        Case {
+            name: "a provider region that does not exist, with a share",
+            hcl: share("provider \"imagecopier\" {\n  region = \"eu-wst-1\"\n}", src, "  account_ids = [\"333333333333\"]"),
+            attribute: "image_id",
+            message: "region \"eu-wst-1\" is not an AWS region",
+        },
         // A regional endpoint would be used for every Region (issue 31): refused for another.
         Case {
             name: "an EC2 endpoint of eu-west-1 meeting a copy in us-east-1",

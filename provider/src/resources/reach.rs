@@ -257,29 +257,44 @@ pub(crate) async fn check_region(
         .at(AttrPath::root(attribute))
         .into());
     }
-    let problem = match region_status(clients, region).await {
-        Ok(RegionStatus::Enabled) => return Ok(()),
-        Ok(RegionStatus::Unknown) => format!(
+    match region_unusable(clients, region, attribute).await {
+        None => Ok(()),
+        Some(problem) => Err(Diagnostic::error(format!("Invalid {attribute}"), problem)
+            .at(AttrPath::root(attribute))
+            .into()),
+    }
+}
+
+/// Why `region` (named `attribute` in the message) cannot be used by the
+/// account of `clients`, if EC2 DescribeRegions says it cannot: not a
+/// region of the partition, or not enabled. `None` when it can, or when
+/// EC2 cannot say (logged). Also for the provider's own region, on the
+/// error paths where a typo there shows as "not found".
+pub(crate) async fn region_unusable(
+    clients: &AwsClients,
+    region: &str,
+    attribute: &str,
+) -> Option<String> {
+    match region_status(clients, region).await {
+        Ok(RegionStatus::Enabled) => None,
+        Ok(RegionStatus::Unknown) => Some(format!(
             "{attribute} {region:?} is not an AWS region in partition {}: EC2 DescribeRegions does not list it. \
              Check the spelling (for example \"eu-west-1\").",
             clients.partition
-        ),
-        Ok(RegionStatus::NotEnabled(status)) => format!(
+        )),
+        Ok(RegionStatus::NotEnabled(status)) => Some(format!(
             "{attribute} {region:?} is not enabled for account {} (opt-in status {status}), so nothing there \
              can be read or made. Enable the region for the account, or choose another.",
             clients.account_id
-        ),
+        )),
         Err(err) => {
             log::warn(
-                "cannot list regions; a region is not checked at plan",
+                "cannot list regions; a region is not checked",
                 &[(attribute, region), ("error", &err.to_string())],
             );
-            return Ok(());
+            None
         }
-    };
-    Err(Diagnostic::error(format!("Invalid {attribute}"), problem)
-        .at(AttrPath::root(attribute))
-        .into())
+    }
 }
 
 /// The planned `region`: as configured, else the provider's region (as the

@@ -11,7 +11,7 @@ use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::protocol::managed::Planned;
 use crate::protocol::typed::Field;
-use crate::resources::reach;
+use crate::resources::reach::{self, region_unusable};
 use crate::shared::Shared;
 
 use super::aws_state::{check_shareable, fill_encryption, fill_image_facts, managed_of, snapshots};
@@ -260,22 +260,30 @@ async fn check_new_image(
     let at_image = |summary: &str, detail: String| {
         Diagnostics::from(Diagnostic::error(summary, detail).at(AttrPath::root("image_id")))
     };
-    let image = find_image_by_id(clients, image_id).await.map_err(|err| {
-        if err.is_not_found() {
-            at_image(
+    let image = match find_image_by_id(clients, image_id).await {
+        Ok(image) => image,
+        Err(err) if err.is_not_found() => {
+            // A region misspelt in the provider block shows first as an AMI
+            // that is not there: say so rather than blame the id.
+            let region = &clients.region;
+            if let Some(problem) = region_unusable(clients, region, "region").await {
+                return Err(at_image("Invalid region", problem));
+            }
+            return Err(at_image(
                 "AMI not found",
                 format!(
-                    "EC2 AMI ({image_id}) does not exist in account {} region {}: {err}",
-                    clients.account_id, clients.region
+                    "EC2 AMI ({image_id}) does not exist in account {} region {region}: {err}",
+                    clients.account_id
                 ),
-            )
-        } else {
-            at_image(
+            ));
+        }
+        Err(err) => {
+            return Err(at_image(
                 "reading EC2 AMI",
                 format!("reading EC2 AMI ({image_id}): {err}"),
-            )
+            ))
         }
-    })?;
+    };
     let checked = match snapshots(clients, &image).await {
         Ok(snapshots) => check_shareable(clients, &image, &snapshots)
             .await

@@ -27,6 +27,7 @@ use crate::aws::snapshot::find_snapshots_by_ids;
 use crate::aws::{AwsClients, Optional};
 use crate::log;
 use crate::protocol::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::resources::reach::region_unusable;
 
 /// How long apply waits (within the create timeout) for a share or a KMS
 /// grant made moments ago, by a share earlier in the same apply, to take
@@ -157,6 +158,17 @@ async fn check_source_now(clients: &AwsClients, source: &str, region: &str) -> S
     let image = match find_image_by_id(&in_source_region, source).await.optional() {
         Ok(Some(image)) => image,
         Ok(None) => {
+            // A misspelt or not-enabled region (the provider's, when the
+            // source is in the copy's own) shows as an AMI not visible: no
+            // share can fix that, so it fails the plan.
+            let named = match region == clients.region {
+                true => "region",
+                false => "source_region",
+            };
+            if let Some(problem) = region_unusable(clients, region, named).await {
+                problems.fatal.push((format!("Invalid {named}"), problem));
+                return problems;
+            }
             problems.unshared.push((
                 "Source AMI not visible".to_owned(),
                 format!(
