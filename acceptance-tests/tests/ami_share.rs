@@ -406,7 +406,7 @@ fn destroy() {
 fn seed_ami_with_managed_key(standin: &StandIn) -> String {
     let ec2 = standin.ec2(ACCOUNT_A);
     let c = ec2.client();
-    ec2.block_on(async {
+    let image_id = ec2.block_on(async {
         let key = c
             .get_ebs_default_kms_key_id()
             .send()
@@ -446,7 +446,12 @@ fn seed_ami_with_managed_key(standin: &StandIn) -> String {
             .await
             .expect("RegisterImage");
         image.image_id().unwrap_or_default().to_owned()
-    })
+    });
+    // Reads lag writes in the strict tier; the share and the copy read it at once.
+    eventually(&format!("the seeded {image_id}"), || {
+        ec2.describe_image(&image_id)
+    });
+    image_id
 }
 
 /// A copy into B of an AMI that A encrypted with its AWS-managed key and shared the one way AWS lets
