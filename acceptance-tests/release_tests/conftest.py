@@ -23,7 +23,7 @@ import pytest
 
 from gpg import Keyring
 from pki import Tls, make_tls
-from terraform import ROOT, Terraform, all_versions
+from terraform import REFUSALS, ROOT, Terraform, all_versions
 
 NAME = "terraform-provider-imagecopier"
 RELEASE_SCRIPT = ROOT / "scripts" / "release"
@@ -208,8 +208,6 @@ def expected_h1(binary: Path, member: str) -> str:
 def pytest_terminal_summary(terminalreporter):
     """Shows what Terraform said when it refused a package, so a run's log shows the errors
     users would see, not only that the tests passed."""
-    from installing import REFUSALS
-
     if REFUSALS:
         terminalreporter.section("Terraform's refusals")
         for line in REFUSALS:

@@ -14,7 +14,7 @@ import re
 import shutil
 
 from conftest import ReleaseFiles, expected_h1, sha256_hex
-from terraform import ROOT, Run, Workdir
+from terraform import ROOT, Workdir
 
 EXAMPLE = ROOT / "examples" / "functions" / "key_policy_statements" / "function.tf"
 COPY_ACCOUNT = "222222222222"
@@ -92,14 +92,3 @@ def assert_runs(wd: Workdir, address: str) -> None:
         schema = json.loads(wd.ok("providers", "schema", "-json").stdout)
         block = schema["provider_schemas"][address]["provider"]["block"]
         assert "region" in block["attributes"], f"{wd.terraform}: no provider schema: {block}"
-
-
-# Terraform's refusals, one line each, which conftest.py prints after the tests.
-REFUSALS: list[str] = []
-
-
-def report(wd: Workdir, what: str, run: Run) -> None:
-    """Keeps Terraform's refusal for the test log: from `Error:` on, in one line."""
-    text = run.flat
-    start = text.find("Error:")
-    REFUSALS.append(f"{wd.terraform}: {what}: {text[start:] if start >= 0 else text}")

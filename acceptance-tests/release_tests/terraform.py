@@ -146,3 +146,14 @@ def flat(text: str) -> str:
 def hcl_string(value: str) -> str:
     """A quoted string for the CLI configuration (HCL 1: quotes and backslashes need escaping)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Terraform's refusals, one line each, which conftest.py prints after the tests.
+REFUSALS: list[str] = []
+
+
+def report(wd: Workdir, what: str, run: Run) -> None:
+    """Keeps Terraform's refusal for the test log: from `Error:` on, in one line."""
+    text = run.flat
+    start = text.find("Error:")
+    REFUSALS.append(f"{wd.terraform}: {what}: {text[start:] if start >= 0 else text}")

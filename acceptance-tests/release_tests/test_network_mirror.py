@@ -33,13 +33,12 @@ from installing import (
     assert_nothing_installed,
     assert_runs,
     lock_entry,
-    report,
     write_configuration,
 )
 from pki import Tls
 from servers import Registry, StaticMirror, published
 from tampering import tampered_zip, unknown_key, wrong_signature
-from terraform import Terraform, Workdir, all_versions, hcl_string
+from terraform import Terraform, Workdir, all_versions, hcl_string, report
 
 PUBLIC_SOURCE = "imagecopier/imagecopier"
 PUBLIC_ADDRESS = "registry.terraform.io/imagecopier/imagecopier"

@@ -22,13 +22,12 @@ from installing import (
     assert_locked,
     assert_nothing_installed,
     assert_runs,
-    report,
     write_configuration,
 )
 from pki import Tls
 from servers import Registry, published
 from tampering import replace_zip, replace_zip_and_checksum, unknown_key, wrong_signature
-from terraform import Terraform, Workdir
+from terraform import Terraform, Workdir, report
 
 
 def direct_workdir(path: Path, terraform: Terraform, tls: Tls, trust_ca: bool = True) -> Workdir:
