@@ -192,10 +192,14 @@ pub fn workdir(standin: &StandIn, account: &str) -> Workdir {
         .with_timeout(Duration::from_secs(240))
 }
 
-/// `timeouts` for a copy whose source is not shared and will not be: the apply waits for a share
-/// (or a KMS grant) to take effect until the create timeout, at most 5 minutes, before it fails;
-/// a minute keeps such tests short.
-pub const UNSHARED_TIMEOUT: &str = "timeouts {\n    create = \"1m\"\n  }";
+/// `timeouts` for a copy whose source is not shared, or shared moments before: the apply waits for
+/// a share (or a KMS grant) to take effect until the create timeout, at most 5 minutes, before it
+/// fails; a minute keeps such tests short. In the strict tier two lags more, since a copy started
+/// after the wait is itself invisible for up to a lag.
+pub fn unshared_timeout() -> String {
+    let seconds = 60 + 2 * crate::standin::lag().as_secs();
+    format!("timeouts {{\n    create = \"{seconds}s\"\n  }}")
+}
 
 /// A copy of `source` with `kms_key_id`, the source's tags, `Stage = PROD`, and `extra` arguments.
 pub fn copy_config(source: &str, kms_key_id: &str, extra: &str) -> String {

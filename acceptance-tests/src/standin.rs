@@ -93,23 +93,33 @@ const COPIES_PER_COMMAND: u32 = 2;
 /// default tier): the provider waits for each write to show, so a command takes up to a few lags
 /// longer, and for each copy, which takes up to `IMAGECOPIER_ACC_COPY_DURATION`'s maximum.
 pub(crate) fn lag_allowance() -> Duration {
-    if !is_strict() {
-        return Duration::ZERO;
-    }
-    let seconds = |text: &str| {
-        text.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map_or(Duration::ZERO, Duration::from_secs_f64)
-    };
-    let lag = std::env::var(LAG_VARIABLE).map_or(Duration::ZERO, |v| seconds(&v));
-    // "MIN-MAX" or one number of seconds.
-    let copy = std::env::var(COPY_DURATION_VARIABLE).map_or(Duration::ZERO, |v| {
-        seconds(v.rsplit('-').next().unwrap_or_default())
-    });
-    lag * LAGS_PER_COMMAND + copy * COPIES_PER_COMMAND
+    let copy = std::env::var(COPY_DURATION_VARIABLE)
+        .ok()
+        .filter(|_| is_strict())
+        .map_or(Duration::ZERO, |v| {
+            // "MIN-MAX" or one number of seconds.
+            seconds(v.rsplit('-').next().unwrap_or_default())
+        });
+    lag() * LAGS_PER_COMMAND + copy * COPIES_PER_COMMAND
 }
+
+/// The strict tier's consistency lag (`IMAGECOPIER_ACC_LAG`), zero in the default tier.
+pub(crate) fn lag() -> Duration {
+    std::env::var(LAG_VARIABLE)
+        .ok()
+        .filter(|_| is_strict())
+        .map_or(Duration::ZERO, |v| seconds(&v))
+}
+
+/// A number of seconds from the environment; zero when it is not one.
+fn seconds(text: &str) -> Duration {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::ZERO, Duration::from_secs_f64)
+}
+
 /// `MIN-MAX` seconds each copy takes in the strict tier.
 pub(crate) const COPY_DURATION_VARIABLE: &str = "IMAGECOPIER_ACC_COPY_DURATION";
 /// `1`: EC2's request token buckets on in the strict tier.

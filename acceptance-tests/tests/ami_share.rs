@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use acceptance_tests::copies::{assert_owns_nothing, copy_config, create_key, UNSHARED_TIMEOUT};
+use acceptance_tests::copies::{assert_owns_nothing, copy_config, create_key, unshared_timeout};
 use acceptance_tests::{
     eventually, flat, needs_admin, until_consistent, Admin, SeededAmi, StandIn, Terraform, Workdir,
     ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
@@ -467,7 +467,7 @@ fn a_copy_of_an_ami_under_aws_ebs_says_no_share_can_fix_it() {
         .change_launch_permission(&ami, ACCOUNT_B, true);
     create_key(&standin, ACCOUNT_B, "alias/ami");
     let wd = acceptance_tests::copies::workdir(&standin, ACCOUNT_B);
-    wd.write_main(&copy_config(&ami, "alias/ami", UNSHARED_TIMEOUT));
+    wd.write_main(&copy_config(&ami, "alias/ami", &unshared_timeout()));
     let out = wd.try_apply();
     assert!(!out.success(), "{out}");
     let text = flat(&out.combined());

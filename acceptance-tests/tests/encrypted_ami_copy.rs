@@ -97,7 +97,7 @@ fn unshared_source() {
     wd.write_main(&copy_config(
         &source.image_id,
         "alias/ami",
-        UNSHARED_TIMEOUT,
+        &unshared_timeout(),
     ));
     let review = wd.plan_json();
     assert!(review.output.success(), "{}", review.output);

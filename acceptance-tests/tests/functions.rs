@@ -170,7 +170,7 @@ fn an_org_member_copies_once_the_statements_are_in_the_key_policy() {
     wd.write_main(&copy_config(
         &source.image_id,
         "alias/ami",
-        UNSHARED_TIMEOUT,
+        &unshared_timeout(),
     ));
     let refused = wd.try_apply();
     assert!(

@@ -53,7 +53,7 @@ fn copy_into_b(standin: &StandIn, source: &SeededAmi) -> acceptance_tests::Workd
     wd.write_main(&copy_config(
         &source.image_id,
         "alias/ami",
-        UNSHARED_TIMEOUT,
+        &unshared_timeout(),
     ));
     wd
 }
