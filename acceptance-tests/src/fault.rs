@@ -22,6 +22,9 @@ pub struct Fault {
     pub latency_seconds: Option<f64>,
     /// Close the connection instead of answering.
     pub drop_connection: bool,
+    /// Answer with success and an empty list (DescribeImages, DescribeSnapshots only), as a read
+    /// that lags a write does.
+    pub empty_answer: bool,
     /// The error message; the stand-in picks one when `None`.
     pub message: Option<String>,
     /// Only calls carrying these request parameters with these values (wire names, such as
@@ -70,6 +73,16 @@ impl Fault {
         }
     }
 
+    /// Answers `action` (DescribeImages or DescribeSnapshots) with success and nothing listed, as
+    /// a read lagging a write does.
+    pub fn empty_answer(action: &str) -> Self {
+        Self {
+            action: action.to_string(),
+            empty_answer: true,
+            ..Self::default()
+        }
+    }
+
     /// Restricts the fault to calls whose request parameter `name` is `value`.
     pub fn param(mut self, name: &str, value: &str) -> Self {
         self.params.push((name.to_string(), value.to_string()));
@@ -84,7 +97,11 @@ impl Fault {
 
     /// The admin API's JSON form: unset fields are omitted so the stand-in applies its defaults.
     pub(crate) fn to_json(&self) -> Value {
-        let mut body = json!({ "action": self.action, "drop_connection": self.drop_connection });
+        let mut body = json!({
+            "action": self.action,
+            "drop_connection": self.drop_connection,
+            "empty_answer": self.empty_answer,
+        });
         if !self.params.is_empty() {
             let params: serde_json::Map<String, Value> = self
                 .params

@@ -97,6 +97,64 @@ fn interrupted_replace(
     (apply, new)
 }
 
+/// The copy's looks by its id (the watcher's DescribeImages) made so far in ACCOUNT_B.
+fn looks_at_copies(standin: &StandIn) -> usize {
+    standin
+        .call_log()
+        .iter()
+        .filter(|c| c["account"] == ACCOUNT_B && c["action"] == "DescribeImages")
+        .filter(|c| c["filter_values"]["image-id"].is_u64())
+        .count()
+}
+
+/// A copy the wait saw pending, then missing from its looks by id (answered with nothing, as a
+/// read lagging a write does), while a lookup by its name still lists it (issue 31): the wait
+/// goes on, and one copy is made. The wait used to call such a copy gone and start another.
+#[test]
+fn a_copy_missing_from_a_look_but_listed_by_name_is_waited_for() {
+    if needs_admin(&[Admin::CopyControl, Admin::Faults, Admin::CallCounts]) {
+        return;
+    }
+    let (standin, mut wd, _source, _key) = configured_copy("");
+    standin.set_copy_duration(15.0);
+    standin.clear_calls();
+    wd.set_env("TF_LOG_PROVIDER", "WARN");
+    let mut apply = wd.spawn_apply();
+    let ec2 = standin.ec2(ACCOUNT_B);
+    let (copy, _) =
+        wait_for_copy_state(&ec2, "pending", Duration::from_secs(120)).expect("the copy started");
+    until_consistent(|| looks_at_copies(&standin) >= 1);
+    assert!(
+        looks_at_copies(&standin) >= 1,
+        "the wait looked at the copy"
+    );
+    standin.inject_fault(
+        &Fault::empty_answer("DescribeImages")
+            .account(ACCOUNT_B)
+            .param("Filter.1.Name", "image-id")
+            .count(3),
+    );
+    let output = apply.wait_with_timeout(Duration::from_secs(180));
+    assert!(output.success(), "{output}");
+    let fired: u64 = standin.faults_fired().iter().map(|(_, _, n)| n).sum();
+    assert!(
+        fired >= 1,
+        "the looks came back empty: {:?}",
+        standin.faults_fired()
+    );
+    assert_eq!(
+        standin.calls()[ACCOUNT_B].get("CopyImage"),
+        Some(&1),
+        "copied again: {output}"
+    );
+    assert_owns_only(&ec2, &copy, "one copy");
+    assert!(
+        flat(&output.stderr).contains("not visible by its id, but is listed by its name"),
+        "the provider says why it waits on: {output}"
+    );
+    wd.assert_plan_empty();
+}
+
 #[test]
 fn interrupted_replace_sigint() {
     if needs_admin(&[Admin::CallCounts]) {

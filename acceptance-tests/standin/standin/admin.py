@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 from . import kms_grants, lifecycle, orgs, state
 from .accounts import is_account_id
-from .state import LOCK, Fault
+from .state import EMPTY_ANSWERS, LOCK, Fault
 
 
 class BadRequest(Exception):
@@ -80,6 +80,8 @@ def _add_fault(body: dict) -> dict:
         isinstance(params, dict) and all(isinstance(v, str) for v in params.values())
     ):
         raise BadRequest("params must be an object of parameter names to string values")
+    if body.get("empty_answer") and body["action"] not in EMPTY_ANSWERS:
+        raise BadRequest(f"empty_answer works for {sorted(EMPTY_ANSWERS)} only")
     fault = Fault(**body)
     with LOCK:
         state.STATE.faults.append(fault)

@@ -39,7 +39,7 @@ from .errors import (
     json_error_body,
 )
 from .options import Options
-from .state import LOCK, Fault
+from .state import LOCK, Fault, empty_answer_body
 
 # Paths that steer the stand-in itself rather than act as AWS.
 _CONTROL_PATHS = ("/_standin/", "/moto-api/")
@@ -91,7 +91,8 @@ class StandinApp:
             state.STATE.count_call(account, request.action)
             fault = state.STATE.pick_fault(request.action, account, request.params)
             # A call a fault answers never reached EC2, so it takes no token.
-            answered_by_fault = fault is not None and bool(fault.error_code or fault.drop_connection)
+            answered_by_fault = fault is not None and bool(
+                fault.error_code or fault.drop_connection or fault.empty_answer)
             throttled = (not answered_by_fault and request.protocol == protocols.EC2 and throttling.enabled()
                          and not throttling.admit(account, request.region, request.action, request.params))
             entry = _log_entry(account, request, fault, throttled)
@@ -219,6 +220,10 @@ def _apply_fault(fault: Fault, environ, start_response, request: protocols.Reque
         time.sleep(fault.latency_seconds)
     if fault.drop_connection:
         _drop(environ)
+    if fault.empty_answer:
+        body = empty_answer_body(request.action)
+        start_response("200 OK", [("Content-Type", XML_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+        return [body]
     if not fault.error_code:
         return None
     body, content_type = _error_document(fault, request)

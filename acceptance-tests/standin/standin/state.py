@@ -33,6 +33,19 @@ CALL_LOG_SIZE = 200_000
 LOCK = threading.RLock()
 
 
+# The list element of each EC2 Describe answer a fault may empty (EC2 API Reference, the
+# action's "Response Elements"; the query protocol names the list `<member>Set`).
+EMPTY_ANSWERS = {"DescribeImages": "imagesSet", "DescribeSnapshots": "snapshotSet"}
+
+
+def empty_answer_body(action: str) -> bytes:
+    """A successful EC2 answer to `action` listing nothing."""
+    element = EMPTY_ANSWERS[action]
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response '
+            f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>injected-empty-answer</requestId>'
+            f'<{element}/></{action}Response>').encode()
+
+
 @dataclass
 class Fault:
     action: str
@@ -43,6 +56,10 @@ class Fault:
     rate: float = 1.0
     latency_seconds: float = 0.0
     drop_connection: bool = False
+    # Answer a Describe call with success and nothing in it (EMPTY_ANSWERS), as a read that
+    # lags a write shows a resource that exists: the test-side counterpart of one read path
+    # lagging another (issue 31).
+    empty_answer: bool = False
     message: str | None = None
     # Request parameters the call must carry, each with exactly this value
     # (e.g. {"RoleArn": "arn:aws:iam::333333333333:role/missing"}); None matches any call.

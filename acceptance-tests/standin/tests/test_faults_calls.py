@@ -340,3 +340,19 @@ def test_fault_params_must_be_an_object_of_strings(ctl, params):
         ctl("POST", "faults", {"action": "AssumeRole", "error_code": "AccessDenied", "params": params})
     assert excinfo.value.code == 400
     assert ctl("GET", "faults") == {"faults": []}
+
+
+def test_fault_empty_answer_lists_nothing_then_passes_through(aws, ctl):
+    """Contract: empty_answer answers a DescribeImages or DescribeSnapshots call with success and
+    an empty list (EC2 API Reference, DescribeImages "Response Elements": imagesSet), as a read
+    that lags a write shows a resource that exists; only for the calls the fault matches."""
+    ec2 = aws("ec2", PROD)
+    volume = ec2.create_volume(AvailabilityZone="eu-west-1a", Size=8)
+    snapshot_id = ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"]
+    ctl("POST", "faults", {"action": "DescribeSnapshots", "empty_answer": True, "count": 1,
+                           "params": {"SnapshotId.1": snapshot_id}})
+    assert ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"] == []
+    assert [s["SnapshotId"] for s in ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]] == [snapshot_id]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        ctl("POST", "faults", {"action": "CopyImage", "empty_answer": True})
+    assert refused.value.code == 400
