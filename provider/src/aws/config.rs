@@ -310,7 +310,10 @@ pub(super) fn region_in_url(url: &str) -> Option<&str> {
 
 /// Whether `label` is shaped like a Region name: a geography AWS uses,
 /// optionally a partition word, directions, a number (`eu-west-1`,
-/// `us-gov-west-1`, `ap-southeast-5`, `us-isob-east-1`).
+/// `us-gov-west-1`, `ap-southeast-5`, `us-isob-east-1`). Stricter than the
+/// `region` argument's check (`validate::region`), which must let future
+/// Regions through: here a false match refuses a working endpoint, so a
+/// proxy's `my-proxy-1` must not read as a Region.
 fn is_region_name(label: &str) -> bool {
     const GEOGRAPHIES: &[&str] = &["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
     const WORDS: &[&str] = &[

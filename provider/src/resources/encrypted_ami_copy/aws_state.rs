@@ -2,6 +2,7 @@
 //! update and delete share, so that none of them imports another.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::SystemTime;
 
 use tokio::time::Instant;
@@ -244,11 +245,9 @@ pub(super) async fn sync_all_tags(
 }
 
 /// Reads the AMI's and snapshots' tags back until each shows `tags_all`
-/// (see [`read_back`]). EC2 tags are eventually consistent: without this,
-/// a plan run right after the apply can read the old tags and offer the
-/// same change again. Past the budget, or when a read fails, the calls
-/// that succeeded are trusted, with a WARN line: the next refresh reads
-/// AWS again.
+/// (see [`confirm_change`]). EC2 tags are eventually consistent: without
+/// this, a plan run right after the apply can read the old tags and offer
+/// the same change again.
 async fn await_tags(clients: &AwsClients, facts: &Image, tags_all: &Tags) {
     let read = || async {
         let image = find_image_by_id(clients, &facts.id).await?;
@@ -259,15 +258,31 @@ async fn await_tags(clients: &AwsClients, facts: &Image, tags_all: &Tags) {
         mark::settled_tags(&image.tags, SystemTime::now()) == *tags_all
             && snapshots.values().all(|tags| tags == tags_all)
     };
-    match read_back(read, shows, &facts.id).await {
+    confirm_change(read, shows, &facts.id, "its tags").await;
+}
+
+/// Reads the copy `image_id` back with `read` until what it returns `shows`
+/// the `change` just made (see [`read_back`]). Past the budget, or when a
+/// read fails, the calls that succeeded are trusted, with a WARN line: the
+/// next refresh reads AWS again.
+pub(super) async fn confirm_change<T, F, Fut>(
+    read: F,
+    shows: impl Fn(&T) -> bool,
+    image_id: &str,
+    change: &str,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    match read_back(read, shows, image_id).await {
         Ok((_, true)) => {}
         Ok((_, false)) => log::warn(
-            "the copy's tags were written, but reads do not show them yet; the next refresh reads them again",
-            &[("image_id", &facts.id)],
+            "a change to the copy was made, but reads do not show it yet; the next refresh reads it again",
+            &[("image_id", image_id), ("change", change)],
         ),
         Err(err) => log::warn(
-            "the copy's tags were written, but could not be read back",
-            &[("image_id", &facts.id), ("error", &err.to_string())],
+            "a change to the copy was made, but the copy could not be read back",
+            &[("image_id", image_id), ("change", change), ("error", &err.to_string())],
         ),
     }
 }

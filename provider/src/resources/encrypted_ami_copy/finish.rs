@@ -3,17 +3,17 @@
 //! brought in line); one still running when the wait stopped is recorded
 //! as `pending`.
 
-use crate::aws::backoff::read_back;
 use crate::aws::image::{find_image_by_id, Image};
 use crate::aws::tags::sync_tags;
 use crate::aws::AwsClients;
-use crate::log;
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::managed::Applied;
 use crate::protocol::typed::Field;
 use crate::shared::Shared;
 
-use super::aws_state::{record_copy, settle_controls, settled_state, sync_all_tags};
+use super::aws_state::{
+    confirm_change, record_copy, settle_controls, settled_state, sync_all_tags,
+};
 use super::mark;
 use super::model::{CopyModel, Tags};
 use super::rules::{summary, TAG_CREATING};
@@ -185,27 +185,16 @@ pub(super) async fn pending(
 }
 
 /// Reads the copy back until its creation mark shows as gone (see
-/// [`read_back`]). Under EC2's tag lag, a plan right after this apply could
-/// otherwise still see the mark on this copy and, when a
+/// [`confirm_change`]). Under EC2's tag lag, a plan right after this apply
+/// could otherwise still see the mark on this copy and, when a
 /// `create_before_destroy` replacement wants its name, take it for what an
 /// interrupted create left: the replacement would then stop (the mark comes
 /// off while it watches) or, under a longer lag, adopt the very copy
-/// Terraform destroys next. Past the budget the removal is trusted, at WARN.
+/// Terraform destroys next.
 async fn await_unmarked(clients: &AwsClients, image_id: &str) {
     let read = || find_image_by_id(clients, image_id);
     let unmarked = |image: &Image| !image.tags.contains_key(TAG_CREATING);
-    match read_back(read, unmarked, image_id).await {
-        Ok((_, true)) => {}
-        Ok((_, false)) => log::warn(
-            "the copy's creation mark was removed, but reads still show it; a plan in the next minutes may \
-             see it",
-            &[("image_id", image_id)],
-        ),
-        Err(err) => log::warn(
-            "the copy's creation mark was removed, but the copy could not be read back",
-            &[("image_id", image_id), ("error", &err.to_string())],
-        ),
-    }
+    confirm_change(read, unmarked, image_id, "its creation mark removed").await;
 }
 
 /// Takes the mark off `image_id` once the copy is recorded in state. A
