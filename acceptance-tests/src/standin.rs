@@ -254,6 +254,16 @@ impl StandIn {
         log["calls"].as_array().cloned().unwrap_or_default()
     }
 
+    /// The provider's looks at copies in flight in `account` and `region`, from the call log:
+    /// its DescribeImages calls by image id (the `image-id` filter), in arrival order.
+    pub fn copy_looks(&self, account: &str, region: &str) -> Vec<Value> {
+        self.call_log()
+            .into_iter()
+            .filter(|c| c["account"] == account && c["region"] == region)
+            .filter(|c| c["action"] == "DescribeImages" && c["filter_values"]["image-id"].is_u64())
+            .collect()
+    }
+
     /// Moves the stand-in's clock `seconds` ahead, so that a deprecation scheduled for later (AWS
     /// refuses a past one), or a deregistration-protection cooldown, has passed.
     pub fn advance_clock(&self, seconds: f64) {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use acceptance_tests::copies::*;
 use acceptance_tests::{
     flat, image_tag, needs_admin, snapshot_ids, until_consistent, Admin, Ec2, Fault, StandIn,
-    Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES,
+    Workdir, ACCOUNT_A, ACCOUNT_B, ACCOUNT_C, PLAN_HAS_CHANGES, REGION,
 };
 use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice};
 
@@ -97,16 +97,6 @@ fn interrupted_replace(
     (apply, new)
 }
 
-/// The copy's looks by its id (the watcher's DescribeImages) made so far in ACCOUNT_B.
-fn looks_at_copies(standin: &StandIn) -> usize {
-    standin
-        .call_log()
-        .iter()
-        .filter(|c| c["account"] == ACCOUNT_B && c["action"] == "DescribeImages")
-        .filter(|c| c["filter_values"]["image-id"].is_u64())
-        .count()
-}
-
 /// A copy the wait saw pending, then missing from its looks by id (answered with nothing, as a
 /// read lagging a write does), while a lookup by its name still lists it (issue 31): the wait
 /// goes on, and one copy is made. The wait used to call such a copy gone and start another.
@@ -123,11 +113,9 @@ fn a_copy_missing_from_a_look_but_listed_by_name_is_waited_for() {
     let ec2 = standin.ec2(ACCOUNT_B);
     let (copy, _) =
         wait_for_copy_state(&ec2, "pending", Duration::from_secs(120)).expect("the copy started");
-    until_consistent(|| looks_at_copies(&standin) >= 1);
-    assert!(
-        looks_at_copies(&standin) >= 1,
-        "the wait looked at the copy"
-    );
+    let looked = || !standin.copy_looks(ACCOUNT_B, REGION).is_empty();
+    until_consistent(looked);
+    assert!(looked(), "the wait looked at the copy");
     standin.inject_fault(
         &Fault::empty_answer("DescribeImages")
             .account(ACCOUNT_B)

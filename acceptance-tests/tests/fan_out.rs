@@ -361,9 +361,10 @@ fn a_long_copy_is_polled_by_its_progress() {
     };
     let copied = at("CopyImage");
     assert_eq!(copied.len(), 1, "one copy: {calls:?}");
-    let polls: Vec<f64> = calls
+    let polls: Vec<f64> = w
+        .standin
+        .copy_looks(ACCOUNT_B, REGION)
         .iter()
-        .filter(|c| c["action"] == "DescribeImages" && c["filter_values"]["image-id"].is_u64())
         .filter_map(|c| c["t"].as_f64())
         .collect();
     let gaps: Vec<f64> = polls.windows(2).map(|w| w[1] - w[0]).collect();
@@ -435,10 +436,8 @@ fn twenty_five_copies_wait_for_copy_slots() {
     // busy and late to log a call), several copies per look.
     let polls: Vec<(f64, u64)> = w
         .standin
-        .call_log()
+        .copy_looks(ACCOUNT_B, REGION)
         .iter()
-        .filter(|c| c["account"] == ACCOUNT_B && c["region"] == REGION)
-        .filter(|c| c["action"] == "DescribeImages")
         .filter_map(|c| Some((c["t"].as_f64()?, c["filter_values"]["image-id"].as_u64()?)))
         .collect();
     assert!(polls.len() >= 3, "the wait polled: {polls:?}");
